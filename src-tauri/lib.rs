@@ -1,2 +1,21 @@
 //! SSE Tray: a desktop client for Server-Sent Events push servers.
+//!
+//! Layers, each depending only on those above it in this list:
+//! - [`sse`]: the protocol (parser, connection, reconnecting client);
+//! - [`feed`]: what the seed servers' events mean;
+//! - [`store`]: history, unread count, login state, resume point (SQLite);
+//! - [`settings`]: the user's settings file;
+//! - [`engine`]: joins them; the one writer of the store;
+//! - [`notifier`]: OS notifications; [`demo`]: the embedded demo server;
+//! - [`cli`]: the command line of the `ssetray` binary.
+//!
+//! Nothing here imports Tauri: the window is its own binary.
+
+pub mod cli;
+pub mod demo;
+pub mod engine;
+pub mod feed;
+pub mod notifier;
+pub mod settings;
 pub mod sse;
+pub mod store;

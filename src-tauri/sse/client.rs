@@ -244,7 +244,8 @@ impl Heartbeat {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        self.interval.map(|interval| self.last_activity + interval * 3)
+        self.interval
+            .map(|interval| self.last_activity + interval * 3)
     }
 
     fn observed_interval(&self) -> Option<Duration> {
@@ -288,7 +289,10 @@ impl ClockJump {
 
 /// Why a stream ended, to choose the wait and say it in words.
 enum Ended {
-    Failure { reason: String, slow: bool },
+    Failure {
+        reason: String,
+        slow: bool,
+    },
     ServerAskedToStop,
     Control(Control),
     /// The receiver of the updates is gone: nobody listens any more.
@@ -360,10 +364,12 @@ impl Client {
                 }
                 Ended::Failure { reason, slow } => {
                     self.failures += 1;
-                    let delay = self
-                        .config
-                        .backoff
-                        .delay(self.retry, self.failures, slow, &mut rand::rng());
+                    let delay = self.config.backoff.delay(
+                        self.retry,
+                        self.failures,
+                        slow,
+                        &mut rand::rng(),
+                    );
                     (delay, reason, slow)
                 }
             };
@@ -431,7 +437,9 @@ impl Client {
         }
         let opened_at = Instant::now();
         let mut delivered_event = false;
-        let ended = self.read_stream(&mut connection, &mut delivered_event).await;
+        let ended = self
+            .read_stream(&mut connection, &mut delivered_event)
+            .await;
         if delivered_event || opened_at.elapsed() >= self.config.backoff.healthy_after {
             self.failures = 0;
         }
@@ -554,7 +562,10 @@ mod tests {
             let grown = (retry * (1u32 << (failures - 1).min(16))).min(backoff.max_delay);
             let delay = backoff.delay(retry, failures, false, &mut rng);
             assert!(delay <= grown, "{failures}: {delay:?} > {grown:?}");
-            assert!(delay >= grown.mul_f64(0.75).max(retry), "{failures}: {delay:?}");
+            assert!(
+                delay >= grown.mul_f64(0.75).max(retry),
+                "{failures}: {delay:?}"
+            );
         }
         assert!(backoff.delay(retry, 40, false, &mut rng) <= Duration::from_secs(60));
     }
@@ -564,7 +575,10 @@ mod tests {
         let backoff = Backoff::default();
         let mut rng = rand::rng();
         let retry = Duration::from_secs(3);
-        assert_eq!(backoff.delay(retry, 1, true, &mut rng), backoff.http_error_delay);
+        assert_eq!(
+            backoff.delay(retry, 1, true, &mut rng),
+            backoff.http_error_delay
+        );
         assert!(backoff.delay(retry, 50, true, &mut rng) <= backoff.http_error_max_delay);
         assert!(backoff.delay(retry, 50, true, &mut rng) > backoff.max_delay);
     }
@@ -600,7 +614,10 @@ mod tests {
         let mono = Instant::now();
         let mut clock = ClockJump::new(wall, mono, Duration::from_secs(5));
         // Ten seconds on both clocks: no jump.
-        assert!(!clock.check(wall + Duration::from_secs(10), mono + Duration::from_secs(10)));
+        assert!(!clock.check(
+            wall + Duration::from_secs(10),
+            mono + Duration::from_secs(10)
+        ));
         // An hour asleep: the monotonic clock moved ten seconds.
         assert!(clock.check(
             wall + Duration::from_secs(3610),

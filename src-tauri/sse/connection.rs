@@ -109,7 +109,9 @@ impl Connection {
             } else {
                 content_type.chars().take(80).collect()
             };
-            return Err(OpenError::NotAStream(format!("not an event stream: {shown}")));
+            return Err(OpenError::NotAStream(format!(
+                "not an event stream: {shown}"
+            )));
         }
         Ok(Connection {
             response,

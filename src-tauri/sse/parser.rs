@@ -258,22 +258,19 @@ impl Parser {
                 self.event_type.clear();
                 push_lossy(&mut self.event_type, value);
             }
-            b"id" => {
-                if !value.contains(&0) {
-                    self.last_event_id.clear();
-                    push_lossy(&mut self.last_event_id, value);
-                    self.has_own_id = true;
-                }
+            // An id with NUL is ignored.
+            b"id" if !value.contains(&0) => {
+                self.last_event_id.clear();
+                push_lossy(&mut self.last_event_id, value);
+                self.has_own_id = true;
             }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    // All digits, so this only fails on overflow: ignore then.
-                    if let Some(ms) = std::str::from_utf8(value)
-                        .ok()
-                        .and_then(|digits| digits.parse::<u64>().ok())
-                    {
-                        emit(Item::Retry(Duration::from_millis(ms)));
-                    }
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                // All digits, so this only fails on overflow: ignore then.
+                if let Some(ms) = std::str::from_utf8(value)
+                    .ok()
+                    .and_then(|digits| digits.parse::<u64>().ok())
+                {
+                    emit(Item::Retry(Duration::from_millis(ms)));
                 }
             }
             _ => {}
@@ -365,48 +362,199 @@ mod tests {
     /// Every rule of "Interpreting an event stream", one row each.
     fn rule_table() -> Vec<(&'static str, &'static [u8], Vec<Item>)> {
         vec![
-            ("simple event", b"data: hi\n\n", vec![event("message", "hi", "")]),
-            ("LF line endings", b"data: a\n\ndata: b\n\n", vec![event("message", "a", ""), event("message", "b", "")]),
-            ("CR line endings", b"data: a\r\rdata: b\r\r", vec![event("message", "a", ""), event("message", "b", "")]),
-            ("CRLF line endings", b"data: a\r\n\r\n", vec![event("message", "a", "")]),
-            ("mixed line endings", b"data: a\r\ndata: b\rdata: c\n\r\n", vec![event("message", "a\nb\nc", "")]),
-            ("data lines joined with LF", b"data: one\ndata: two\ndata\n\n", vec![event("message", "one\ntwo\n", "")]),
-            ("one leading space stripped", b"data:  two spaces\n\n", vec![event("message", " two spaces", "")]),
-            ("no space after colon", b"data:tight\n\n", vec![event("message", "tight", "")]),
-            ("colon in value kept", b"data: a: b\n\n", vec![event("message", "a: b", "")]),
-            ("field without colon is field with empty value", b"data\ndata\n\n", vec![event("message", "\n", "")]),
-            ("comment ignored", b": hello\ndata: x\n\n", vec![Item::Comment, event("message", "x", "")]),
-            ("comment only block dispatches nothing", b": ping\n\n", vec![Item::Comment]),
-            ("unknown field ignored", b"foo: bar\ndata: x\n\n", vec![event("message", "x", "")]),
-            ("block of unknown fields dispatches nothing", b"foo: bar\nbaz\n\n", vec![]),
-            ("field names are case sensitive", b"Data: x\nDATA: y\n\n", vec![]),
-            ("event type", b"event: login\ndata: {}\n\n", vec![event("login", "{}", "")]),
-            ("event type resets after dispatch", b"event: a\ndata: 1\n\ndata: 2\n\n", vec![event("a", "1", ""), event("message", "2", "")]),
-            ("empty event field means message", b"event\ndata: 1\n\n", vec![event("message", "1", "")]),
-            ("event type without data dispatches nothing and resets", b"event: a\n\ndata: 2\n\n", vec![event("message", "2", "")]),
+            (
+                "simple event",
+                b"data: hi\n\n",
+                vec![event("message", "hi", "")],
+            ),
+            (
+                "LF line endings",
+                b"data: a\n\ndata: b\n\n",
+                vec![event("message", "a", ""), event("message", "b", "")],
+            ),
+            (
+                "CR line endings",
+                b"data: a\r\rdata: b\r\r",
+                vec![event("message", "a", ""), event("message", "b", "")],
+            ),
+            (
+                "CRLF line endings",
+                b"data: a\r\n\r\n",
+                vec![event("message", "a", "")],
+            ),
+            (
+                "mixed line endings",
+                b"data: a\r\ndata: b\rdata: c\n\r\n",
+                vec![event("message", "a\nb\nc", "")],
+            ),
+            (
+                "data lines joined with LF",
+                b"data: one\ndata: two\ndata\n\n",
+                vec![event("message", "one\ntwo\n", "")],
+            ),
+            (
+                "one leading space stripped",
+                b"data:  two spaces\n\n",
+                vec![event("message", " two spaces", "")],
+            ),
+            (
+                "no space after colon",
+                b"data:tight\n\n",
+                vec![event("message", "tight", "")],
+            ),
+            (
+                "colon in value kept",
+                b"data: a: b\n\n",
+                vec![event("message", "a: b", "")],
+            ),
+            (
+                "field without colon is field with empty value",
+                b"data\ndata\n\n",
+                vec![event("message", "\n", "")],
+            ),
+            (
+                "comment ignored",
+                b": hello\ndata: x\n\n",
+                vec![Item::Comment, event("message", "x", "")],
+            ),
+            (
+                "comment only block dispatches nothing",
+                b": ping\n\n",
+                vec![Item::Comment],
+            ),
+            (
+                "unknown field ignored",
+                b"foo: bar\ndata: x\n\n",
+                vec![event("message", "x", "")],
+            ),
+            (
+                "block of unknown fields dispatches nothing",
+                b"foo: bar\nbaz\n\n",
+                vec![],
+            ),
+            (
+                "field names are case sensitive",
+                b"Data: x\nDATA: y\n\n",
+                vec![],
+            ),
+            (
+                "event type",
+                b"event: login\ndata: {}\n\n",
+                vec![event("login", "{}", "")],
+            ),
+            (
+                "event type resets after dispatch",
+                b"event: a\ndata: 1\n\ndata: 2\n\n",
+                vec![event("a", "1", ""), event("message", "2", "")],
+            ),
+            (
+                "empty event field means message",
+                b"event\ndata: 1\n\n",
+                vec![event("message", "1", "")],
+            ),
+            (
+                "event type without data dispatches nothing and resets",
+                b"event: a\n\ndata: 2\n\n",
+                vec![event("message", "2", "")],
+            ),
             ("empty data buffer dispatches nothing", b"\n\n\n", vec![]),
-            ("data with empty value dispatches empty string", b"data\n\ndata:\n\n", vec![event("message", "", ""), event("message", "", "")]),
-            ("id carried to later events", b"id: 7\ndata: a\n\ndata: b\n\n", vec![own(event("message", "a", "7")), event("message", "b", "7")]),
-            ("id field alone sets last id", b"id: 9\n\ndata: b\n\n", vec![event("message", "b", "9")]),
-            ("empty id resets last id", b"id: 1\ndata: a\n\nid\ndata: b\n\n", vec![own(event("message", "a", "1")), own(event("message", "b", ""))]),
-            ("id with NUL ignored", b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n", vec![own(event("message", "a", "1")), event("message", "b", "1")]),
-            ("id set after data in the same block still applies", b"data: a\nid: 5\n\n", vec![own(event("message", "a", "5"))]),
+            (
+                "data with empty value dispatches empty string",
+                b"data\n\ndata:\n\n",
+                vec![event("message", "", ""), event("message", "", "")],
+            ),
+            (
+                "id carried to later events",
+                b"id: 7\ndata: a\n\ndata: b\n\n",
+                vec![own(event("message", "a", "7")), event("message", "b", "7")],
+            ),
+            (
+                "id field alone sets last id",
+                b"id: 9\n\ndata: b\n\n",
+                vec![event("message", "b", "9")],
+            ),
+            (
+                "empty id resets last id",
+                b"id: 1\ndata: a\n\nid\ndata: b\n\n",
+                vec![
+                    own(event("message", "a", "1")),
+                    own(event("message", "b", "")),
+                ],
+            ),
+            (
+                "id with NUL ignored",
+                b"id: 1\ndata: a\n\nid: 2\x003\ndata: b\n\n",
+                vec![own(event("message", "a", "1")), event("message", "b", "1")],
+            ),
+            (
+                "id set after data in the same block still applies",
+                b"data: a\nid: 5\n\n",
+                vec![own(event("message", "a", "5"))],
+            ),
             ("retry digits", b"retry: 2500\n", vec![retry(2500)]),
             ("retry zero", b"retry: 0\n", vec![retry(0)]),
-            ("retry with non digits ignored", b"retry: 25x\nretry: -1\nretry: 1.5\nretry:  10\n", vec![]),
+            (
+                "retry with non digits ignored",
+                b"retry: 25x\nretry: -1\nretry: 1.5\nretry:  10\n",
+                vec![],
+            ),
             ("retry empty ignored", b"retry\nretry:\n", vec![]),
-            ("retry overflow ignored", b"retry: 99999999999999999999999\n", vec![]),
-            ("unterminated event at end discarded", b"data: a\n\ndata: b\n", vec![event("message", "a", "")]),
+            (
+                "retry overflow ignored",
+                b"retry: 99999999999999999999999\n",
+                vec![],
+            ),
+            (
+                "unterminated event at end discarded",
+                b"data: a\n\ndata: b\n",
+                vec![event("message", "a", "")],
+            ),
             ("unterminated line at end discarded", b"data: a", vec![]),
-            ("leading BOM stripped", b"\xEF\xBB\xBFdata: a\n\n", vec![event("message", "a", "")]),
-            ("only one BOM stripped", b"\xEF\xBB\xBF\xEF\xBB\xBFdata: a\n\n", vec![]),
-            ("BOM later is content", b"data: a\n\n\xEF\xBB\xBFdata: b\n\n", vec![event("message", "a", "")]),
-            ("invalid UTF-8 replaced", b"data: a\xFFb\n\n", vec![event("message", "a\u{FFFD}b", "")]),
-            ("truncated UTF-8 replaced", b"data: \xE2\x82\n\n", vec![event("message", "\u{FFFD}", "")]),
-            ("invalid UTF-8 in unknown field harmless", b"\xFF\xFE: x\ndata: ok\n\n", vec![event("message", "ok", "")]),
-            ("non-ASCII text", "data: 扫码成功 ✓\n\n".as_bytes(), vec![event("message", "扫码成功 ✓", "")]),
-            ("space before colon is part of field name", b"data : x\n\n", vec![]),
-            ("NUL in data kept", b"data: a\x00b\n\n", vec![event("message", "a\u{0}b", "")]),
+            (
+                "leading BOM stripped",
+                b"\xEF\xBB\xBFdata: a\n\n",
+                vec![event("message", "a", "")],
+            ),
+            (
+                "only one BOM stripped",
+                b"\xEF\xBB\xBF\xEF\xBB\xBFdata: a\n\n",
+                vec![],
+            ),
+            (
+                "BOM later is content",
+                b"data: a\n\n\xEF\xBB\xBFdata: b\n\n",
+                vec![event("message", "a", "")],
+            ),
+            (
+                "invalid UTF-8 replaced",
+                b"data: a\xFFb\n\n",
+                vec![event("message", "a\u{FFFD}b", "")],
+            ),
+            (
+                "truncated UTF-8 replaced",
+                b"data: \xE2\x82\n\n",
+                vec![event("message", "\u{FFFD}", "")],
+            ),
+            (
+                "invalid UTF-8 in unknown field harmless",
+                b"\xFF\xFE: x\ndata: ok\n\n",
+                vec![event("message", "ok", "")],
+            ),
+            (
+                "non-ASCII text",
+                "data: 扫码成功 ✓\n\n".as_bytes(),
+                vec![event("message", "扫码成功 ✓", "")],
+            ),
+            (
+                "space before colon is part of field name",
+                b"data : x\n\n",
+                vec![],
+            ),
+            (
+                "NUL in data kept",
+                b"data: a\x00b\n\n",
+                vec![event("message", "a\u{0}b", "")],
+            ),
         ]
     }
 
@@ -450,7 +598,10 @@ mod tests {
         input.extend_from_slice(b"data: ");
         input.extend(std::iter::repeat_n(b'x', 100));
         input.extend_from_slice(b"\ndata: tail\n\ndata: after\n\n");
-        let expected = vec![event("message", "before", ""), event("message", "after", "")];
+        let expected = vec![
+            event("message", "before", ""),
+            event("message", "after", ""),
+        ];
         assert_eq!(Parser::parse_all(limits, &input), expected);
         // And in tiny reads, where the long line straddles many of them.
         let mut parser = Parser::new(limits);
@@ -486,22 +637,29 @@ mod tests {
         let ok = format!("data:{big}\n\n");
         assert_eq!(parse(ok.as_bytes()), vec![event("message", &big, "")]);
         let too_big = format!("data:{big}y\n\ndata: next\n\n");
-        assert_eq!(parse(too_big.as_bytes()), vec![event("message", "next", "")]);
+        assert_eq!(
+            parse(too_big.as_bytes()),
+            vec![event("message", "next", "")]
+        );
     }
 
     #[test]
     fn a_new_stream_keeps_only_the_last_event_id() {
         let mut parser = Parser::default();
         let mut items = Vec::new();
-        parser.feed(b"\xEF\xBB\xBFid: 42\ndata: a\n\nevent: x\ndata: cut off", &mut |i| {
-            items.push(i)
-        });
+        parser.feed(
+            b"\xEF\xBB\xBFid: 42\ndata: a\n\nevent: x\ndata: cut off",
+            &mut |i| items.push(i),
+        );
         parser.start_new_stream();
         assert_eq!(parser.last_event_id(), "42");
         parser.feed(b"\xEF\xBB\xBFdata: b\n\n", &mut |i| items.push(i));
         assert_eq!(
             items,
-            vec![own(event("message", "a", "42")), event("message", "b", "42")]
+            vec![
+                own(event("message", "a", "42")),
+                event("message", "b", "42")
+            ]
         );
     }
 

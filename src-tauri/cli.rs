@@ -1,0 +1,453 @@
+//! The command line: the same binary is the tray app and a headless tool.
+//!
+//! Exit codes (also in `--help`):
+//! - 0: done (for `listen`: the server said stop, or `--max-events` reached);
+//! - 1: a runtime failure (the store cannot be opened, a port is taken);
+//! - 2: bad usage or a bad setting; the message says which and how to fix it.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use tokio::sync::mpsc;
+
+use crate::engine::{Engine, EngineEvent};
+use crate::feed;
+use crate::settings::{check_http_url, Paths, Settings};
+use crate::sse::client;
+use crate::sse::{Backoff, ClientConfig, ConnectionState, Update};
+use crate::store::{now_ms, HistoryQuery, NewEntry, Store};
+
+const EXIT_CODES: &str = "Exit codes: 0 done (listen: the server said stop, or --max-events reached); 1 runtime failure; 2 bad usage or setting.";
+
+#[derive(Parser, Debug)]
+#[command(name = "ssetray", version, about = "SSE Tray: Server-Sent Events in your system tray.", after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the app: connect to the configured server, store events, show
+    /// notifications.
+    #[command(after_help = EXIT_CODES)]
+    Run(RunArgs),
+    /// Print the events of any SSE URL; touches no settings or store unless
+    /// --store is given.
+    #[command(after_help = EXIT_CODES)]
+    Listen(ListenArgs),
+    /// List stored events, newest first.
+    #[command(after_help = EXIT_CODES)]
+    History(HistoryArgs),
+    /// Mark stored events read (all, or the given ids).
+    #[command(after_help = EXIT_CODES)]
+    MarkRead(MarkReadArgs),
+    /// Read or change the settings file.
+    #[command(subcommand, after_help = EXIT_CODES)]
+    Config(ConfigCommand),
+    /// Serve a demo event stream (QR login, notifications, messages).
+    #[command(after_help = EXIT_CODES)]
+    DemoServer(DemoArgs),
+}
+
+#[derive(Args, Debug, Default)]
+pub struct RunArgs {
+    /// Without tray icon or window: the engine and notifications only.
+    #[arg(long)]
+    pub headless: bool,
+    /// Start in the tray without opening the window.
+    #[arg(long)]
+    pub hidden: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ListenArgs {
+    /// The event stream URL (http or https).
+    pub url: String,
+    /// One JSON object per event on stdout: {"type", "data", "id"}.
+    #[arg(long)]
+    pub json: bool,
+    /// Resume after this id (sent as Last-Event-ID).
+    #[arg(long, value_name = "ID")]
+    pub last_event_id: Option<String>,
+    /// Exit after this many events.
+    #[arg(long, value_name = "N")]
+    pub max_events: Option<u64>,
+    /// An extra request header, "Name: value" (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// Also store the events in the history database.
+    #[arg(long)]
+    pub store: bool,
+    /// Reconnection time until the server sends `retry`, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 3000)]
+    pub retry_ms: u64,
+    /// Longest wait between reconnects, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 60_000)]
+    pub max_retry_ms: u64,
+    /// First wait after a wrong status or content type, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 15_000)]
+    pub http_error_retry_ms: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long)]
+    pub unread: bool,
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+}
+
+#[derive(Args, Debug)]
+pub struct MarkReadArgs {
+    /// Entry ids to mark read; none means all.
+    pub ids: Vec<i64>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Print a setting (e.g. server_url, history.keep_days), or all.
+    Get { key: Option<String> },
+    /// Change a setting; the value is checked before anything is written.
+    Set { key: String, value: String },
+    /// Print where the settings file is.
+    Path,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
+    /// Milliseconds between events.
+    #[arg(long, default_value_t = 4000)]
+    pub interval_ms: u64,
+}
+
+/// A failure with its exit code.
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Failure {
+    fn usage(message: impl ToString) -> Failure {
+        Failure {
+            code: 2,
+            message: message.to_string(),
+        }
+    }
+    fn runtime(message: impl ToString) -> Failure {
+        Failure {
+            code: 1,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Logs go to stderr, so stdout stays clean for `--json`.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SSETRAY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    // One thread: the app spends its life waiting on one socket.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::runtime(format!("cannot start the runtime: {error}")))
+}
+
+pub fn open_store(paths: &Paths) -> Result<Store, Failure> {
+    let (store, recovered) = Store::open(&paths.database).map_err(Failure::runtime)?;
+    if let Some(recovered) = recovered {
+        eprintln!(
+            "ssetray: the history database was damaged ({}); it was moved to {} and a new one started.",
+            recovered.problem,
+            recovered.moved_to.display()
+        );
+    }
+    Ok(store)
+}
+
+pub fn load_settings(paths: &Paths) -> Result<Settings, Failure> {
+    Settings::load(&paths.config_file).map_err(Failure::usage)
+}
+
+/// One line of `listen --json`, fields in the documented order.
+#[derive(serde::Serialize)]
+struct JsonEvent<'a> {
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    data: &'a str,
+    /// `MessageEvent.lastEventId`: `""` when none.
+    id: &'a str,
+}
+
+pub fn listen(args: ListenArgs) -> Result<(), Failure> {
+    let url = check_http_url("url", &args.url).map_err(|_| {
+        Failure::usage(format!(
+            "{:?} is not an http(s) URL with a host; give the full stream address, e.g. http://127.0.0.1:5000/stream",
+            args.url
+        ))
+    })?;
+    let mut config = ClientConfig::new(url.clone());
+    config.last_event_id = args.last_event_id.clone().unwrap_or_default();
+    config.backoff = Backoff {
+        default_retry: Duration::from_millis(args.retry_ms),
+        max_delay: Duration::from_millis(args.max_retry_ms),
+        http_error_delay: Duration::from_millis(args.http_error_retry_ms),
+        ..Backoff::default()
+    };
+    for header in &args.headers {
+        let (name, value) = header.split_once(':').ok_or_else(|| {
+            Failure::usage(format!(
+                "--header {header:?} must look like \"Name: value\""
+            ))
+        })?;
+        let name = reqwest::header::HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| Failure::usage(format!("--header {header:?}: not a valid header name")))?;
+        let value = reqwest::header::HeaderValue::from_str(value.trim()).map_err(|_| {
+            Failure::usage(format!("--header {header:?}: not a valid header value"))
+        })?;
+        config.headers.insert(name, value);
+    }
+    let mut store = if args.store {
+        Some(open_store(&Paths::from_environment())?)
+    } else {
+        None
+    };
+    let server = url.to_string();
+    let runtime = runtime()?;
+    runtime.block_on(async move {
+        let (updates_tx, mut updates) = mpsc::channel(1024);
+        let _control = client::spawn(config, updates_tx).map_err(Failure::usage)?;
+        let mut seen = 0u64;
+        let stdout = std::io::stdout();
+        while let Some(update) = updates.recv().await {
+            match update {
+                Update::Event(event) => {
+                    if let Some(store) = store.as_mut() {
+                        let app_event = feed::interpret(&event);
+                        store
+                            .insert_many(&[NewEntry {
+                                server: &server,
+                                event_type: &event.event_type,
+                                event_id: event.has_own_id.then_some(event.last_event_id.as_str()),
+                                last_event_id: &event.last_event_id,
+                                data: &event.data,
+                                event: &app_event,
+                                received_at_ms: now_ms(),
+                            }])
+                            .map_err(Failure::runtime)?;
+                    }
+                    let line = if args.json {
+                        serde_json::to_string(&JsonEvent {
+                            event_type: &event.event_type,
+                            data: &event.data,
+                            id: &event.last_event_id,
+                        })
+                        .unwrap_or_default()
+                    } else if event.last_event_id.is_empty() {
+                        format!("[{}] {}", event.event_type, event.data)
+                    } else {
+                        format!(
+                            "[{}] (id {}) {}",
+                            event.event_type, event.last_event_id, event.data
+                        )
+                    };
+                    let mut out = stdout.lock();
+                    // A closed stdout (a pipe into `head`) ends the command.
+                    if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+                        return Ok(());
+                    }
+                    seen += 1;
+                    if args.max_events.is_some_and(|max| seen >= max) {
+                        return Ok(());
+                    }
+                }
+                Update::State(state) => {
+                    eprintln!("ssetray: {state}");
+                    if matches!(state, ConnectionState::Stopped { .. }) {
+                        return Ok(());
+                    }
+                }
+                Update::LastEventId(_) => {}
+            }
+        }
+        Ok(())
+    })
+}
+
+pub fn run_headless(_args: RunArgs) -> Result<(), Failure> {
+    let paths = Paths::from_environment();
+    let settings = load_settings(&paths)?;
+    let store = open_store(&paths)?;
+    if settings.server_url.is_none() {
+        eprintln!(
+            "ssetray: no server configured. Try the demo: run `ssetray demo-server` in another terminal, then `ssetray config set server_url http://127.0.0.1:8765/stream`."
+        );
+    }
+    let server_name = settings
+        .stream_url()
+        .and_then(|url| url.host_str().map(str::to_string))
+        .unwrap_or_default();
+    let notifications = settings.notifications;
+    let runtime = runtime()?;
+    runtime.block_on(async move {
+        let (engine, handle, commands) =
+            Engine::new(settings, store, Backoff::default()).map_err(Failure::runtime)?;
+        let notifier = tokio::spawn(crate::notifier::run(
+            handle.subscribe(),
+            server_name,
+            notifications,
+        ));
+        let quit = handle.commands.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = quit.send(crate::engine::Command::Quit).await;
+        });
+        let mut states = handle.subscribe();
+        tokio::spawn(async move {
+            while let Ok(event) = states.recv().await {
+                if let EngineEvent::UnreadCount(count) = event {
+                    tracing::debug!(unread = count, "unread count");
+                }
+            }
+        });
+        let result = engine.run(commands).await.map_err(Failure::runtime);
+        notifier.abort();
+        result
+    })
+}
+
+/// Ctrl-C or SIGTERM: quit cleanly, with the store flushed.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+pub fn history(args: HistoryArgs) -> Result<(), Failure> {
+    let paths = Paths::from_environment();
+    let store = open_store(&paths)?;
+    let entries = store
+        .history(&HistoryQuery {
+            unread_only: args.unread,
+            limit: args.limit,
+            ..Default::default()
+        })
+        .map_err(Failure::runtime)?;
+    let mut out = std::io::stdout().lock();
+    for entry in entries {
+        let line = if args.json {
+            serde_json::to_string(&entry).unwrap_or_default()
+        } else {
+            let mark = if entry.read { ' ' } else { '*' };
+            let data: String = entry
+                .data
+                .chars()
+                .take(120)
+                .filter(|c| !c.is_control())
+                .collect();
+            format!("{mark} {:>6}  {:<14} {}", entry.id, entry.event_type, data)
+        };
+        if writeln!(out, "{line}").is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+pub fn mark_read(args: MarkReadArgs) -> Result<(), Failure> {
+    let store = open_store(&Paths::from_environment())?;
+    if args.ids.is_empty() {
+        let changed = store.mark_all_read().map_err(Failure::runtime)?;
+        eprintln!("ssetray: marked {changed} entries read");
+    } else {
+        for id in args.ids {
+            if !store.mark_read(id).map_err(Failure::runtime)? {
+                return Err(Failure::usage(format!(
+                    "there is no entry {id}; see `ssetray history`"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn config(command: ConfigCommand) -> Result<(), Failure> {
+    let paths = Paths::from_environment();
+    match command {
+        ConfigCommand::Path => println!("{}", paths.config_file.display()),
+        ConfigCommand::Get { key: None } => {
+            let settings = load_settings(&paths)?;
+            let text = toml::to_string_pretty(&settings).map_err(Failure::runtime)?;
+            print!("{text}");
+        }
+        ConfigCommand::Get { key: Some(key) } => {
+            let settings = load_settings(&paths)?;
+            println!("{}", settings.get(&key).map_err(Failure::usage)?);
+        }
+        ConfigCommand::Set { key, value } => {
+            let settings = load_settings(&paths)?;
+            let changed = settings.set(&key, &value).map_err(Failure::usage)?;
+            changed.save(&paths.config_file).map_err(Failure::usage)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn demo_server(args: DemoArgs) -> Result<(), Failure> {
+    let runtime = runtime()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+            .await
+            .map_err(|error| {
+                Failure::runtime(format!(
+                    "cannot listen on 127.0.0.1:{}: {error}. Pick another with --port.",
+                    args.port
+                ))
+            })?;
+        let address = listener.local_addr().map_err(Failure::runtime)?;
+        println!("http://{address}/stream");
+        let _ = std::io::stdout().flush();
+        let options = crate::demo::DemoOptions {
+            interval: Duration::from_millis(args.interval_ms.max(10)),
+            ..Default::default()
+        };
+        crate::demo::serve(listener, options)
+            .await
+            .map_err(Failure::runtime)
+    })
+}
+
+/// The path of a sibling binary (the window) next to this one.
+pub fn sibling_binary(name: &str) -> Option<PathBuf> {
+    let current = std::env::current_exe().ok()?;
+    let candidate = current.with_file_name(name);
+    candidate.exists().then_some(candidate)
+}

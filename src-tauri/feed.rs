@@ -1,0 +1,380 @@
+//! What the seed servers' events mean.
+//!
+//! The `sse` layer hands over events as the protocol defines them (a type, a
+//! text, an id); this module turns them into [`AppEvent`]s in the user's
+//! terms: a login step, a count of new messages, a message. It knows nothing
+//! of sockets, storage or screens, so each rule is a pure function with a
+//! test. Server data is untrusted: anything that does not have the expected
+//! shape is kept as a plain message with its raw text, and logged.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::sse::SseEvent;
+
+/// A step of the QR-code login flow (seed 000's `login` events).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum Login {
+    /// A login QR code is ready: `qr_png_base64` is a PNG, base64-encoded.
+    ScanQrCode {
+        uuid: String,
+        qr_png_base64: String,
+    },
+    /// The phone scanned it: `image` is shown in place of the QR code.
+    ConfirmLogin {
+        uuid: String,
+        image: String,
+    },
+    LoggedIn {
+        uuid: String,
+        user: User,
+    },
+    LoggedOut {
+        uuid: String,
+    },
+}
+
+/// The logged-in user, as far as the server told.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub name: Option<String>,
+    pub avatar: Option<String>,
+    /// The whole object, for fields this client does not know.
+    pub raw: Value,
+}
+
+/// A message for the user to read (any event type other than the known ones).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub title: Option<String>,
+    pub text: String,
+    /// A link the server attached, only ever opened when it is http(s).
+    pub url: Option<String>,
+    /// `low`, `normal` or `critical` when the server said so.
+    pub urgency: Option<String>,
+    /// Why the event did not have the shape its type promises, if it did not.
+    pub malformed: Option<String>,
+}
+
+/// An event in the user's terms.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AppEvent {
+    Login(Login),
+    /// `count` new messages are waiting on the server.
+    Notification {
+        count: u64,
+    },
+    /// The server asks the client to close the stream (seed 001).
+    ServerClosed,
+    Message(Message),
+}
+
+impl AppEvent {
+    /// A short name of the kind, as stored in the history.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AppEvent::Login(_) => "login",
+            AppEvent::Notification { .. } => "notification",
+            AppEvent::ServerClosed => "server_closed",
+            AppEvent::Message(_) => "message",
+        }
+    }
+
+    /// How many unread messages this event adds: a notification stands for
+    /// `count` messages on the server, a message for one; login steps and
+    /// control events are state, not something to read.
+    pub fn unread_weight(&self) -> u64 {
+        match self {
+            AppEvent::Notification { count } => *count,
+            AppEvent::Message(_) => 1,
+            AppEvent::Login(_) | AppEvent::ServerClosed => 0,
+        }
+    }
+}
+
+/// Longest text a message keeps for display: the full data stays in the
+/// store, but nobody reads a megabyte in a notification or a list row.
+pub const MAX_TEXT_CHARS: usize = 4000;
+
+/// Interpret one event. Never fails: what cannot be understood becomes a
+/// message with the raw text and a reason in `malformed`.
+pub fn interpret(event: &SseEvent) -> AppEvent {
+    match event.event_type.as_str() {
+        "login" => interpret_login(&event.data)
+            .unwrap_or_else(|problem| malformed(event, format!("a login event with {problem}"))),
+        "notification" => match notification_count(&event.data) {
+            Ok(count) => AppEvent::Notification { count },
+            Err(problem) => malformed(event, format!("a notification with {problem}")),
+        },
+        "server_closed" => AppEvent::ServerClosed,
+        _ => AppEvent::Message(message(&event.data)),
+    }
+}
+
+fn malformed(event: &SseEvent, reason: String) -> AppEvent {
+    tracing::warn!(
+        event_type = %event.event_type,
+        "{reason}; keeping it as plain text"
+    );
+    AppEvent::Message(Message {
+        title: None,
+        text: truncate(&event.data),
+        url: None,
+        urgency: None,
+        malformed: Some(reason),
+    })
+}
+
+fn interpret_login(data: &str) -> Result<AppEvent, String> {
+    let value: Value =
+        serde_json::from_str(data).map_err(|_| "data that is not JSON".to_string())?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| "data that is not a JSON object".to_string())?;
+    let step = object
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| "no `type` string".to_string())?;
+    // The uuid names the login session; some servers send none.
+    let uuid = match object.get("uuid") {
+        Some(Value::String(uuid)) => uuid.clone(),
+        Some(Value::Number(number)) => number.to_string(),
+        _ => String::new(),
+    };
+    let extra_string = || match object.get("extra") {
+        Some(Value::String(extra)) => Ok(extra.clone()),
+        _ => Err(format!("`{step}` without an `extra` string")),
+    };
+    let login = match step {
+        "scan_qr_code" => Login::ScanQrCode {
+            uuid,
+            qr_png_base64: extra_string()?,
+        },
+        "confirm_login" => Login::ConfirmLogin {
+            uuid,
+            image: extra_string()?,
+        },
+        "logged_in" => {
+            let raw = object.get("user").cloned().unwrap_or(Value::Null);
+            let field = |names: &[&str]| {
+                names.iter().find_map(|name| {
+                    raw.get(name)
+                        .and_then(Value::as_str)
+                        .map(|text| text.chars().take(200).collect::<String>())
+                })
+            };
+            let user = User {
+                name: field(&["name", "nickname", "NickName", "username", "display_name"]),
+                avatar: field(&["avatar", "avatar_url", "HeadImgUrl", "head_img"]),
+                raw: raw.clone(),
+            };
+            Login::LoggedIn { uuid, user }
+        }
+        "logged_out" => Login::LoggedOut { uuid },
+        other => {
+            let shown: String = other.chars().take(40).collect();
+            return Err(format!("an unknown step `{shown}`"));
+        }
+    };
+    Ok(AppEvent::Login(login))
+}
+
+fn notification_count(data: &str) -> Result<u64, String> {
+    let value: Value =
+        serde_json::from_str(data).map_err(|_| "data that is not JSON".to_string())?;
+    match value.get("count") {
+        Some(count) => count
+            .as_u64()
+            .ok_or_else(|| "a `count` that is not a whole number from 0".to_string()),
+        None => Err("no `count`".to_string()),
+    }
+}
+
+/// A message from any other event: JSON objects give their `title`, `body`
+/// (or `message`, `text`), `url` (or `link`) and `urgency`; JSON strings give
+/// their text; anything else is shown as it came.
+fn message(data: &str) -> Message {
+    let mut message = Message {
+        title: None,
+        text: truncate(data),
+        url: None,
+        urgency: None,
+        malformed: None,
+    };
+    let trimmed = data.trim_start();
+    if !(trimmed.starts_with('{') || trimmed.starts_with('"')) {
+        return message;
+    }
+    match serde_json::from_str::<Value>(data) {
+        Ok(Value::String(text)) => message.text = truncate(&text),
+        Ok(Value::Object(object)) => {
+            let text_of = |keys: &[&str]| {
+                keys.iter()
+                    .find_map(|key| object.get(*key).and_then(Value::as_str))
+                    .map(truncate)
+            };
+            message.title = text_of(&["title", "summary", "subject"]);
+            if let Some(body) = text_of(&["body", "message", "text", "content"]) {
+                message.text = body;
+            }
+            message.url = text_of(&["url", "link"]);
+            message.urgency = text_of(&["urgency", "priority"])
+                .map(|urgency| urgency.to_ascii_lowercase())
+                .filter(|urgency| ["low", "normal", "critical"].contains(&urgency.as_str()));
+        }
+        _ => {}
+    }
+    message
+}
+
+fn truncate(text: &str) -> String {
+    match text.char_indices().nth(MAX_TEXT_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sse(event_type: &str, data: &str) -> SseEvent {
+        SseEvent {
+            event_type: event_type.into(),
+            data: data.into(),
+            last_event_id: String::new(),
+            has_own_id: false,
+        }
+    }
+
+    #[test]
+    fn login_steps_of_seed_000() {
+        let scan = interpret(&sse(
+            "login",
+            r#"{"type": "scan_qr_code", "uuid": "u1", "extra": "iVBORw0KGgo="}"#,
+        ));
+        assert_eq!(
+            scan,
+            AppEvent::Login(Login::ScanQrCode {
+                uuid: "u1".into(),
+                qr_png_base64: "iVBORw0KGgo=".into()
+            })
+        );
+        let confirm = interpret(&sse(
+            "login",
+            r#"{"type": "confirm_login", "uuid": "u1", "extra": "data:image/png;base64,AAAA"}"#,
+        ));
+        assert!(
+            matches!(confirm, AppEvent::Login(Login::ConfirmLogin { ref image, .. }) if image == "data:image/png;base64,AAAA")
+        );
+        let logged_in = interpret(&sse(
+            "login",
+            r#"{"type": "logged_in", "uuid": "u1", "extra": null, "user": {"name": "Ada", "avatar": "https://x/a.png", "id": 7}}"#,
+        ));
+        match logged_in {
+            AppEvent::Login(Login::LoggedIn { user, .. }) => {
+                assert_eq!(user.name.as_deref(), Some("Ada"));
+                assert_eq!(user.avatar.as_deref(), Some("https://x/a.png"));
+                assert_eq!(user.raw["id"], 7);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            interpret(&sse(
+                "login",
+                r#"{"type": "logged_out", "uuid": "u1", "extra": null}"#
+            )),
+            AppEvent::Login(Login::LoggedOut { uuid: "u1".into() })
+        );
+    }
+
+    #[test]
+    fn notification_count() {
+        assert_eq!(
+            interpret(&sse("notification", r#"{"count": 12}"#)),
+            AppEvent::Notification { count: 12 }
+        );
+        assert_eq!(
+            interpret(&sse("notification", r#"{"count": 0}"#)).unread_weight(),
+            0
+        );
+    }
+
+    #[test]
+    fn server_closed() {
+        assert_eq!(interpret(&sse("server_closed", "")), AppEvent::ServerClosed);
+    }
+
+    #[test]
+    fn other_types_are_messages() {
+        let answer = interpret(&sse(
+            "new_answers",
+            r#"{"question": "which programming is the best?", "value": "Absolutely, PHP", "who": "allen"}"#,
+        ));
+        match answer {
+            AppEvent::Message(message) => {
+                assert!(message.text.contains("Absolutely, PHP"));
+                assert_eq!(message.malformed, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        let chat = interpret(&sse("message", "[12:00:01] ada: hi <b>there</b>"));
+        assert!(
+            matches!(chat, AppEvent::Message(ref m) if m.text == "[12:00:01] ada: hi <b>there</b>")
+        );
+        let number = interpret(&sse("message", "42"));
+        assert!(matches!(number, AppEvent::Message(ref m) if m.text == "42"));
+        let rich = interpret(&sse(
+            "message",
+            r#"{"title": "Build", "body": "passed", "url": "https://ci/1", "urgency": "Critical"}"#,
+        ));
+        match rich {
+            AppEvent::Message(m) => {
+                assert_eq!(m.title.as_deref(), Some("Build"));
+                assert_eq!(m.text, "passed");
+                assert_eq!(m.url.as_deref(), Some("https://ci/1"));
+                assert_eq!(m.urgency.as_deref(), Some("critical"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_input_is_kept_as_raw_text() {
+        let cases = [
+            ("login", "not json"),
+            ("login", "[1,2]"),
+            ("login", r#"{"uuid": "x"}"#),
+            ("login", r#"{"type": "scan_qr_code", "extra": 5}"#),
+            ("login", r#"{"type": "dance"}"#),
+            ("notification", "{}"),
+            ("notification", r#"{"count": -3}"#),
+            ("notification", r#"{"count": 1.5}"#),
+            ("notification", r#"{"count": "many"}"#),
+            ("notification", r#"{"count": 1e400}"#),
+            ("notification", "{\"count\": 99999999999999999999999}"),
+        ];
+        for (event_type, data) in cases {
+            match interpret(&sse(event_type, data)) {
+                AppEvent::Message(message) => {
+                    assert_eq!(message.text, data, "{event_type} {data}");
+                    assert!(message.malformed.is_some(), "{event_type} {data}");
+                }
+                other => panic!("{event_type} {data}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn huge_text_is_trimmed_for_display() {
+        let huge = "x".repeat(100_000);
+        match interpret(&sse("message", &huge)) {
+            AppEvent::Message(message) => {
+                assert_eq!(message.text.chars().count(), MAX_TEXT_CHARS + 1)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! OS notifications for stored events.
+//!
+//! Two halves: what a notification says and when bursts are folded into one
+//! ([`notification_text`], [`Coalescer`]: plain functions with tests), and
+//! the task that shows them through the desktop's notification service
+//! (notify-rust: the freedesktop service over D-Bus on Linux). Everything
+//! shown is plain text built from untrusted server data, trimmed, with markup
+//! characters escaped because some notification servers render a subset of
+//! HTML in the body.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use tokio::sync::broadcast;
+
+use crate::engine::{EngineEvent, StoredEvent};
+use crate::feed::{AppEvent, Login};
+use crate::settings::TypeRule;
+
+/// What a notification shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationText {
+    pub summary: String,
+    pub body: String,
+    pub urgency: Option<String>,
+}
+
+const MAX_SUMMARY_CHARS: usize = 80;
+const MAX_BODY_CHARS: usize = 300;
+
+/// The text for an event, or `None` when it shows nothing (a confirm step,
+/// a notification announcing zero messages, the server closing).
+pub fn notification_text(event: &AppEvent, server_name: &str) -> Option<NotificationText> {
+    let text = |summary: String, body: String| {
+        Some(NotificationText {
+            summary: trim(&summary, MAX_SUMMARY_CHARS, false),
+            body: trim(&body, MAX_BODY_CHARS, true),
+            urgency: None,
+        })
+    };
+    match event {
+        AppEvent::Notification { count: 0 } => None,
+        AppEvent::Notification { count: 1 } => {
+            text("1 new message".into(), format!("from {server_name}"))
+        }
+        AppEvent::Notification { count } => text(
+            format!("{count} new messages"),
+            format!("from {server_name}"),
+        ),
+        AppEvent::Login(Login::ScanQrCode { .. }) => text(
+            "Scan the QR code to log in".into(),
+            format!("{server_name} is waiting for your phone"),
+        ),
+        AppEvent::Login(Login::LoggedIn { user, .. }) => text(
+            format!(
+                "Logged in as {}",
+                user.name.as_deref().unwrap_or("unknown user")
+            ),
+            server_name.to_string(),
+        ),
+        AppEvent::Login(Login::LoggedOut { .. }) => {
+            text("Logged out".into(), server_name.to_string())
+        }
+        AppEvent::Login(Login::ConfirmLogin { .. }) | AppEvent::ServerClosed => None,
+        AppEvent::Message(message) => {
+            let summary = message
+                .title
+                .clone()
+                .unwrap_or_else(|| format!("Message from {server_name}"));
+            let mut shown = text(summary, message.text.clone())?;
+            shown.urgency = message.urgency.clone();
+            Some(shown)
+        }
+    }
+}
+
+/// Plain text cut to `max` characters, without control characters; in the
+/// body (which the specification lets servers render as markup) the markup
+/// characters are escaped.
+fn trim(text: &str, max: usize, escape: bool) -> String {
+    let mut out = String::new();
+    for (count, c) in text
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .enumerate()
+    {
+        if count == max {
+            out.push('…');
+            break;
+        }
+        match c {
+            _ if !escape => out.push(c),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Decides whether a notification shows on its own or joins a summary.
+///
+/// More than `max_individual` within `window` is a burst: from then on, the
+/// events of the burst are counted into one summary notification, which is
+/// updated in place rather than stacking dozens of bubbles.
+#[derive(Debug)]
+pub struct Coalescer {
+    recent: VecDeque<Instant>,
+    window: Duration,
+    max_individual: usize,
+    /// Messages counted into the current summary.
+    burst_messages: u64,
+    last_offer: Option<Instant>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Show,
+    /// Show (or update) the summary: this many new messages in the burst.
+    Summary(u64),
+}
+
+impl Coalescer {
+    pub fn new(window: Duration, max_individual: usize) -> Self {
+        Coalescer {
+            recent: VecDeque::new(),
+            window,
+            max_individual,
+            burst_messages: 0,
+            last_offer: None,
+        }
+    }
+
+    /// One more notification, announcing `messages` messages, at `now`.
+    pub fn offer(&mut self, now: Instant, messages: u64) -> Decision {
+        // A quiet window ends the burst.
+        if self
+            .last_offer
+            .is_some_and(|last| now.saturating_duration_since(last) > self.window)
+        {
+            self.burst_messages = 0;
+        }
+        self.last_offer = Some(now);
+        while self
+            .recent
+            .front()
+            .is_some_and(|first| now.saturating_duration_since(*first) > self.window)
+        {
+            self.recent.pop_front();
+        }
+        if self.burst_messages == 0 && self.recent.len() < self.max_individual {
+            self.recent.push_back(now);
+            return Decision::Show;
+        }
+        if self.burst_messages == 0 {
+            // The ones shown on their own in this window join the count.
+            self.burst_messages = self.recent.len() as u64;
+        }
+        self.burst_messages += messages.max(1);
+        Decision::Summary(self.burst_messages)
+    }
+}
+
+/// Show notifications for stored events until the engine goes away.
+/// Without a notification service, notifications are skipped and logged
+/// once; events are stored all the same.
+pub async fn run(mut events: broadcast::Receiver<EngineEvent>, server_name: String, enabled: bool) {
+    let mut coalescer = Coalescer::new(Duration::from_secs(2), 3);
+    let mut summary_id: Option<u32> = None;
+    let mut pending_summary: Option<u64> = None;
+    let mut warned = false;
+    let flush_every = Duration::from_millis(400);
+    let mut flush_at: Option<tokio::time::Instant> = None;
+    loop {
+        let flush = async {
+            match flush_at {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        let stored = tokio::select! {
+            received = events.recv() => match received {
+                Ok(EngineEvent::Stored(stored)) => Some(stored),
+                Ok(_) => None,
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    // A flood outran us: count what we missed into the summary.
+                    if let Decision::Summary(total) = coalescer.offer(Instant::now(), missed) {
+                        pending_summary = Some(total);
+                        flush_at.get_or_insert_with(|| tokio::time::Instant::now() + flush_every);
+                    }
+                    None
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            },
+            _ = flush => {
+                flush_at = None;
+                if let Some(total) = pending_summary.take() {
+                    let text = NotificationText {
+                        summary: format!("{total} new messages"),
+                        body: format!("from {server_name}"),
+                        urgency: None,
+                    };
+                    if let Some(id) = show(&text, summary_id, &mut warned).await {
+                        summary_id = Some(id);
+                    }
+                }
+                None
+            }
+        };
+        let Some(stored) = stored else { continue };
+        if !enabled || stored.rule != TypeRule::Notify {
+            continue;
+        }
+        let StoredEvent { event, .. } = &*stored;
+        let Some(text) = notification_text(event, &server_name) else {
+            continue;
+        };
+        match coalescer.offer(Instant::now(), event.unread_weight()) {
+            Decision::Show => {
+                summary_id = None;
+                show(&text, None, &mut warned).await;
+            }
+            Decision::Summary(total) => {
+                pending_summary = Some(total);
+                flush_at.get_or_insert_with(|| tokio::time::Instant::now() + flush_every);
+            }
+        }
+    }
+}
+
+/// Show one notification, replacing `replaces` when given; its id.
+async fn show(text: &NotificationText, replaces: Option<u32>, warned: &mut bool) -> Option<u32> {
+    let mut notification = notify_rust::Notification::new();
+    notification
+        .appname("SSE Tray")
+        .icon("ssetray")
+        .summary(&text.summary)
+        .body(&text.body);
+    #[cfg(all(unix, not(target_os = "macos")))]
+    {
+        if let Some(id) = replaces {
+            notification.id(id);
+        }
+        let urgency = match text.urgency.as_deref() {
+            Some("low") => notify_rust::Urgency::Low,
+            Some("critical") => notify_rust::Urgency::Critical,
+            _ => notify_rust::Urgency::Normal,
+        };
+        notification.urgency(urgency);
+        match notification.show_async().await {
+            Ok(handle) => Some(handle.id()),
+            Err(error) => {
+                if !*warned {
+                    *warned = true;
+                    tracing::warn!(
+                        "cannot show notifications (is a notification service running?): {error}"
+                    );
+                }
+                None
+            }
+        }
+    }
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    {
+        let _ = replaces;
+        if let Err(error) = notification.show() {
+            if !*warned {
+                *warned = true;
+                tracing::warn!("cannot show notifications: {error}");
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::{Message, User};
+
+    #[test]
+    fn texts_for_each_kind() {
+        let server = "example.com";
+        assert_eq!(
+            notification_text(&AppEvent::Notification { count: 12 }, server)
+                .unwrap()
+                .summary,
+            "12 new messages"
+        );
+        assert_eq!(
+            notification_text(&AppEvent::Notification { count: 0 }, server),
+            None
+        );
+        let user = User {
+            name: Some("Ada".into()),
+            avatar: None,
+            raw: serde_json::Value::Null,
+        };
+        let logged_in = AppEvent::Login(Login::LoggedIn {
+            uuid: "u".into(),
+            user,
+        });
+        assert_eq!(
+            notification_text(&logged_in, server).unwrap().summary,
+            "Logged in as Ada"
+        );
+        let scan = AppEvent::Login(Login::ScanQrCode {
+            uuid: "u".into(),
+            qr_png_base64: String::new(),
+        });
+        assert_eq!(
+            notification_text(&scan, server).unwrap().summary,
+            "Scan the QR code to log in"
+        );
+        let hostile = AppEvent::Message(Message {
+            title: None,
+            text: format!("<img src=x onerror=alert(1)>{}", "z".repeat(5000)),
+            url: None,
+            urgency: None,
+            malformed: None,
+        });
+        let shown = notification_text(&hostile, server).unwrap();
+        assert_eq!(shown.summary, "Message from example.com");
+        assert!(shown.body.starts_with("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(shown.body.chars().count() < 400);
+    }
+
+    #[test]
+    fn bursts_fold_into_one_summary() {
+        let mut coalescer = Coalescer::new(Duration::from_secs(2), 3);
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        assert_eq!(coalescer.offer(at(0), 1), Decision::Show);
+        assert_eq!(coalescer.offer(at(10), 1), Decision::Show);
+        assert_eq!(coalescer.offer(at(20), 1), Decision::Show);
+        // The fourth within 2 s starts a summary that counts all of them.
+        assert_eq!(coalescer.offer(at(30), 1), Decision::Summary(4));
+        let mut last = Decision::Show;
+        for n in 0..8 {
+            last = coalescer.offer(at(40 + n), 1);
+        }
+        assert_eq!(last, Decision::Summary(12));
+        // After a quiet spell, single notifications show again.
+        assert_eq!(coalescer.offer(at(5000), 1), Decision::Show);
+    }
+
+    #[test]
+    fn spaced_notifications_never_coalesce() {
+        let mut coalescer = Coalescer::new(Duration::from_secs(2), 3);
+        let start = Instant::now();
+        for n in 0..20 {
+            assert_eq!(
+                coalescer.offer(start + Duration::from_millis(n * 800), 1),
+                Decision::Show
+            );
+        }
+    }
+}

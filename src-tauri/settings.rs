@@ -1,0 +1,459 @@
+//! The user's settings: a TOML file in the XDG config folder.
+//!
+//! TOML because people edit it by hand; validated on load and on save so that
+//! a bad value never reaches the connection, and every error names the field
+//! and says how to fix it. `ssetray config get|set|path` edits it from a
+//! shell, the settings view from the window, both through [`Settings::set`].
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::Retention;
+
+/// What to do with events of one type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TypeRule {
+    /// Store, count and show a notification.
+    Notify,
+    /// Store and count, but show nothing.
+    StoreOnly,
+    /// Drop it.
+    Ignore,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The event stream URL, e.g. `https://example.com/stream`.
+    pub server_url: Option<String>,
+    /// Flask-SSE channel, sent as `?channel=`; empty for the default.
+    pub channel: String,
+    /// Extra request headers, e.g. `Authorization = "Bearer ..."`.
+    pub headers: BTreeMap<String, String>,
+    /// A PEM file of extra CA certificates (a company CA), added to the
+    /// system's.
+    pub extra_ca_file: Option<PathBuf>,
+    /// What a notification click opens; default: the server's origin.
+    pub web_app_url: Option<String>,
+    /// Per event type: notify, store_only or ignore. Types not listed notify.
+    pub rules: BTreeMap<String, TypeRule>,
+    /// Show OS notifications at all.
+    pub notifications: bool,
+    pub start_hidden: bool,
+    pub autostart: bool,
+    pub history: Retention,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            server_url: None,
+            channel: String::new(),
+            headers: BTreeMap::new(),
+            extra_ca_file: None,
+            web_app_url: None,
+            rules: BTreeMap::new(),
+            notifications: true,
+            start_hidden: false,
+            autostart: false,
+            history: Retention::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("settings: `{field}` {problem}. {fix}")]
+    Invalid {
+        field: String,
+        problem: String,
+        fix: String,
+    },
+    #[error("the settings file {path} is not valid TOML: {message}. Fix the file, or move it away to start from the defaults.")]
+    Syntax { path: PathBuf, message: String },
+    #[error("cannot read or write the settings file {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn invalid(field: &str, problem: impl Into<String>, fix: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid {
+        field: field.to_string(),
+        problem: problem.into(),
+        fix: fix.into(),
+    }
+}
+
+/// Check a URL the app will connect to or open: http or https with a host.
+pub fn check_http_url(field: &str, text: &str) -> Result<url::Url, SettingsError> {
+    let example = format!(
+        "Set it to a full address such as `ssetray config set {field} https://example.com/stream`."
+    );
+    let url = url::Url::parse(text.trim()).map_err(|error| {
+        invalid(
+            field,
+            format!("= {text:?} is not a URL ({error})"),
+            &example,
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid(
+            field,
+            format!(
+                "= {text:?} uses `{}:`; only http and https are allowed",
+                url.scheme()
+            ),
+            &example,
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid(field, format!("= {text:?} has no host"), &example));
+    }
+    Ok(url)
+}
+
+impl Settings {
+    /// Check every field; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        if let Some(url) = &self.server_url {
+            check_http_url("server_url", url)?;
+        }
+        if let Some(url) = &self.web_app_url {
+            check_http_url("web_app_url", url)?;
+        }
+        if self.channel.len() > 200 || self.channel.chars().any(char::is_control) {
+            return Err(invalid(
+                "channel",
+                "is too long or holds control characters",
+                "Use a plain channel name such as `sse`, or an empty one for the default.",
+            ));
+        }
+        for (name, value) in &self.headers {
+            let field = format!("headers.{name}");
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                invalid(
+                    &field,
+                    "is not a valid HTTP header name",
+                    "Use letters, digits and dashes, such as `Authorization`.",
+                )
+            })?;
+            reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+                invalid(
+                    &field,
+                    "has a value with characters a header cannot carry",
+                    "Use printable text on one line.",
+                )
+            })?;
+        }
+        if let Some(path) = &self.extra_ca_file {
+            if !path.is_file() {
+                return Err(invalid(
+                    "extra_ca_file",
+                    format!("= {} is not a readable file", path.display()),
+                    "Point it at a PEM file of CA certificates, or remove the setting.",
+                ));
+            }
+        }
+        if self.history.keep_count == 0 || self.history.keep_count > 10_000_000 {
+            return Err(invalid(
+                "history.keep_count",
+                format!("= {} is out of range", self.history.keep_count),
+                "Keep between 1 and 10000000 entries (default 10000).",
+            ));
+        }
+        if self.history.keep_days == 0 || self.history.keep_days > 36_500 {
+            return Err(invalid(
+                "history.keep_days",
+                format!("= {} is out of range", self.history.keep_days),
+                "Keep between 1 and 36500 days (default 30).",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The URL to connect to: the server URL with the channel added.
+    pub fn stream_url(&self) -> Option<url::Url> {
+        let mut url = check_http_url("server_url", self.server_url.as_deref()?).ok()?;
+        if !self.channel.is_empty() {
+            url.query_pairs_mut().append_pair("channel", &self.channel);
+        }
+        Some(url)
+    }
+
+    /// What to do with an event type.
+    pub fn rule_for(&self, event_type: &str) -> TypeRule {
+        self.rules
+            .get(event_type)
+            .copied()
+            .unwrap_or(TypeRule::Notify)
+    }
+
+    /// Load from `path`; a missing file means the defaults.
+    pub fn load(path: &Path) -> Result<Settings, SettingsError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Settings::default())
+            }
+            Err(source) => {
+                return Err(SettingsError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
+        };
+        let settings: Settings = toml::from_str(&text).map_err(|error| SettingsError::Syntax {
+            path: path.to_path_buf(),
+            message: error.message().to_string() + &line_of(&text, error.span()),
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Validate, then write atomically (a temporary file renamed over the old
+    /// one), so a crash mid-save never leaves half a file.
+    pub fn save(&self, path: &Path) -> Result<(), SettingsError> {
+        self.validate()?;
+        let io = |source| SettingsError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).map_err(io)?;
+        }
+        let text = toml::to_string_pretty(self)
+            .map_err(|error| io(std::io::Error::other(format!("cannot write TOML: {error}"))))?;
+        let temporary = path.with_extension("toml.tmp");
+        std::fs::write(
+            &temporary,
+            format!(
+                "# SSE Tray settings. Edit here or with `ssetray config set KEY VALUE`.\n{text}"
+            ),
+        )
+        .map_err(io)?;
+        std::fs::rename(&temporary, path).map_err(io)
+    }
+
+    /// The value of a dotted key as TOML text (`server_url`, `history.keep_days`,
+    /// `headers.Authorization`).
+    pub fn get(&self, key: &str) -> Result<String, SettingsError> {
+        let table = toml::Table::try_from(self).map_err(|error| {
+            invalid(
+                key,
+                format!("cannot be read: {error}"),
+                "Report this as a bug.",
+            )
+        })?;
+        let mut value = toml::Value::Table(table);
+        for part in key.split('.') {
+            value = match value {
+                toml::Value::Table(mut table) => {
+                    table.remove(part).ok_or_else(|| unknown_key(key))?
+                }
+                _ => return Err(unknown_key(key)),
+            };
+        }
+        Ok(match value {
+            toml::Value::String(text) => text,
+            other => other.to_string(),
+        })
+    }
+
+    /// A copy with one dotted key set, validated. The value is read as TOML
+    /// when it parses as such (numbers, booleans), else as a string.
+    pub fn set(&self, key: &str, value: &str) -> Result<Settings, SettingsError> {
+        let mut table = toml::Table::try_from(self).map_err(|error| {
+            invalid(
+                key,
+                format!("cannot be read: {error}"),
+                "Report this as a bug.",
+            )
+        })?;
+        let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+            .ok()
+            .and_then(|mut wrapper| wrapper.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(value.to_string()));
+        let parts: Vec<&str> = key.split('.').collect();
+        let (last, path) = parts.split_last().ok_or_else(|| unknown_key(key))?;
+        let mut cursor = &mut table;
+        for part in path {
+            cursor = cursor
+                .entry(part.to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+                .as_table_mut()
+                .ok_or_else(|| unknown_key(key))?;
+        }
+        // An empty value clears an optional setting.
+        if value.is_empty() && matches!(*last, "server_url" | "web_app_url" | "extra_ca_file") {
+            cursor.remove(*last);
+        } else {
+            // Free-form maps take strings whatever they look like.
+            let value = if matches!(path.first(), Some(&"headers")) {
+                toml::Value::String(value.to_string())
+            } else {
+                parsed
+            };
+            cursor.insert(last.to_string(), value);
+        }
+        let settings: Settings =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|error: toml::de::Error| {
+                    if error.message().contains("unknown field") {
+                        unknown_key(key)
+                    } else {
+                        invalid(
+                            key,
+                            format!("= {value:?}: {}", error.message()),
+                            "Check the value's type (text, number, true/false).",
+                        )
+                    }
+                })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+}
+
+fn unknown_key(key: &str) -> SettingsError {
+    invalid(
+        key,
+        "is not a setting",
+        "Known settings: server_url, channel, headers.NAME, extra_ca_file, web_app_url, rules.TYPE (notify, store_only, ignore), notifications, start_hidden, autostart, history.keep_count, history.keep_days.",
+    )
+}
+
+fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    match span {
+        Some(span) => format!(
+            " (line {})",
+            text[..span.start.min(text.len())].lines().count().max(1)
+        ),
+        None => String::new(),
+    }
+}
+
+/// Where SSE Tray keeps its files. Tests and portable setups move them with
+/// the XDG variables, which `dirs` honours.
+pub struct Paths {
+    pub config_file: PathBuf,
+    pub database: PathBuf,
+}
+
+impl Paths {
+    pub fn from_environment() -> Paths {
+        let config = dirs::config_dir().unwrap_or_else(|| PathBuf::from("."));
+        let data = dirs::data_dir().unwrap_or_else(|| PathBuf::from("."));
+        Paths {
+            config_file: config.join("ssetray").join("settings.toml"),
+            database: data.join("ssetray").join("history.db"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        assert_eq!(Settings::load(&path).unwrap(), Settings::default());
+        let settings = Settings::default()
+            .set("server_url", "https://example.com/stream")
+            .unwrap()
+            .set("headers.Authorization", "Bearer 123")
+            .unwrap()
+            .set("history.keep_days", "7")
+            .unwrap()
+            .set("rules.message", "store_only")
+            .unwrap();
+        settings.save(&path).unwrap();
+        let loaded = Settings::load(&path).unwrap();
+        assert_eq!(loaded, settings);
+        assert_eq!(loaded.get("history.keep_days").unwrap(), "7");
+        assert_eq!(
+            loaded.get("server_url").unwrap(),
+            "https://example.com/stream"
+        );
+        assert_eq!(loaded.rule_for("message"), TypeRule::StoreOnly);
+        assert_eq!(loaded.rule_for("login"), TypeRule::Notify);
+    }
+
+    #[test]
+    fn bad_urls_name_the_field_and_the_fix() {
+        for bad in [
+            "ftp://example.com",
+            "javascript:alert(1)",
+            "example.com",
+            "http://",
+            "file:///etc/passwd",
+        ] {
+            let error = Settings::default()
+                .set("server_url", bad)
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("`server_url`"), "{bad}: {error}");
+            assert!(
+                error.contains("https://example.com/stream"),
+                "{bad}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_wrong_types_are_refused() {
+        let error = Settings::default()
+            .set("sever_url", "x")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("is not a setting"), "{error}");
+        let error = Settings::default()
+            .set("history.keep_days", "many")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("history.keep_days"), "{error}");
+        let error = Settings::default()
+            .set("history.keep_count", "0")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("out of range"), "{error}");
+        let error = Settings::default()
+            .set("headers.Bad Name", "x")
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("header name"), "{error}");
+    }
+
+    #[test]
+    fn a_bad_file_is_reported_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(&path, "server_url = \"gopher://x\"\n").unwrap();
+        let error = Settings::load(&path).unwrap_err().to_string();
+        assert!(error.contains("server_url"), "{error}");
+        std::fs::write(&path, "server_url = \n").unwrap();
+        let error = Settings::load(&path).unwrap_err().to_string();
+        assert!(error.contains("line 1"), "{error}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "server_url = \n");
+    }
+
+    #[test]
+    fn channel_goes_into_the_query() {
+        let settings = Settings::default()
+            .set("server_url", "http://127.0.0.1:5000/stream")
+            .unwrap()
+            .set("channel", "news")
+            .unwrap();
+        assert_eq!(
+            settings.stream_url().unwrap().as_str(),
+            "http://127.0.0.1:5000/stream?channel=news"
+        );
+    }
+}

@@ -1,0 +1,721 @@
+//! The history, unread count, login state and resume point, in SQLite.
+//!
+//! SQLite (bundled, WAL) because the store must survive a crash or `kill -9`
+//! at any moment: every event is committed before anything shows it, so what
+//! a user saw is always on disk, and the window process can read the history
+//! through its own read-only connection while the tray process writes.
+//!
+//! An event that carried its own `id` is stored at most once per server (a
+//! unique index), which is what makes a replay after a reconnect or restart
+//! harmless. The last event id per server is written in the same transaction
+//! as the events, so a restart resumes exactly where the store stands.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use serde::Serialize;
+
+use crate::feed::{AppEvent, Login};
+
+/// The schema, one step per version; `PRAGMA user_version` says how many
+/// have been applied. Steps are only ever appended.
+const MIGRATIONS: &[&str] = &[
+    // 1: history, resume points, login state.
+    "CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        server TEXT NOT NULL,
+        event_type TEXT NOT NULL,
+        event_id TEXT,
+        last_event_id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        unread_weight INTEGER NOT NULL,
+        received_at INTEGER NOT NULL,
+        read INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE UNIQUE INDEX events_by_server_and_id ON events(server, event_id)
+        WHERE event_id IS NOT NULL;
+    CREATE INDEX events_by_time ON events(received_at);
+    CREATE INDEX events_unread ON events(read) WHERE read = 0;
+    CREATE TABLE servers (
+        server TEXT PRIMARY KEY,
+        last_event_id TEXT NOT NULL
+    );
+    CREATE TABLE login_state (
+        server TEXT PRIMARY KEY,
+        login_json TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the history database {path}: {source}")]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot create the data folder {path}: {source}. Check that it is writable.")]
+    Folder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the history database {path} was written by a newer SSE Tray (schema {found}, this one knows {known}). Update SSE Tray.")]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: usize,
+    },
+}
+
+/// How much history to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
+pub struct Retention {
+    pub keep_count: u64,
+    pub keep_days: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            keep_count: 10_000,
+            keep_days: 30,
+        }
+    }
+}
+
+/// An event to store.
+#[derive(Debug, Clone)]
+pub struct NewEntry<'a> {
+    pub server: &'a str,
+    pub event_type: &'a str,
+    /// The event's own id, when its block had one: the dedupe key.
+    pub event_id: Option<&'a str>,
+    pub last_event_id: &'a str,
+    pub data: &'a str,
+    pub event: &'a AppEvent,
+    pub received_at_ms: i64,
+}
+
+/// A stored event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub server: String,
+    pub event_type: String,
+    pub event_id: Option<String>,
+    pub data: String,
+    pub kind: String,
+    pub unread_weight: u64,
+    pub received_at_ms: i64,
+    pub read: bool,
+}
+
+/// Which history to list.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryQuery {
+    pub unread_only: bool,
+    pub event_type: Option<String>,
+    /// Entries older than this id (paging backwards).
+    pub before_id: Option<i64>,
+    pub limit: u32,
+}
+
+/// The store was damaged and a fresh one made; where the old one went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    pub moved_to: PathBuf,
+    pub problem: String,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Store {
+    /// Open (or create) the store for writing. A damaged database is moved
+    /// aside and a fresh one made, so the app always starts; the caller
+    /// tells the user through the returned [`Recovered`].
+    pub fn open(path: &Path) -> Result<(Store, Option<Recovered>), StoreError> {
+        if let Some(folder) = path.parent() {
+            std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+                path: folder.to_path_buf(),
+                source,
+            })?;
+        }
+        match Store::open_checked(path) {
+            Ok(store) => Ok((store, None)),
+            Err(StoreError::Sqlite { source, .. }) if is_corruption(&source) => {
+                let moved_to = move_aside(path)?;
+                let problem = source.to_string();
+                tracing::error!(
+                    "the history database {} was damaged ({problem}); it was moved to {} and a new one started",
+                    path.display(),
+                    moved_to.display()
+                );
+                let store = Store::open_checked(path)?;
+                Ok((store, Some(Recovered { moved_to, problem })))
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Open for reading only, as the window process does.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| sqlite(path, source))?;
+        conn.busy_timeout(Duration::from_secs(2))
+            .map_err(|source| sqlite(path, source))?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn open_checked(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path).map_err(|source| sqlite(path, source))?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store
+            .conn
+            .busy_timeout(Duration::from_secs(5))
+            .map_err(|source| store.err(source))?;
+        store
+            .conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(|source| store.err(source))?;
+        // In WAL mode NORMAL survives a crash of the process; only a power
+        // loss may drop the newest commits.
+        store
+            .conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|source| store.err(source))?;
+        let check: String = store
+            .conn
+            .query_row("PRAGMA quick_check", [], |row| row.get(0))
+            .map_err(|source| store.err(source))?;
+        if check != "ok" {
+            return Err(store.err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                Some(check),
+            )));
+        }
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|source| self.err(source))?;
+        if version > MIGRATIONS.len() as i64 {
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: version,
+                known: MIGRATIONS.len(),
+            });
+        }
+        for (index, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let batch = format!(
+                "BEGIN; {step}; PRAGMA user_version = {}; COMMIT;",
+                index + 1
+            );
+            self.conn
+                .execute_batch(&batch)
+                .map_err(|source| self.err(source))?;
+        }
+        Ok(())
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        sqlite(&self.path, source)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Store events in one transaction. For each, the row id, or `None` when
+    /// its id was already stored for its server (a replay: not shown again).
+    pub fn insert_many(
+        &mut self,
+        entries: &[NewEntry<'_>],
+    ) -> Result<Vec<Option<i64>>, StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|source| sqlite(&path, source))?;
+        let mut ids = Vec::with_capacity(entries.len());
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO events (server, event_type, event_id, last_event_id, data, kind,
+                        unread_weight, received_at, read)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT DO NOTHING",
+                )
+                .map_err(|source| sqlite(&path, source))?;
+            let mut resume = tx
+                .prepare_cached(
+                    "INSERT INTO servers (server, last_event_id) VALUES (?1, ?2)
+                     ON CONFLICT (server) DO UPDATE SET last_event_id = excluded.last_event_id",
+                )
+                .map_err(|source| sqlite(&path, source))?;
+            let mut login = tx
+                .prepare_cached(
+                    "INSERT INTO login_state (server, login_json, updated_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (server) DO UPDATE SET login_json = excluded.login_json,
+                        updated_at = excluded.updated_at",
+                )
+                .map_err(|source| sqlite(&path, source))?;
+            for entry in entries {
+                let weight = entry.event.unread_weight();
+                let changed = insert
+                    .execute(params![
+                        entry.server,
+                        entry.event_type,
+                        entry.event_id,
+                        entry.last_event_id,
+                        entry.data,
+                        entry.event.kind(),
+                        weight as i64,
+                        entry.received_at_ms,
+                        weight == 0,
+                    ])
+                    .map_err(|source| sqlite(&path, source))?;
+                resume
+                    .execute(params![entry.server, entry.last_event_id])
+                    .map_err(|source| sqlite(&path, source))?;
+                if changed == 0 {
+                    ids.push(None);
+                    continue;
+                }
+                ids.push(Some(tx.last_insert_rowid()));
+                if let AppEvent::Login(step) = entry.event {
+                    let json = serde_json::to_string(step).unwrap_or_default();
+                    login
+                        .execute(params![entry.server, json, entry.received_at_ms])
+                        .map_err(|source| sqlite(&path, source))?;
+                }
+            }
+        }
+        tx.commit().map_err(|source| sqlite(&path, source))?;
+        Ok(ids)
+    }
+
+    /// Remember where to resume when no event came with the id (an id-only
+    /// block).
+    pub fn set_last_event_id(&self, server: &str, last_event_id: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO servers (server, last_event_id) VALUES (?1, ?2)
+                 ON CONFLICT (server) DO UPDATE SET last_event_id = excluded.last_event_id",
+                params![server, last_event_id],
+            )
+            .map_err(|source| self.err(source))?;
+        Ok(())
+    }
+
+    /// Where to resume the stream of `server`: its last event id, if any.
+    pub fn last_event_id(&self, server: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT last_event_id FROM servers WHERE server = ?1",
+                [server],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|source| self.err(source))
+    }
+
+    /// How many messages wait to be read, counting a notification as the
+    /// number of messages it announced.
+    pub fn unread_count(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT COALESCE(SUM(unread_weight), 0) FROM events WHERE read = 0",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|count| count.max(0) as u64)
+            .map_err(|source| self.err(source))
+    }
+
+    pub fn history(&self, query: &HistoryQuery) -> Result<Vec<HistoryEntry>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached(
+                "SELECT id, server, event_type, event_id, data, kind, unread_weight,
+                        received_at, read
+                 FROM events
+                 WHERE (?1 = 0 OR read = 0)
+                   AND (?2 IS NULL OR event_type = ?2)
+                   AND (?3 IS NULL OR id < ?3)
+                 ORDER BY id DESC
+                 LIMIT ?4",
+            )
+            .map_err(|source| self.err(source))?;
+        let rows = statement
+            .query_map(
+                params![
+                    query.unread_only,
+                    query.event_type,
+                    query.before_id,
+                    query.limit
+                ],
+                |row| {
+                    Ok(HistoryEntry {
+                        id: row.get(0)?,
+                        server: row.get(1)?,
+                        event_type: row.get(2)?,
+                        event_id: row.get(3)?,
+                        data: row.get(4)?,
+                        kind: row.get(5)?,
+                        unread_weight: row.get::<_, i64>(6)?.max(0) as u64,
+                        received_at_ms: row.get(7)?,
+                        read: row.get(8)?,
+                    })
+                },
+            )
+            .map_err(|source| self.err(source))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|source| self.err(source))
+    }
+
+    /// Mark one entry read; `false` when there is no such entry.
+    pub fn mark_read(&self, id: i64) -> Result<bool, StoreError> {
+        self.conn
+            .execute("UPDATE events SET read = 1 WHERE id = ?1", [id])
+            .map(|changed| changed > 0)
+            .map_err(|source| self.err(source))
+    }
+
+    /// Mark everything read; how many entries changed.
+    pub fn mark_all_read(&self) -> Result<usize, StoreError> {
+        self.conn
+            .execute("UPDATE events SET read = 1 WHERE read = 0", [])
+            .map_err(|source| self.err(source))
+    }
+
+    /// The newest login step of `server`, which survives a restart.
+    pub fn login_state(&self, server: &str) -> Result<Option<(Login, i64)>, StoreError> {
+        let row: Option<(String, i64)> = self
+            .conn
+            .query_row(
+                "SELECT login_json, updated_at FROM login_state WHERE server = ?1",
+                [server],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()
+            .map_err(|source| self.err(source))?;
+        Ok(row.and_then(|(json, at)| serde_json::from_str(&json).ok().map(|login| (login, at))))
+    }
+
+    /// Drop what the retention policy no longer keeps: entries older than
+    /// `keep_days`, and all but the newest `keep_count`.
+    pub fn apply_retention(&self, retention: Retention) -> Result<usize, StoreError> {
+        let cutoff = now_ms() - (retention.keep_days as i64).saturating_mul(86_400_000);
+        let old = self
+            .conn
+            .execute("DELETE FROM events WHERE received_at < ?1", [cutoff])
+            .map_err(|source| self.err(source))?;
+        let surplus = self
+            .conn
+            .execute(
+                "DELETE FROM events WHERE id <= (
+                    SELECT id FROM events ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+                [retention.keep_count as i64],
+            )
+            .map_err(|source| self.err(source))?;
+        Ok(old + surplus)
+    }
+
+    pub fn count(&self) -> Result<u64, StoreError> {
+        self.conn
+            .query_row("SELECT COUNT(*) FROM events", [], |row| {
+                row.get::<_, i64>(0)
+            })
+            .map(|count| count as u64)
+            .map_err(|source| self.err(source))
+    }
+}
+
+fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
+    StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn is_corruption(error: &rusqlite::Error) -> bool {
+    matches!(
+        error.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+    )
+}
+
+/// Rename a damaged database (and its WAL files) out of the way, keeping it
+/// for inspection rather than deleting anything.
+fn move_aside(path: &Path) -> Result<PathBuf, StoreError> {
+    let stamp = now_ms();
+    let moved_to = PathBuf::from(format!("{}.corrupt-{stamp}", path.display()));
+    let rename = |from: PathBuf, to: PathBuf| match std::fs::rename(&from, &to) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(StoreError::Folder {
+            path: from,
+            source: error,
+        }),
+        _ => Ok(()),
+    };
+    rename(path.to_path_buf(), moved_to.clone())?;
+    for suffix in ["-wal", "-shm"] {
+        rename(
+            PathBuf::from(format!("{}{suffix}", path.display())),
+            PathBuf::from(format!("{}{suffix}", moved_to.display())),
+        )?;
+    }
+    Ok(moved_to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::{interpret, Message};
+    use crate::sse::SseEvent;
+
+    fn message(text: &str) -> AppEvent {
+        AppEvent::Message(Message {
+            title: None,
+            text: text.into(),
+            url: None,
+            urgency: None,
+            malformed: None,
+        })
+    }
+
+    fn entry<'a>(event: &'a AppEvent, id: Option<&'a str>, data: &'a str) -> NewEntry<'a> {
+        NewEntry {
+            server: "http://s/stream",
+            event_type: "message",
+            event_id: id,
+            last_event_id: id.unwrap_or(""),
+            data,
+            event,
+            received_at_ms: now_ms(),
+        }
+    }
+
+    #[test]
+    fn stores_dedupes_and_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        let (mut store, recovered) = Store::open(&path).unwrap();
+        assert!(recovered.is_none());
+        let event = message("a");
+        let ids = store
+            .insert_many(&[entry(&event, Some("1"), "a"), entry(&event, Some("2"), "b")])
+            .unwrap();
+        assert!(ids.iter().all(Option::is_some));
+        // A replay of id 2 and a new id 3.
+        let ids = store
+            .insert_many(&[entry(&event, Some("2"), "b"), entry(&event, Some("3"), "c")])
+            .unwrap();
+        assert_eq!(ids[0], None);
+        assert!(ids[1].is_some());
+        // Events without an own id are never deduped.
+        let ids = store
+            .insert_many(&[entry(&event, None, "x"), entry(&event, None, "x")])
+            .unwrap();
+        assert!(ids.iter().all(Option::is_some));
+        assert_eq!(store.count().unwrap(), 5);
+        assert_eq!(store.unread_count().unwrap(), 5);
+        drop(store);
+        let (store, _) = Store::open(&path).unwrap();
+        assert_eq!(
+            store.last_event_id("http://s/stream").unwrap().as_deref(),
+            Some("")
+        );
+        assert_eq!(store.last_event_id("http://other").unwrap(), None);
+    }
+
+    #[test]
+    fn unread_count_weighs_notifications_and_clears() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(&dir.path().join("h.db")).unwrap();
+        let notification = AppEvent::Notification { count: 7 };
+        let login = interpret(&SseEvent {
+            event_type: "login".into(),
+            data: r#"{"type":"logged_out","uuid":"u"}"#.into(),
+            last_event_id: String::new(),
+            has_own_id: false,
+        });
+        let hello = message("hello");
+        let ids = store
+            .insert_many(&[
+                entry(&notification, Some("n1"), "{\"count\":7}"),
+                entry(&login, None, "{}"),
+                entry(&hello, None, "hello"),
+            ])
+            .unwrap();
+        assert_eq!(store.unread_count().unwrap(), 8);
+        assert!(store.mark_read(ids[2].unwrap()).unwrap());
+        assert_eq!(store.unread_count().unwrap(), 7);
+        store.mark_all_read().unwrap();
+        assert_eq!(store.unread_count().unwrap(), 0);
+        assert!(matches!(
+            store.login_state("http://s/stream").unwrap(),
+            Some((Login::LoggedOut { .. }, _))
+        ));
+    }
+
+    #[test]
+    fn history_pages_newest_first_and_filters() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(&dir.path().join("h.db")).unwrap();
+        let event = message("m");
+        let data: Vec<String> = (0..25).map(|n| n.to_string()).collect();
+        let entries: Vec<_> = data.iter().map(|d| entry(&event, None, d)).collect();
+        store.insert_many(&entries).unwrap();
+        let page = store
+            .history(&HistoryQuery {
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(page.len(), 10);
+        assert_eq!(page[0].data, "24");
+        let next = store
+            .history(&HistoryQuery {
+                limit: 10,
+                before_id: Some(page[9].id),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(next[0].data, "14");
+        store.mark_read(page[0].id).unwrap();
+        let unread = store
+            .history(&HistoryQuery {
+                unread_only: true,
+                limit: 100,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(unread.len(), 24);
+    }
+
+    #[test]
+    fn retention_keeps_the_newest() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(&dir.path().join("h.db")).unwrap();
+        let event = message("m");
+        let mut old = entry(&event, None, "old");
+        old.received_at_ms = now_ms() - 40 * 86_400_000;
+        store.insert_many(&[old]).unwrap();
+        let data: Vec<String> = (0..20).map(|n| n.to_string()).collect();
+        let entries: Vec<_> = data.iter().map(|d| entry(&event, None, d)).collect();
+        store.insert_many(&entries).unwrap();
+        let removed = store
+            .apply_retention(Retention {
+                keep_count: 5,
+                keep_days: 30,
+            })
+            .unwrap();
+        assert_eq!(removed, 16);
+        let left = store
+            .history(&HistoryQuery {
+                limit: 100,
+                ..Default::default()
+            })
+            .unwrap();
+        let texts: Vec<_> = left.iter().map(|e| e.data.as_str()).collect();
+        assert_eq!(texts, ["19", "18", "17", "16", "15"]);
+    }
+
+    #[test]
+    fn a_corrupt_database_is_moved_aside_and_a_fresh_one_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        std::fs::write(
+            &path,
+            b"this is not a database, just some bytes on disk....",
+        )
+        .unwrap();
+        let (mut store, recovered) = Store::open(&path).unwrap();
+        let recovered = recovered.expect("reported");
+        assert_eq!(
+            std::fs::read(&recovered.moved_to).unwrap(),
+            b"this is not a database, just some bytes on disk...."
+        );
+        let event = message("m");
+        store.insert_many(&[entry(&event, None, "after")]).unwrap();
+        assert_eq!(store.count().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_damaged_page_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        {
+            let (mut store, _) = Store::open(&path).unwrap();
+            let event = message("m");
+            let data: Vec<String> = (0..2000).map(|n| format!("entry number {n}")).collect();
+            let entries: Vec<_> = data.iter().map(|d| entry(&event, None, d)).collect();
+            store.insert_many(&entries).unwrap();
+            store
+                .conn
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .unwrap();
+        }
+        // Scribble over the middle of the file, leaving the header intact.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = bytes.len() / 2;
+        for byte in &mut bytes[middle..middle + 8192] {
+            *byte = 0x5A;
+        }
+        std::fs::write(&path, bytes).unwrap();
+        let (store, recovered) = Store::open(&path).unwrap();
+        assert!(recovered.is_some());
+        assert_eq!(store.count().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused_with_advice() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "user_version", 99).unwrap();
+        }
+        let error = Store::open(&path).err().expect("refused");
+        assert!(error.to_string().contains("Update SSE Tray"), "{error}");
+    }
+
+    #[test]
+    fn read_only_connection_sees_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        let (mut store, _) = Store::open(&path).unwrap();
+        let reader = Store::open_read_only(&path).unwrap();
+        let event = message("m");
+        store.insert_many(&[entry(&event, None, "x")]).unwrap();
+        assert_eq!(reader.count().unwrap(), 1);
+        assert!(reader.mark_all_read().is_err(), "read-only");
+    }
+}
