@@ -299,6 +299,33 @@ enum Ended {
     Closed,
 }
 
+impl Ended {
+    fn clock_jumped() -> Ended {
+        Ended::Failure {
+            reason: "the clock jumped (suspend or resume)".into(),
+            slow: false,
+        }
+    }
+}
+
+/// Compares the clocks on a timer.
+struct ClockWatch {
+    clock: ClockJump,
+    ticks: tokio::time::Interval,
+}
+
+impl ClockWatch {
+    /// Resolves when a check finds a jump; cancel-safe.
+    async fn jumped(&mut self) {
+        loop {
+            self.ticks.tick().await;
+            if self.clock.check(SystemTime::now(), Instant::now()) {
+                return;
+            }
+        }
+    }
+}
+
 /// The running client. Construct with [`Client::new`], drive with
 /// [`Client::run`].
 pub struct Client {
@@ -396,6 +423,20 @@ impl Client {
         }
     }
 
+    fn clock_watch(&self) -> ClockWatch {
+        let every = self.config.clock_check_every;
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ClockWatch {
+            clock: ClockJump::new(
+                SystemTime::now(),
+                Instant::now(),
+                Duration::from_secs(5).max(every / 2),
+            ),
+            ticks,
+        }
+    }
+
     async fn send(&self, update: Update) -> bool {
         self.updates.send(update).await.is_ok()
     }
@@ -406,17 +447,14 @@ impl Client {
         }
         self.parser.start_new_stream();
         let headers = request_headers(&self.config.headers, self.parser.last_event_id());
-        let open = Connection::open(
-            &self.http,
-            &self.config.url,
-            headers,
-            self.config.connect_timeout,
-        );
+        let open = Connection::open(&self.http, &self.config.url, headers);
+        let mut clock = self.clock_watch();
         let opened = tokio::select! {
             opened = open => opened,
             control = self.control.recv() => {
                 return Ended::Control(control.unwrap_or(Control::Stop));
             }
+            _ = clock.jumped() => return Ended::clock_jumped(),
         };
         let mut connection = match opened {
             Ok(connection) => connection,
@@ -448,13 +486,7 @@ impl Client {
 
     async fn read_stream(&mut self, connection: &mut Connection, delivered: &mut bool) -> Ended {
         let mut heartbeat = Heartbeat::new(Instant::now());
-        let mut clock = ClockJump::new(
-            SystemTime::now(),
-            Instant::now(),
-            Duration::from_secs(5).max(self.config.clock_check_every / 2),
-        );
-        let mut clock_check = tokio::time::interval(self.config.clock_check_every);
-        clock_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut clock = self.clock_watch();
         let mut items = Vec::new();
         let mut last_event_id = self.parser.last_event_id().to_string();
         loop {
@@ -485,15 +517,7 @@ impl Client {
                         slow: false,
                     };
                 }
-                _ = clock_check.tick() => {
-                    if clock.check(SystemTime::now(), Instant::now()) {
-                        return Ended::Failure {
-                            reason: "the clock jumped (suspend or resume)".into(),
-                            slow: false,
-                        };
-                    }
-                    continue;
-                }
+                _ = clock.jumped() => return Ended::clock_jumped(),
                 control = self.control.recv() => {
                     return Ended::Control(control.unwrap_or(Control::Stop));
                 }

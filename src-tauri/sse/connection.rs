@@ -7,8 +7,6 @@
 //! reads through the [`Parser`]. Reconnecting is the client's business, not
 //! this file's: a `Connection` lives exactly as long as one response.
 
-use std::time::Duration;
-
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
 use reqwest::StatusCode;
 
@@ -64,25 +62,22 @@ pub fn request_headers(extra: &HeaderMap, last_event_id: &str) -> HeaderMap {
 
 impl Connection {
     /// Send the request and check the response.
+    ///
+    /// The wait for the response head has no timeout of its own: Flask-SSE
+    /// sends not even its headers before the first event, which on a quiet
+    /// channel may be hours away. TCP keepalive and the client's clock-jump
+    /// check cover a peer that died meanwhile.
     pub async fn open(
         http: &reqwest::Client,
         url: &url::Url,
         headers: HeaderMap,
-        connect_timeout: Duration,
     ) -> Result<Connection, OpenError> {
-        let request = http.get(url.clone()).headers(headers).send();
-        // The client has no overall timeout (a stream lasts for hours), so the
-        // wait for the response head is bounded here.
-        let response = match tokio::time::timeout(connect_timeout, request).await {
-            Err(_) => {
-                return Err(OpenError::Network(format!(
-                    "no response within {} s",
-                    connect_timeout.as_secs()
-                )))
-            }
-            Ok(Err(error)) => return Err(OpenError::Network(describe_error(&error))),
-            Ok(Ok(response)) => response,
-        };
+        let response = http
+            .get(url.clone())
+            .headers(headers)
+            .send()
+            .await
+            .map_err(|error| OpenError::Network(describe_error(&error)))?;
         let status = response.status();
         if status == StatusCode::NO_CONTENT {
             return Err(OpenError::ServerAskedToStop);

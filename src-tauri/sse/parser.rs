@@ -83,7 +83,12 @@ pub struct Parser {
     bom_matched: Option<usize>,
     data: String,
     event_type: String,
+    /// The standard's "last event ID buffer": set by `id` fields.
     last_event_id: String,
+    /// The event source's "last event ID string": the buffer as of the last
+    /// blank line. Only this survives a reconnect, so an id inside an event
+    /// cut off by the end of a stream is not sent as `Last-Event-ID`.
+    committed_last_event_id: String,
     has_own_id: bool,
     /// The current event went over the limit: discard it at its blank line.
     skipping_event: bool,
@@ -106,6 +111,7 @@ impl Parser {
             data: String::new(),
             event_type: String::new(),
             last_event_id: String::new(),
+            committed_last_event_id: String::new(),
             has_own_id: false,
             skipping_event: false,
         }
@@ -116,19 +122,21 @@ impl Parser {
     pub fn with_last_event_id(limits: Limits, last_event_id: &str) -> Self {
         let mut parser = Parser::new(limits);
         parser.last_event_id.push_str(last_event_id);
+        parser.committed_last_event_id.push_str(last_event_id);
         parser
     }
 
-    /// The last event id buffer: what a reconnect sends as `Last-Event-ID`.
+    /// The last event id as of the last complete block: what a reconnect
+    /// sends as `Last-Event-ID`.
     pub fn last_event_id(&self) -> &str {
-        &self.last_event_id
+        &self.committed_last_event_id
     }
 
     /// Forget everything of the current stream but the last event id, for
     /// the next connection. An event cut off by the end of a stream is
     /// discarded, as the standard says.
     pub fn start_new_stream(&mut self) {
-        let last_event_id = std::mem::take(&mut self.last_event_id);
+        let last_event_id = std::mem::take(&mut self.committed_last_event_id);
         *self = Parser::with_last_event_id(self.limits, &last_event_id);
     }
 
@@ -295,6 +303,9 @@ impl Parser {
     }
 
     fn dispatch(&mut self, emit: &mut impl FnMut(Item)) {
+        if self.committed_last_event_id != self.last_event_id {
+            self.committed_last_event_id.clone_from(&self.last_event_id);
+        }
         let has_own_id = std::mem::take(&mut self.has_own_id);
         if std::mem::take(&mut self.skipping_event) || self.data.is_empty() {
             self.data.clear();
@@ -641,6 +652,22 @@ mod tests {
             parse(too_big.as_bytes()),
             vec![event("message", "next", "")]
         );
+    }
+
+    #[test]
+    fn an_id_in_an_unfinished_block_is_not_the_last_event_id() {
+        let mut parser = Parser::default();
+        parser.feed(b"id: 1\ndata: a\n\nid: 2\ndata: cut", &mut |_| {});
+        assert_eq!(parser.last_event_id(), "1");
+        parser.start_new_stream();
+        let mut items = Vec::new();
+        parser.feed(b"data: b\n\n", &mut |i| items.push(i));
+        assert_eq!(items, vec![event("message", "b", "1")]);
+        // An id-only block counts once its blank line arrives.
+        parser.feed(b"id: 3\n", &mut |_| {});
+        assert_eq!(parser.last_event_id(), "1");
+        parser.feed(b"\n", &mut |_| {});
+        assert_eq!(parser.last_event_id(), "3");
     }
 
     #[test]

@@ -1,0 +1,514 @@
+//! Shared helpers for the integration tests: real servers started and
+//! stopped by the tests, on free ports on 127.0.0.1, and the `ssetray` binary
+//! driven as a user would.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// How long a test waits for something that should happen; a bound for a
+/// hung test, never a measurement.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port")
+}
+
+pub fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + PATIENCE;
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on port {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The Python of the test peers' venv (made by scripts/peers-venv.sh once).
+pub fn python() -> &'static str {
+    static PYTHON: OnceLock<String> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        if let Ok(python) = std::env::var("SSETRAY_TEST_PYTHON") {
+            return python;
+        }
+        let output = Command::new("bash")
+            .arg(repo().join("scripts/peers-venv.sh"))
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("run scripts/peers-venv.sh");
+        assert!(output.status.success(), "scripts/peers-venv.sh failed");
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .last()
+            .expect("the venv's python")
+            .trim()
+            .to_string()
+    })
+}
+
+/// A child process killed when dropped.
+pub struct Proc {
+    pub child: Child,
+    pub name: String,
+}
+
+impl Proc {
+    pub fn spawn(name: &str, command: &mut Command) -> Proc {
+        let child = command.spawn().unwrap_or_else(|error| {
+            panic!(
+                "cannot start {name}: {error}. Run the README's test command, which installs it."
+            )
+        });
+        Proc {
+            child,
+            name: name.to_string(),
+        }
+    }
+
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let _ = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub struct Redis {
+    pub port: u16,
+    proc: Proc,
+}
+
+impl Redis {
+    pub fn start() -> Redis {
+        Redis::start_on(free_port())
+    }
+
+    pub fn start_on(port: u16) -> Redis {
+        let proc = Proc::spawn(
+            "redis-server",
+            Command::new("redis-server")
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .stdout(Stdio::null()),
+        );
+        wait_for_port(port);
+        Redis { port, proc }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    pub fn stop(mut self) {
+        self.proc.kill();
+    }
+
+    /// `PUBLISH channel message`, as seed 001 does from redis-cli.
+    pub fn publish(&self, channel: &str, message: &str) -> i64 {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to redis");
+        let mut command = format!("*3\r\n$7\r\nPUBLISH\r\n${}\r\n{channel}\r\n", channel.len());
+        command.push_str(&format!("${}\r\n{message}\r\n", message.len()));
+        stream.write_all(command.as_bytes()).expect("send to redis");
+        let mut reply = String::new();
+        BufReader::new(stream)
+            .read_line(&mut reply)
+            .expect("redis reply");
+        reply.trim().trim_start_matches(':').parse().unwrap_or(-1)
+    }
+}
+
+/// A Flask-SSE app under gunicorn with a gevent worker.
+pub struct FlaskSse {
+    pub port: u16,
+    proc: Proc,
+}
+
+impl FlaskSse {
+    pub fn start(redis: &Redis) -> FlaskSse {
+        FlaskSse::start_on(redis, free_port())
+    }
+
+    pub fn start_on(redis: &Redis, port: u16) -> FlaskSse {
+        let proc = Proc::spawn(
+            "gunicorn",
+            Command::new(python())
+                .args([
+                    "-m",
+                    "gunicorn",
+                    "-k",
+                    "gevent",
+                    "-w",
+                    "1",
+                    "--no-control-socket",
+                ])
+                .args([
+                    "-b",
+                    &format!("127.0.0.1:{port}"),
+                    "--chdir",
+                    "tests/peers",
+                    "flask_sse_app:app",
+                ])
+                .current_dir(repo())
+                .env("REDIS_URL", redis.url())
+                .stderr(Stdio::null()),
+        );
+        wait_for_port(port);
+        FlaskSse { port, proc }
+    }
+
+    pub fn stream_url(&self) -> String {
+        format!("http://127.0.0.1:{}/stream", self.port)
+    }
+
+    /// Wait until `count` clients listen on `channel`.
+    pub fn wait_for_subscribers(&self, channel: &str, count: u64) {
+        wait_until(&format!("{count} subscribers on {channel}"), || {
+            http_get(self.port, &format!("/subscribers?channel={channel}"))
+                .trim()
+                .parse::<u64>()
+                .is_ok_and(|n| n >= count)
+        });
+    }
+
+    /// `sse.publish(data, type=..., id=..., retry=..., channel=...)`.
+    pub fn publish(&self, body: serde_json::Value) {
+        let reply = http_post_json(self.port, "/publish", &body.to_string());
+        assert!(reply.contains("ok"), "publish failed: {reply}");
+    }
+
+    pub fn stop(mut self) {
+        self.proc.kill();
+    }
+}
+
+/// A plain HTTP GET; the body.
+pub fn http_get(port: u16, path: &str) -> String {
+    http(
+        port,
+        &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
+    )
+}
+
+pub fn http_post_json(port: u16, path: &str, body: &str) -> String {
+    http(
+        port,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+pub fn http_post_form(port: u16, path: &str, body: &str) -> String {
+    http(
+        port,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+fn http(port: u16, request: &str) -> String {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = stream.set_read_timeout(Some(PATIENCE));
+    if stream.write_all(request.as_bytes()).is_err() {
+        return String::new();
+    }
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response).into_owned();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or(("", ""));
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    }
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        out.push_str(&rest[..size]);
+        body = rest[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// A Python peer run with `python tests/peers/NAME.py --port P`.
+pub fn start_script(script: &str, port: u16, env: &[(&str, &str)]) -> Proc {
+    let mut command = Command::new(python());
+    command
+        .arg(format!("tests/peers/{script}"))
+        .args(["--port", &port.to_string()])
+        .current_dir(repo())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let proc = Proc::spawn(script, &mut command);
+    wait_for_port(port);
+    proc
+}
+
+/// An isolated home for the app: its own config and data folders.
+pub struct AppHome {
+    pub dir: tempfile::TempDir,
+}
+
+impl AppHome {
+    pub fn new() -> AppHome {
+        AppHome {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_ssetray"));
+        command
+            .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
+            .env("XDG_DATA_HOME", self.dir.path().join("data"))
+            .env("XDG_RUNTIME_DIR", self.dir.path())
+            .env("HOME", self.dir.path())
+            .env("SSETRAY_LOG", "info");
+        command
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.dir.path().join("data/ssetray/history.db")
+    }
+
+    /// Run a command to its end; (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let output = self.command().args(args).output().expect("run ssetray");
+        (
+            output.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    pub fn set(&self, key: &str, value: &str) {
+        let (code, _, stderr) = self.run(&["config", "set", key, value]);
+        assert_eq!(code, 0, "config set {key}: {stderr}");
+    }
+
+    /// Stored history, oldest first.
+    pub fn history(&self) -> Vec<serde_json::Value> {
+        let (code, stdout, stderr) = self.run(&["history", "--json", "--limit", "100000"]);
+        assert_eq!(code, 0, "history: {stderr}");
+        let mut entries: Vec<serde_json::Value> = stdout
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("history JSON"))
+            .collect();
+        entries.reverse();
+        entries
+    }
+
+    pub fn spawn(&self, args: &[&str]) -> Running {
+        let mut command = self.command();
+        command
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Running::new(Proc::spawn("ssetray", &mut command))
+    }
+}
+
+/// A running `ssetray`, its output read line by line.
+pub struct Running {
+    pub proc: Proc,
+    stdout: mpsc::Receiver<String>,
+    stderr: mpsc::Receiver<String>,
+    pub stderr_seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl Running {
+    pub fn new(mut proc: Proc) -> Running {
+        let stdout = lines(proc.child.stdout.take().expect("stdout"));
+        let stderr = lines(proc.child.stderr.take().expect("stderr"));
+        Running {
+            proc,
+            stdout,
+            stderr,
+            stderr_seen: Arc::default(),
+        }
+    }
+
+    pub fn next_line(&self) -> String {
+        self.stdout
+            .recv_timeout(PATIENCE)
+            .unwrap_or_else(|_| panic!("no output line; stderr so far: {:?}", self.drain_stderr()))
+    }
+
+    pub fn next_event(&self) -> serde_json::Value {
+        let line = self.next_line();
+        serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"))
+    }
+
+    /// Wait for a stderr line containing `text`; every line seen so far.
+    pub fn wait_stderr(&self, text: &str) -> Vec<String> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            {
+                let seen = self.stderr_seen.lock().expect("lock");
+                if seen.iter().any(|line| line.contains(text)) {
+                    return seen.clone();
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) => self.stderr_seen.lock().expect("lock").push(line),
+                Err(_) => panic!(
+                    "stderr never said {text:?}: {:?}",
+                    self.stderr_seen.lock().expect("lock")
+                ),
+            }
+        }
+    }
+
+    pub fn drain_stderr(&self) -> Vec<String> {
+        let mut seen = self.stderr_seen.lock().expect("lock");
+        while let Ok(line) = self.stderr.try_recv() {
+            seen.push(line);
+        }
+        seen.clone()
+    }
+
+    /// Wait for the process to end by itself; its exit code.
+    pub fn wait_exit(&mut self) -> i32 {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Ok(Some(status)) = self.proc.child.try_wait() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(Instant::now() < deadline, "ssetray did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+fn lines(source: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(source).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// A scripted HTTP server for faults no real server produces on demand.
+/// Each connection's request head is recorded, and `script` writes the
+/// response (or does not).
+pub struct FaultServer {
+    pub port: u16,
+    pub requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl FaultServer {
+    pub fn start(script: impl Fn(usize, &mut TcpStream) + Send + Sync + 'static) -> FaultServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let requests: Arc<Mutex<Vec<String>>> = Arc::default();
+        let seen = requests.clone();
+        let script = Arc::new(script);
+        std::thread::spawn(move || {
+            for (index, stream) in listener.incoming().enumerate() {
+                let Ok(mut stream) = stream else { continue };
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    match stream.read(&mut byte) {
+                        Ok(1) => head.push(byte[0]),
+                        _ => break,
+                    }
+                }
+                seen.lock()
+                    .expect("lock")
+                    .push(String::from_utf8_lossy(&head).into_owned());
+                let script = script.clone();
+                std::thread::spawn(move || script(index, &mut stream));
+            }
+        });
+        FaultServer { port, requests }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/stream", self.port)
+    }
+
+    pub fn request(&self, index: usize) -> String {
+        self.requests
+            .lock()
+            .expect("lock")
+            .get(index)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn connections(&self) -> usize {
+        self.requests.lock().expect("lock").len()
+    }
+}
+
+pub const STREAM_HEAD: &str =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n";
+
+/// Hold a connection open without sending anything more.
+pub fn hold(stream: &mut TcpStream) {
+    let mut sink = [0u8; 64];
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(120)));
+    let _ = stream.read(&mut sink);
+}
