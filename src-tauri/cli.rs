@@ -353,7 +353,11 @@ pub async fn shutdown_signal() {
 
 pub fn history(args: HistoryArgs) -> Result<(), Failure> {
     let paths = Paths::from_environment();
-    let store = open_store(&paths)?;
+    if !paths.database.exists() {
+        return Ok(());
+    }
+    // A reader: the running app stays the only writer.
+    let store = Store::open_read_only(&paths.database).map_err(Failure::runtime)?;
     let entries = store
         .history(&HistoryQuery {
             unread_only: args.unread,

@@ -188,7 +188,7 @@ impl Store {
 
     fn open_checked(path: &Path) -> Result<Store, StoreError> {
         let conn = Connection::open(path).map_err(|source| sqlite(path, source))?;
-        let store = Store {
+        let mut store = Store {
             conn,
             path: path.to_path_buf(),
         };
@@ -220,28 +220,32 @@ impl Store {
         Ok(store)
     }
 
-    fn migrate(&self) -> Result<(), StoreError> {
-        let version: i64 = self
+    /// Apply the missing schema steps. The version is read inside a write
+    /// transaction, so two processes opening a new file at once do not both
+    /// apply the same step.
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let path = self.path.clone();
+        let tx = self
             .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|source| sqlite(&path, source))?;
+        let version: i64 = tx
             .pragma_query_value(None, "user_version", |row| row.get(0))
-            .map_err(|source| self.err(source))?;
+            .map_err(|source| sqlite(&path, source))?;
         if version > MIGRATIONS.len() as i64 {
             return Err(StoreError::TooNew {
-                path: self.path.clone(),
+                path,
                 found: version,
                 known: MIGRATIONS.len(),
             });
         }
-        for (index, step) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let batch = format!(
-                "BEGIN; {step}; PRAGMA user_version = {}; COMMIT;",
-                index + 1
-            );
-            self.conn
-                .execute_batch(&batch)
-                .map_err(|source| self.err(source))?;
+        for step in MIGRATIONS.iter().skip(version as usize) {
+            tx.execute_batch(step)
+                .map_err(|source| sqlite(&path, source))?;
         }
-        Ok(())
+        tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)
+            .map_err(|source| sqlite(&path, source))?;
+        tx.commit().map_err(|source| sqlite(&path, source))
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
