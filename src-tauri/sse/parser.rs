@@ -84,11 +84,11 @@ pub struct Parser {
     data: String,
     event_type: String,
     /// The standard's "last event ID buffer": set by `id` fields.
-    last_event_id: String,
+    id_buffer: String,
     /// The event source's "last event ID string": the buffer as of the last
     /// blank line. Only this survives a reconnect, so an id inside an event
     /// cut off by the end of a stream is not sent as `Last-Event-ID`.
-    committed_last_event_id: String,
+    last_event_id: String,
     has_own_id: bool,
     /// The current event went over the limit: discard it at its blank line.
     skipping_event: bool,
@@ -110,8 +110,8 @@ impl Parser {
             bom_matched: Some(0),
             data: String::new(),
             event_type: String::new(),
+            id_buffer: String::new(),
             last_event_id: String::new(),
-            committed_last_event_id: String::new(),
             has_own_id: false,
             skipping_event: false,
         }
@@ -121,22 +121,22 @@ impl Parser {
     /// earlier one, as `EventSource` does across a reconnect.
     pub fn with_last_event_id(limits: Limits, last_event_id: &str) -> Self {
         let mut parser = Parser::new(limits);
+        parser.id_buffer.push_str(last_event_id);
         parser.last_event_id.push_str(last_event_id);
-        parser.committed_last_event_id.push_str(last_event_id);
         parser
     }
 
     /// The last event id as of the last complete block: what a reconnect
     /// sends as `Last-Event-ID`.
     pub fn last_event_id(&self) -> &str {
-        &self.committed_last_event_id
+        &self.last_event_id
     }
 
     /// Forget everything of the current stream but the last event id, for
     /// the next connection. An event cut off by the end of a stream is
     /// discarded, as the standard says.
     pub fn start_new_stream(&mut self) {
-        let last_event_id = std::mem::take(&mut self.committed_last_event_id);
+        let last_event_id = std::mem::take(&mut self.last_event_id);
         *self = Parser::with_last_event_id(self.limits, &last_event_id);
     }
 
@@ -268,8 +268,8 @@ impl Parser {
             }
             // An id with NUL is ignored.
             b"id" if !value.contains(&0) => {
-                self.last_event_id.clear();
-                push_lossy(&mut self.last_event_id, value);
+                self.id_buffer.clear();
+                push_lossy(&mut self.id_buffer, value);
                 self.has_own_id = true;
             }
             b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
@@ -303,8 +303,8 @@ impl Parser {
     }
 
     fn dispatch(&mut self, emit: &mut impl FnMut(Item)) {
-        if self.committed_last_event_id != self.last_event_id {
-            self.committed_last_event_id.clone_from(&self.last_event_id);
+        if self.last_event_id != self.id_buffer {
+            self.last_event_id.clone_from(&self.id_buffer);
         }
         let has_own_id = std::mem::take(&mut self.has_own_id);
         if std::mem::take(&mut self.skipping_event) || self.data.is_empty() {
@@ -324,7 +324,7 @@ impl Parser {
         emit(Item::Event(SseEvent {
             event_type,
             data,
-            last_event_id: self.last_event_id.clone(),
+            last_event_id: self.id_buffer.clone(),
             has_own_id,
         }));
     }
