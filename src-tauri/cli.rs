@@ -243,7 +243,7 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
                             .insert_many(&[NewEntry {
                                 server: &server,
                                 event_type: &event.event_type,
-                                event_id: event.has_own_id.then_some(event.last_event_id.as_str()),
+                                event_id: event.has_own_id.then_some(&*event.last_event_id),
                                 last_event_id: &event.last_event_id,
                                 data: &event.data,
                                 event: &app_event,

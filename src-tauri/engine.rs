@@ -301,7 +301,7 @@ impl Engine {
             .map(|(event, app_event, _)| NewEntry {
                 server: &server,
                 event_type: &event.event_type,
-                event_id: event.has_own_id.then_some(event.last_event_id.as_str()),
+                event_id: event.has_own_id.then_some(&*event.last_event_id),
                 last_event_id: &event.last_event_id,
                 data: &event.data,
                 event: app_event,
@@ -331,8 +331,8 @@ impl Engine {
             let entry = HistoryEntry {
                 id,
                 server: server.clone(),
-                event_type: event.event_type,
-                event_id: event.has_own_id.then(|| event.last_event_id.clone()),
+                event_type: event.event_type.to_string(),
+                event_id: event.has_own_id.then(|| event.last_event_id.to_string()),
                 data: event.data,
                 kind: app_event.kind().to_string(),
                 unread_weight: weight,

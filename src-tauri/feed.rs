@@ -101,7 +101,7 @@ pub const MAX_TEXT_CHARS: usize = 4000;
 /// Interpret one event. Never fails: what cannot be understood becomes a
 /// message with the raw text and a reason in `malformed`.
 pub fn interpret(event: &SseEvent) -> AppEvent {
-    match event.event_type.as_str() {
+    match &*event.event_type {
         "login" => interpret_login(&event.data)
             .unwrap_or_else(|problem| malformed(event, format!("a login event with {problem}"))),
         "notification" => match notification_count(&event.data) {
@@ -244,7 +244,7 @@ mod tests {
         SseEvent {
             event_type: event_type.into(),
             data: data.into(),
-            last_event_id: String::new(),
+            last_event_id: "".into(),
             has_own_id: false,
         }
     }

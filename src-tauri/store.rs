@@ -567,7 +567,7 @@ mod tests {
         let login = interpret(&SseEvent {
             event_type: "login".into(),
             data: r#"{"type":"logged_out","uuid":"u"}"#.into(),
-            last_event_id: String::new(),
+            last_event_id: "".into(),
             has_own_id: false,
         });
         let hello = message("hello");

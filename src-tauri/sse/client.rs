@@ -488,7 +488,9 @@ impl Client {
         let mut heartbeat = Heartbeat::new(Instant::now());
         let mut clock = self.clock_watch();
         let mut items = Vec::new();
-        let mut last_event_id = self.parser.last_event_id().to_string();
+        // The last event id the receiver knows of, from an event or an
+        // `Update::LastEventId`.
+        let mut known_id: std::sync::Arc<str> = self.parser.last_event_id().into();
         loop {
             let silence_deadline = heartbeat.deadline();
             let silence = async {
@@ -528,7 +530,7 @@ impl Client {
                 let update = match item {
                     Item::Event(event) => {
                         *delivered = true;
-                        last_event_id.clone_from(&event.last_event_id);
+                        known_id = event.last_event_id.clone();
                         Update::Event(event)
                     }
                     Item::Retry(retry) => {
@@ -544,9 +546,9 @@ impl Client {
                     return Ended::Closed;
                 }
             }
-            if self.parser.last_event_id() != last_event_id {
-                last_event_id = self.parser.last_event_id().to_string();
-                if !self.send(Update::LastEventId(last_event_id.clone())).await {
+            if self.parser.last_event_id() != &*known_id {
+                known_id = self.parser.last_event_id().into();
+                if !self.send(Update::LastEventId(known_id.to_string())).await {
                     return Ended::Closed;
                 }
             }

@@ -14,6 +14,7 @@
 //! sequence. Memory is bounded by [`Limits`]: an over-long line or event is
 //! dropped with a warning and the stream goes on.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How large a single line and a single event may grow before they are
@@ -42,13 +43,15 @@ impl Default for Limits {
 /// A dispatched event, as a browser's `MessageEvent` would carry it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SseEvent {
-    /// The `event` field, or `message` when the block named none.
-    pub event_type: String,
+    /// The `event` field, or `message` when the block named none. Shared
+    /// (`Arc`) because a stream repeats a handful of types: the parser hands
+    /// out the same allocation for a repeated type or id.
+    pub event_type: Arc<str>,
     /// The `data` lines joined with LF.
     pub data: String,
     /// `MessageEvent.lastEventId`: the last `id` seen on the stream so far
     /// (possibly from an earlier block), `""` when none.
-    pub last_event_id: String,
+    pub last_event_id: Arc<str>,
     /// Whether this event's own block carried an `id` field. Only such an id
     /// names this event; an inherited one names an earlier event.
     pub has_own_id: bool,
@@ -88,7 +91,9 @@ pub struct Parser {
     /// The event source's "last event ID string": the buffer as of the last
     /// blank line. Only this survives a reconnect, so an id inside an event
     /// cut off by the end of a stream is not sent as `Last-Event-ID`.
-    last_event_id: String,
+    last_event_id: Arc<str>,
+    /// The type of the last dispatched event, to share its allocation.
+    last_type: Arc<str>,
     has_own_id: bool,
     /// The current event went over the limit: discard it at its blank line.
     skipping_event: bool,
@@ -111,7 +116,8 @@ impl Parser {
             data: String::new(),
             event_type: String::new(),
             id_buffer: String::new(),
-            last_event_id: String::new(),
+            last_event_id: Arc::from(""),
+            last_type: Arc::from("message"),
             has_own_id: false,
             skipping_event: false,
         }
@@ -122,7 +128,7 @@ impl Parser {
     pub fn with_last_event_id(limits: Limits, last_event_id: &str) -> Self {
         let mut parser = Parser::new(limits);
         parser.id_buffer.push_str(last_event_id);
-        parser.last_event_id.push_str(last_event_id);
+        parser.last_event_id = Arc::from(last_event_id);
         parser
     }
 
@@ -136,7 +142,7 @@ impl Parser {
     /// the next connection. An event cut off by the end of a stream is
     /// discarded, as the standard says.
     pub fn start_new_stream(&mut self) {
-        let last_event_id = std::mem::take(&mut self.last_event_id);
+        let last_event_id = self.last_event_id.clone();
         *self = Parser::with_last_event_id(self.limits, &last_event_id);
     }
 
@@ -253,7 +259,9 @@ impl Parser {
             emit(Item::Comment);
             return;
         }
-        let (field, mut value) = match memchr::memchr(b':', line) {
+        // The colon ends a field name of a few bytes: a plain scan finds it
+        // sooner than a vectorised search pays for its setup.
+        let (field, mut value) = match line.iter().position(|&byte| byte == b':') {
             Some(colon) => (&line[..colon], &line[colon + 1..]),
             None => (line, &line[line.len()..]),
         };
@@ -298,13 +306,15 @@ impl Parser {
             self.data = String::new();
             return;
         }
+        // One allocation for the value and its LF, not a second to grow.
+        self.data.reserve(value.len() + 1);
         push_lossy(&mut self.data, value);
         self.data.push('\n');
     }
 
     fn dispatch(&mut self, emit: &mut impl FnMut(Item)) {
-        if self.last_event_id != self.id_buffer {
-            self.last_event_id.clone_from(&self.id_buffer);
+        if *self.last_event_id != *self.id_buffer {
+            self.last_event_id = Arc::from(self.id_buffer.as_str());
         }
         let has_own_id = std::mem::take(&mut self.has_own_id);
         if std::mem::take(&mut self.skipping_event) || self.data.is_empty() {
@@ -317,14 +327,18 @@ impl Parser {
             data.pop();
         }
         let event_type = if self.event_type.is_empty() {
-            String::from("message")
+            "message"
         } else {
-            std::mem::take(&mut self.event_type)
+            self.event_type.as_str()
         };
+        if *self.last_type != *event_type {
+            self.last_type = Arc::from(event_type);
+        }
+        self.event_type.clear();
         emit(Item::Event(SseEvent {
-            event_type,
+            event_type: self.last_type.clone(),
             data,
-            last_event_id: self.id_buffer.clone(),
+            last_event_id: self.last_event_id.clone(),
             has_own_id,
         }));
     }
@@ -332,9 +346,14 @@ impl Parser {
 
 /// Append bytes as UTF-8, invalid sequences becoming U+FFFD.
 fn push_lossy(out: &mut String, bytes: &[u8]) {
-    match std::str::from_utf8(bytes) {
-        Ok(text) => out.push_str(text),
-        Err(_) => out.push_str(&String::from_utf8_lossy(bytes)),
+    let valid = if bytes.len() < 64 {
+        std::str::from_utf8(bytes).ok()
+    } else {
+        simdutf8::basic::from_utf8(bytes).ok()
+    };
+    match valid {
+        Some(text) => out.push_str(text),
+        None => out.push_str(&String::from_utf8_lossy(bytes)),
     }
 }
 

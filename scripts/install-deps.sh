@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what building SSE Tray needs on Debian 12 or Ubuntu: the system
+# libraries Tauri's window links against, and Rust when it is missing.
+# `--test` adds what the tests need: Redis, Python venv support, Xvfb, a
+# D-Bus session bus, the dunst notification daemon, xdotool, ImageMagick.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+packages=(build-essential pkg-config curl ca-certificates libssl-dev
+  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(redis-server python3 python3-venv xvfb xauth dbus dbus-x11 dunst
+    libnotify-bin xdotool imagemagick x11-utils)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then
+  sudo="sudo"
+fi
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+if ! command -v cargo >/dev/null 2>&1 && [[ -x "$HOME/.cargo/bin/cargo" ]]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "install-deps: installing Rust with rustup" >&2
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy -c rustfmt >&2
+fi
