@@ -12,7 +12,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use tokio::sync::mpsc;
 
-use crate::engine::{Engine, EngineEvent};
+use crate::engine::Engine;
 use crate::feed;
 use crate::settings::{check_http_url, Paths, Settings};
 use crate::sse::client;
@@ -291,39 +291,35 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
 
 pub fn run_headless(_args: RunArgs) -> Result<(), Failure> {
     let paths = Paths::from_environment();
-    let settings = load_settings(&paths)?;
+    let mut settings = load_settings(&paths)?;
     let store = open_store(&paths)?;
-    if settings.server_url.is_none() {
-        eprintln!(
-            "ssetray: no server configured. Try the demo: run `ssetray demo-server` in another terminal, then `ssetray config set server_url http://127.0.0.1:8765/stream`."
-        );
-    }
-    let server_name = settings
-        .stream_url()
-        .and_then(|url| url.host_str().map(str::to_string))
-        .unwrap_or_default();
-    let notifications = settings.notifications;
     let runtime = runtime()?;
     runtime.block_on(async move {
+        if settings.server_url.is_none() {
+            // A first start: follow the built-in demo (not saved), so the
+            // user sees the app work before configuring anything.
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .map_err(|error| Failure::runtime(format!("cannot start the demo server: {error}")))?;
+            let address = listener.local_addr().map_err(Failure::runtime)?;
+            tokio::spawn(crate::demo::serve(listener, crate::demo::DemoOptions::default()));
+            settings.server_url = Some(format!("http://{address}/stream"));
+            eprintln!(
+                "ssetray: no server configured, so this is the built-in demo. Set yours with `ssetray config set server_url https://example.com/stream`."
+            );
+        }
+        let server_name = settings
+            .stream_url()
+            .and_then(|url| url.host_str().map(str::to_string))
+            .unwrap_or_default();
+        let notifications = settings.notifications;
         let (engine, handle, commands) =
             Engine::new(settings, store, Backoff::default()).map_err(Failure::runtime)?;
-        let notifier = tokio::spawn(crate::notifier::run(
-            handle.subscribe(),
-            server_name,
-            notifications,
-        ));
+        let notifier = tokio::spawn(crate::notifier::run(handle.subscribe(), server_name, notifications));
         let quit = handle.commands.clone();
         tokio::spawn(async move {
             shutdown_signal().await;
             let _ = quit.send(crate::engine::Command::Quit).await;
-        });
-        let mut states = handle.subscribe();
-        tokio::spawn(async move {
-            while let Ok(event) = states.recv().await {
-                if let EngineEvent::UnreadCount(count) = event {
-                    tracing::debug!(unread = count, "unread count");
-                }
-            }
         });
         let result = engine.run(commands).await.map_err(Failure::runtime);
         notifier.abort();
@@ -353,11 +349,10 @@ pub async fn shutdown_signal() {
 
 pub fn history(args: HistoryArgs) -> Result<(), Failure> {
     let paths = Paths::from_environment();
-    if !paths.database.exists() {
-        return Ok(());
-    }
     // A reader: the running app stays the only writer.
-    let store = Store::open_read_only(&paths.database).map_err(Failure::runtime)?;
+    let Some(store) = Store::open_read_only(&paths.database).map_err(Failure::runtime)? else {
+        return Ok(());
+    };
     let entries = store
         .history(&HistoryQuery {
             unread_only: args.unread,

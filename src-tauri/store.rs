@@ -171,19 +171,34 @@ impl Store {
         }
     }
 
-    /// Open for reading only, as the window process does.
-    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
-        let conn = Connection::open_with_flags(
+    /// Open for reading only, as the window process does. `None` when there
+    /// is no history yet: no file, or one the writer has not finished
+    /// creating.
+    pub fn open_read_only(path: &Path) -> Result<Option<Store>, StoreError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let conn = match Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|source| sqlite(path, source))?;
+        ) {
+            Ok(conn) => conn,
+            // Moved aside between the check and the open.
+            Err(_) if !path.exists() => return Ok(None),
+            Err(source) => return Err(sqlite(path, source)),
+        };
         conn.busy_timeout(Duration::from_secs(2))
             .map_err(|source| sqlite(path, source))?;
-        Ok(Store {
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .map_err(|source| sqlite(path, source))?;
+        if version == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Store {
             conn,
             path: path.to_path_buf(),
-        })
+        }))
     }
 
     fn open_checked(path: &Path) -> Result<Store, StoreError> {
@@ -716,7 +731,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("h.db");
         let (mut store, _) = Store::open(&path).unwrap();
-        let reader = Store::open_read_only(&path).unwrap();
+        assert!(Store::open_read_only(&dir.path().join("none.db"))
+            .unwrap()
+            .is_none());
+        let reader = Store::open_read_only(&path).unwrap().expect("a store");
         let event = message("m");
         store.insert_many(&[entry(&event, None, "x")]).unwrap();
         assert_eq!(reader.count().unwrap(), 1);
