@@ -12,7 +12,6 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use tokio::sync::mpsc;
 
-use crate::engine::Engine;
 use crate::feed;
 use crate::settings::{check_http_url, Paths, Settings};
 use crate::sse::client;
@@ -26,6 +25,9 @@ const EXIT_CODES: &str = "Exit codes: 0 done (listen: the server said stop, or -
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Start in the tray only, without opening the window.
+    #[arg(long)]
+    pub hidden: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -50,6 +52,16 @@ pub enum Command {
     /// Serve a demo event stream (QR login, notifications, messages).
     #[command(after_help = EXIT_CODES)]
     DemoServer(DemoArgs),
+    /// Open the window of the running app.
+    #[command(after_help = EXIT_CODES)]
+    Window(WindowArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct WindowArgs {
+    /// The view to show.
+    #[arg(long, value_enum)]
+    pub view: Option<crate::ipc::View>,
 }
 
 #[derive(Args, Debug, Default)]
@@ -135,13 +147,13 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn usage(message: impl ToString) -> Failure {
+    pub fn usage(message: impl ToString) -> Failure {
         Failure {
             code: 2,
             message: message.to_string(),
         }
     }
-    fn runtime(message: impl ToString) -> Failure {
+    pub fn runtime(message: impl ToString) -> Failure {
         Failure {
             code: 1,
             message: message.to_string(),
@@ -289,42 +301,44 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
     })
 }
 
-pub fn run_headless(_args: RunArgs) -> Result<(), Failure> {
-    let paths = Paths::from_environment();
-    let mut settings = load_settings(&paths)?;
-    let store = open_store(&paths)?;
+/// `ssetray window`: ask the running tray process to open its window.
+pub fn window(args: WindowArgs) -> Result<(), Failure> {
     let runtime = runtime()?;
-    runtime.block_on(async move {
-        if settings.server_url.is_none() {
-            // A first start: follow the built-in demo (not saved), so the
-            // user sees the app work before configuring anything.
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-                .await
-                .map_err(|error| Failure::runtime(format!("cannot start the demo server: {error}")))?;
-            let address = listener.local_addr().map_err(Failure::runtime)?;
-            tokio::spawn(crate::demo::serve(listener, crate::demo::DemoOptions::default()));
-            settings.server_url = Some(format!("http://{address}/stream"));
-            eprintln!(
-                "ssetray: no server configured, so this is the built-in demo. Set yours with `ssetray config set server_url https://example.com/stream`."
-            );
+    let path = crate::ipc::socket_path();
+    let opened = runtime.block_on(async {
+        let mut client = crate::ipc::Client::connect(&path).await?;
+        client
+            .request(&crate::ipc::Request::OpenWindow { view: args.view })
+            .await
+    });
+    match opened {
+        Ok(crate::ipc::Reply::Ok) => Ok(()),
+        Ok(crate::ipc::Reply::Error { message }) => Err(Failure::runtime(message)),
+        Ok(other) => Err(Failure::runtime(format!("unexpected answer: {other:?}"))),
+        Err(crate::ipc::IpcError::NotRunning(_)) => {
+            use std::io::IsTerminal;
+            eprintln!("ssetray: SSE Tray is not running, so there is no window to open.");
+            if std::io::stdin().is_terminal() {
+                eprint!("Start it now? [Y/n] ");
+                let mut answer = String::new();
+                let _ = std::io::stdin().read_line(&mut answer);
+                if !answer.trim().to_ascii_lowercase().starts_with('n') {
+                    let exe = std::env::current_exe().map_err(Failure::runtime)?;
+                    std::process::Command::new(exe)
+                        .stdin(std::process::Stdio::null())
+                        .spawn()
+                        .map_err(|error| {
+                            Failure::runtime(format!("cannot start SSE Tray: {error}"))
+                        })?;
+                    return Ok(());
+                }
+            }
+            Err(Failure::runtime(
+                "start it with `ssetray` (it opens the window)",
+            ))
         }
-        let server_name = settings
-            .stream_url()
-            .and_then(|url| url.host_str().map(str::to_string))
-            .unwrap_or_default();
-        let notifications = settings.notifications;
-        let (engine, handle, commands) =
-            Engine::new(settings, store, Backoff::default()).map_err(Failure::runtime)?;
-        let notifier = tokio::spawn(crate::notifier::run(handle.subscribe(), server_name, notifications));
-        let quit = handle.commands.clone();
-        tokio::spawn(async move {
-            shutdown_signal().await;
-            let _ = quit.send(crate::engine::Command::Quit).await;
-        });
-        let result = engine.run(commands).await.map_err(Failure::runtime);
-        notifier.abort();
-        result
-    })
+        Err(error) => Err(Failure::runtime(error)),
+    }
 }
 
 /// Ctrl-C or SIGTERM: quit cleanly, with the store flushed.

@@ -1,13 +1,21 @@
 //! `ssetray`: the tray app and the headless command line, one binary.
 use clap::Parser;
-use ssetray::cli::{self, Cli, Command, RunArgs};
+use ssetray::app::{self, AppOptions};
+use ssetray::cli::{self, Cli, Command};
 
 fn main() {
     let args = Cli::parse();
     cli::init_logging();
     let result = match args.command {
-        None => cli::run_headless(RunArgs::default()),
-        Some(Command::Run(run)) => cli::run_headless(run),
+        None => app::run(AppOptions {
+            headless: false,
+            hidden: args.hidden,
+        }),
+        Some(Command::Run(run)) => app::run(AppOptions {
+            headless: run.headless,
+            hidden: run.hidden || args.hidden,
+        }),
+        Some(Command::Window(window)) => cli::window(window),
         Some(Command::Listen(listen)) => cli::listen(listen),
         Some(Command::History(history)) => cli::history(history),
         Some(Command::MarkRead(mark)) => cli::mark_read(mark),

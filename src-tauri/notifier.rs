@@ -9,9 +9,9 @@
 //! HTML in the body.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::engine::{EngineEvent, StoredEvent};
 use crate::feed::{AppEvent, Login};
@@ -162,10 +162,74 @@ impl Coalescer {
     }
 }
 
+/// What the notifier needs from the settings, kept current by the tray
+/// process through a watch channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotifierConfig {
+    pub enabled: bool,
+    /// Notifications paused until then; `Some(UNIX_EPOCH + MAX)`-like far
+    /// future for "until resumed".
+    pub paused_until: Option<SystemTime>,
+    /// The server's host, shown as the sender.
+    pub server_name: String,
+    /// What a click opens when the event has no link of its own.
+    pub web_app_url: Option<String>,
+}
+
+impl NotifierConfig {
+    pub fn is_paused(&self, now: SystemTime) -> bool {
+        self.paused_until.is_some_and(|until| now < until)
+    }
+}
+
+/// What clicking a notification asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Click {
+    /// Open this http(s) URL in the browser; mark the entry read.
+    OpenUrl { url: String, entry_id: Option<i64> },
+    /// Open the window at the login view (a QR code to scan).
+    OpenLogin { entry_id: i64 },
+}
+
+/// Only http and https are ever opened; anything else (`javascript:`,
+/// `file:`, custom schemes) is refused.
+pub fn safe_url(text: &str) -> Option<String> {
+    let url = url::Url::parse(text.trim()).ok()?;
+    (matches!(url.scheme(), "http" | "https")
+        && url.host_str().is_some_and(|host| !host.is_empty()))
+    .then(|| url.to_string())
+}
+
+/// The click target of a stored event.
+pub fn click_target(stored: &StoredEvent, config: &NotifierConfig) -> Option<Click> {
+    let entry_id = stored.entry.id;
+    match &stored.event {
+        AppEvent::Login(Login::ScanQrCode { .. }) => return Some(Click::OpenLogin { entry_id }),
+        AppEvent::Message(message) => {
+            if let Some(url) = message.url.as_deref().and_then(safe_url) {
+                return Some(Click::OpenUrl {
+                    url,
+                    entry_id: Some(entry_id),
+                });
+            }
+        }
+        _ => {}
+    }
+    let fallback = config.web_app_url.as_deref().and_then(safe_url)?;
+    Some(Click::OpenUrl {
+        url: fallback,
+        entry_id: Some(entry_id),
+    })
+}
+
 /// Show notifications for stored events until the engine goes away.
 /// Without a notification service, notifications are skipped and logged
-/// once; events are stored all the same.
-pub async fn run(mut events: broadcast::Receiver<EngineEvent>, server_name: String, enabled: bool) {
+/// once; events are stored all the same. Clicks are sent to `clicks`.
+pub async fn run(
+    mut events: broadcast::Receiver<EngineEvent>,
+    config: watch::Receiver<NotifierConfig>,
+    clicks: mpsc::Sender<Click>,
+) {
     let mut coalescer = Coalescer::new(Duration::from_secs(2), 3);
     let mut summary_id: Option<u32> = None;
     let mut pending_summary: Option<u64> = None;
@@ -185,9 +249,12 @@ pub async fn run(mut events: broadcast::Receiver<EngineEvent>, server_name: Stri
                 Ok(_) => None,
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     // A flood outran us: count what we missed into the summary.
-                    if let Decision::Summary(total) = coalescer.offer(Instant::now(), missed) {
-                        pending_summary = Some(total);
-                        flush_at.get_or_insert_with(|| tokio::time::Instant::now() + flush_every);
+                    let current = config.borrow().clone();
+                    if current.enabled && !current.is_paused(SystemTime::now()) {
+                        if let Decision::Summary(total) = coalescer.offer(Instant::now(), missed) {
+                            pending_summary = Some(total);
+                            flush_at.get_or_insert_with(|| tokio::time::Instant::now() + flush_every);
+                        }
                     }
                     None
                 }
@@ -196,12 +263,14 @@ pub async fn run(mut events: broadcast::Receiver<EngineEvent>, server_name: Stri
             _ = flush => {
                 flush_at = None;
                 if let Some(total) = pending_summary.take() {
+                    let current = config.borrow().clone();
                     let text = NotificationText {
                         summary: format!("{total} new messages"),
-                        body: format!("from {server_name}"),
+                        body: format!("from {}", current.server_name),
                         urgency: None,
                     };
-                    if let Some(id) = show(&text, summary_id, &mut warned).await {
+                    let click = current.web_app_url.as_deref().and_then(safe_url).map(|url| Click::OpenUrl { url, entry_id: None });
+                    if let Some(id) = show(&text, summary_id, click, &clicks, &mut warned).await {
                         summary_id = Some(id);
                     }
                 }
@@ -209,17 +278,21 @@ pub async fn run(mut events: broadcast::Receiver<EngineEvent>, server_name: Stri
             }
         };
         let Some(stored) = stored else { continue };
-        if !enabled || stored.rule != TypeRule::Notify {
+        let current = config.borrow().clone();
+        if !current.enabled
+            || current.is_paused(SystemTime::now())
+            || stored.rule != TypeRule::Notify
+        {
             continue;
         }
-        let StoredEvent { event, .. } = &*stored;
-        let Some(text) = notification_text(event, &server_name) else {
+        let Some(text) = notification_text(&stored.event, &current.server_name) else {
             continue;
         };
-        match coalescer.offer(Instant::now(), event.unread_weight()) {
+        match coalescer.offer(Instant::now(), stored.event.unread_weight()) {
             Decision::Show => {
                 summary_id = None;
-                show(&text, None, &mut warned).await;
+                let click = click_target(&stored, &current);
+                show(&text, None, click, &clicks, &mut warned).await;
             }
             Decision::Summary(total) => {
                 pending_summary = Some(total);
@@ -229,8 +302,15 @@ pub async fn run(mut events: broadcast::Receiver<EngineEvent>, server_name: Stri
     }
 }
 
-/// Show one notification, replacing `replaces` when given; its id.
-async fn show(text: &NotificationText, replaces: Option<u32>, warned: &mut bool) -> Option<u32> {
+/// Show one notification, replacing `replaces` when given; its id. A click
+/// on it (the default action) sends `click`.
+async fn show(
+    text: &NotificationText,
+    replaces: Option<u32>,
+    click: Option<Click>,
+    clicks: &mpsc::Sender<Click>,
+    warned: &mut bool,
+) -> Option<u32> {
     let mut notification = notify_rust::Notification::new();
     notification
         .appname("SSE Tray")
@@ -242,6 +322,9 @@ async fn show(text: &NotificationText, replaces: Option<u32>, warned: &mut bool)
         if let Some(id) = replaces {
             notification.id(id);
         }
+        if click.is_some() {
+            notification.action("default", "Open");
+        }
         let urgency = match text.urgency.as_deref() {
             Some("low") => notify_rust::Urgency::Low,
             Some("critical") => notify_rust::Urgency::Critical,
@@ -249,7 +332,28 @@ async fn show(text: &NotificationText, replaces: Option<u32>, warned: &mut bool)
         };
         notification.urgency(urgency);
         match notification.show_async().await {
-            Ok(handle) => Some(handle.id()),
+            Ok(handle) => {
+                let id = handle.id();
+                if let Some(click) = click {
+                    let clicks = clicks.clone();
+                    // Waits for this notification's click or close; the
+                    // notification server closes it on timeout, so this
+                    // task does not outlive the bubble.
+                    tokio::spawn(async move {
+                        let mut clicked = false;
+                        handle
+                            .wait_for_action_async(|response| {
+                                clicked = matches!(response, notify_rust::NotificationResponse::Default)
+                                    || matches!(response, notify_rust::NotificationResponse::Action(key) if key == "default");
+                            })
+                            .await;
+                        if clicked {
+                            let _ = clicks.send(click).await;
+                        }
+                    });
+                }
+                Some(id)
+            }
             Err(error) => {
                 if !*warned {
                     *warned = true;
@@ -263,7 +367,7 @@ async fn show(text: &NotificationText, replaces: Option<u32>, warned: &mut bool)
     }
     #[cfg(not(all(unix, not(target_os = "macos"))))]
     {
-        let _ = replaces;
+        let _ = (replaces, click, clicks);
         if let Err(error) = notification.show() {
             if !*warned {
                 *warned = true;
@@ -272,6 +376,43 @@ async fn show(text: &NotificationText, replaces: Option<u32>, warned: &mut bool)
         }
         None
     }
+}
+
+/// Open an http(s) URL in the default browser. `SSETRAY_OPENER` names
+/// another program to use (tests point it at a recorder).
+pub fn open_in_browser(url: &str) -> Result<(), String> {
+    let Some(url) = safe_url(url) else {
+        return Err(format!(
+            "refusing to open {url:?}: only http and https links are opened"
+        ));
+    };
+    let opener = std::env::var("SSETRAY_OPENER")
+        .ok()
+        .filter(|o| !o.is_empty());
+    let mut command = match opener {
+        Some(program) => std::process::Command::new(program),
+        None if cfg!(target_os = "macos") => std::process::Command::new("open"),
+        None if cfg!(windows) => {
+            let mut command = std::process::Command::new("explorer");
+            command.arg(&url);
+            return command
+                .spawn()
+                .map(|_| ())
+                .map_err(|error| error.to_string());
+        }
+        None => std::process::Command::new("xdg-open"),
+    };
+    command
+        .arg(&url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = command
+        .spawn()
+        .map_err(|error| format!("cannot start the browser opener: {error}"))?;
+    // Reap it in the background so no zombie stays.
+    std::thread::spawn(move || child.wait());
+    Ok(())
 }
 
 #[cfg(test)]
@@ -343,6 +484,31 @@ mod tests {
         assert_eq!(last, Decision::Summary(12));
         // After a quiet spell, single notifications show again.
         assert_eq!(coalescer.offer(at(5000), 1), Decision::Show);
+    }
+
+    #[test]
+    fn only_http_links_are_ever_opened() {
+        assert_eq!(
+            safe_url("https://example.com/a").as_deref(),
+            Some("https://example.com/a")
+        );
+        assert_eq!(
+            safe_url(" http://example.com").as_deref(),
+            Some("http://example.com/")
+        );
+        for bad in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "data:text/html,x",
+            "ftp://x/",
+            "mailto:a@b",
+            "http://",
+            "/relative",
+            "",
+        ] {
+            assert_eq!(safe_url(bad), None, "{bad}");
+        }
+        assert!(open_in_browser("javascript:alert(1)").is_err());
     }
 
     #[test]

@@ -152,6 +152,7 @@ fn every_command_has_help() {
         vec!["mark-read", "--help"],
         vec!["config", "--help"],
         vec!["demo-server", "--help"],
+        vec!["window", "--help"],
     ] {
         let (code, stdout, _) = home.run(&command);
         assert_eq!(code, 0, "{command:?}");

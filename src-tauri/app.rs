@@ -1,0 +1,366 @@
+//! The tray process: what `ssetray` runs all day.
+//!
+//! It joins the engine, the notifier, the local socket and (with the
+//! `desktop` feature, on Linux) the tray icon, and starts the window process
+//! on demand. Everything here is plain tokio on one thread; no GTK, WebKit
+//! or Tauri is linked into this process (a test checks with `ldd`), because
+//! merely loading them would multiply its memory for the whole day.
+//!
+//! The main loop owns the little state that is the app's rather than the
+//! engine's: the pause, the window child process, the status that the tray
+//! and the window show.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::cli::{open_store, runtime, shutdown_signal, Failure};
+use crate::engine::{Command, Engine, EngineEvent};
+use crate::ipc::{self, Incoming, Reply, Request, View};
+use crate::notifier::{self, Click, NotifierConfig};
+use crate::settings::{Paths, Settings};
+use crate::sse::{Backoff, ConnectionState};
+
+/// How `ssetray` was started.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppOptions {
+    /// No tray icon and no window: engine and notifications only.
+    pub headless: bool,
+    /// Start in the tray without opening the window.
+    pub hidden: bool,
+}
+
+/// What the tray icon and the window's status view show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Status {
+    pub state: ConnectionState,
+    /// The state in words: "Connected to example.com".
+    pub state_text: String,
+    pub unread: u64,
+    /// Notifications paused until then (ms since the epoch); `u64::MAX`-like
+    /// far future for "until resumed".
+    pub paused_until_ms: Option<u64>,
+    pub server: String,
+    /// Following the built-in demo because no server is configured.
+    pub demo: bool,
+    pub since_ms: u64,
+    pub last_event_ms: Option<u64>,
+    pub events_received: u64,
+    pub reconnects: u64,
+}
+
+/// What goes to a subscribed window: the engine's events, the status, and
+/// requests to show a view.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum WindowEvent {
+    Engine(EngineEvent),
+    Status(Status),
+    ShowView(View),
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Pausing "until resumed" is a pause that ends in a hundred years.
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+fn notifier_config(settings: &Settings, paused_until: Option<SystemTime>) -> NotifierConfig {
+    let stream = settings.stream_url();
+    NotifierConfig {
+        enabled: settings.notifications,
+        paused_until,
+        server_name: stream
+            .as_ref()
+            .and_then(|url| url.host_str().map(str::to_string))
+            .unwrap_or_default(),
+        // Default: the server's origin, i.e. the web app that serves the stream.
+        web_app_url: settings
+            .web_app_url
+            .clone()
+            .or_else(|| stream.map(|url| url.origin().ascii_serialization() + "/")),
+    }
+}
+
+/// The window process: a sibling binary, started on demand, watched so that
+/// a second "open" raises it instead of starting another.
+struct WindowProcess {
+    child: Option<std::process::Child>,
+}
+
+impl WindowProcess {
+    fn is_running(&mut self) -> bool {
+        match self.child.as_mut().map(|child| child.try_wait()) {
+            Some(Ok(None)) => true,
+            Some(Ok(Some(status))) => {
+                if !status.success() {
+                    tracing::warn!("the window process ended with {status}");
+                }
+                self.child = None;
+                false
+            }
+            _ => false,
+        }
+    }
+
+    fn open(&mut self, view: Option<View>, events: &broadcast::Sender<WindowEvent>) -> Reply {
+        if self.is_running() {
+            let _ = events.send(WindowEvent::ShowView(view.unwrap_or(View::History)));
+            return Reply::Ok;
+        }
+        let Some(binary) = window_binary() else {
+            return Reply::Error {
+                message: "the window is not installed: this build has no `desktop` feature".into(),
+            };
+        };
+        let mut command = std::process::Command::new(binary);
+        if let Some(view) = view {
+            command.args(["--view", view.as_str()]);
+        }
+        command.stdin(std::process::Stdio::null());
+        match command.spawn() {
+            Ok(child) => {
+                tracing::info!(pid = child.id(), "window opened");
+                self.child = Some(child);
+                Reply::Ok
+            }
+            Err(error) => Reply::Error {
+                message: format!("cannot start the window: {error}"),
+            },
+        }
+    }
+}
+
+fn window_binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("SSETRAY_WINDOW_BINARY") {
+        return Some(PathBuf::from(path));
+    }
+    crate::cli::sibling_binary("ssetray-window")
+}
+
+/// Run the tray process until Quit, Ctrl-C or SIGTERM.
+pub fn run(options: AppOptions) -> Result<(), Failure> {
+    let paths = Paths::from_environment();
+    let mut settings = Settings::load(&paths.config_file).map_err(Failure::usage)?;
+    let runtime = runtime()?;
+    runtime.block_on(async move {
+        #[cfg(unix)]
+        let listener = match ipc::bind(&ipc::socket_path()).await.map_err(Failure::runtime)? {
+            ipc::Bound::AlreadyRunning => return hand_over(options).await,
+            ipc::Bound::Listener(listener) => listener,
+        };
+        let store = open_store(&paths)?;
+        let demo = settings.server_url.is_none();
+        if demo {
+            // A first start: follow the built-in demo (not saved), so the
+            // user sees the app work before configuring anything.
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .map_err(|error| Failure { code: 1, message: format!("cannot start the demo server: {error}") })?;
+            let address = listener.local_addr().map_err(Failure::runtime)?;
+            tokio::spawn(crate::demo::serve(listener, crate::demo::DemoOptions::default()));
+            settings.server_url = Some(format!("http://{address}/stream"));
+            eprintln!(
+                "ssetray: no server configured, so this is the built-in demo. Set yours in Settings, or with `ssetray config set server_url https://example.com/stream`."
+            );
+        }
+        let (engine, handle, commands) = Engine::new(settings.clone(), store, Backoff::default())
+            .map_err(Failure::runtime)?;
+        let mut engine_events = handle.subscribe();
+        let mut paused_until: Option<SystemTime> = None;
+        let (config_tx, config_rx) = watch::channel(notifier_config(&settings, paused_until));
+        let (clicks_tx, mut clicks) = mpsc::channel::<Click>(16);
+        tokio::spawn(notifier::run(handle.subscribe(), config_rx, clicks_tx));
+
+        let (window_events, _) = broadcast::channel::<WindowEvent>(1024);
+        let (requests_tx, mut requests) = mpsc::channel::<Incoming>(32);
+        #[cfg(unix)]
+        tokio::spawn(ipc::serve(listener, requests_tx.clone(), window_events.clone()));
+
+        let mut status = Status {
+            state: ConnectionState::Connecting,
+            state_text: ConnectionState::Connecting.to_string(),
+            unread: 0,
+            paused_until_ms: None,
+            server: settings.stream_url().map(|url| url.to_string()).unwrap_or_default(),
+            demo,
+            since_ms: now_ms(),
+            last_event_ms: None,
+            events_received: 0,
+            reconnects: 0,
+        };
+        let (status_tx, status_rx) = watch::channel(status.clone());
+        #[cfg(all(feature = "desktop", target_os = "linux"))]
+        if !options.headless {
+            crate::tray::spawn(status_rx.clone(), requests_tx.clone());
+        }
+        drop(status_rx);
+
+        let mut window = WindowProcess { child: None };
+        if !options.headless && !options.hidden {
+            if let Reply::Error { message } = window.open(None, &window_events) {
+                tracing::warn!("{message}");
+            }
+        }
+        let mut engine_task = tokio::spawn(engine.run(commands));
+        let mut opens = 0u64;
+        let shutdown = shutdown_signal();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                finished = &mut engine_task => {
+                    return match finished {
+                        Ok(Ok(())) => Ok(()),
+                        Ok(Err(error)) => Err(Failure::runtime(error)),
+                        Err(error) => Err(Failure { code: 1, message: format!("the engine stopped: {error}") }),
+                    };
+                }
+                _ = &mut shutdown => break,
+                event = engine_events.recv() => {
+                    match event {
+                        Ok(event) => {
+                            match &event {
+                                EngineEvent::State(state) => {
+                                    if state.is_open() {
+                                        opens += 1;
+                                        status.reconnects = opens.saturating_sub(1);
+                                    }
+                                    if status.state.is_open() != state.is_open() {
+                                        status.since_ms = now_ms();
+                                    }
+                                    status.state = state.clone();
+                                    status.state_text = state.to_string();
+                                }
+                                EngineEvent::UnreadCount(count) => status.unread = *count,
+                                EngineEvent::Stored(_) => {
+                                    status.events_received += 1;
+                                    status.last_event_ms = Some(now_ms());
+                                }
+                            }
+                            let stored = matches!(event, EngineEvent::Stored(_));
+                            let _ = window_events.send(WindowEvent::Engine(event));
+                            if !stored {
+                                let _ = status_tx.send(status.clone());
+                                let _ = window_events.send(WindowEvent::Status(status.clone()));
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+                Some(click) = clicks.recv() => match click {
+                    Click::OpenUrl { url, entry_id } => {
+                        if let Err(error) = notifier::open_in_browser(&url) {
+                            tracing::warn!("{error}");
+                        }
+                        if let Some(id) = entry_id {
+                            let _ = handle.commands.send(Command::MarkRead(id)).await;
+                        }
+                    }
+                    Click::OpenLogin { entry_id } => {
+                        window.open(Some(View::Login), &window_events);
+                        let _ = handle.commands.send(Command::MarkRead(entry_id)).await;
+                    }
+                },
+                Some(incoming) = requests.recv() => {
+                    let reply = match incoming.request {
+                        Request::OpenWindow { view } => {
+                            if options.headless {
+                                Reply::Error { message: "running headless: no window".into() }
+                            } else {
+                                window.open(view, &window_events)
+                            }
+                        }
+                        Request::MarkRead { id } => forward(&handle.commands, Command::MarkRead(id)).await,
+                        Request::MarkAllRead => forward(&handle.commands, Command::MarkAllRead).await,
+                        Request::Reconnect => forward(&handle.commands, Command::ReconnectNow).await,
+                        Request::SettingsChanged => match Settings::load(&paths.config_file) {
+                            Ok(new_settings) => {
+                                let mut new_settings = new_settings;
+                                if new_settings.server_url.is_none() && demo {
+                                    new_settings.server_url = settings.server_url.clone();
+                                } else {
+                                    status.demo = false;
+                                }
+                                status.server = new_settings.stream_url().map(|url| url.to_string()).unwrap_or_default();
+                                if let Err(error) = crate::autostart::apply(new_settings.autostart) {
+                                    tracing::warn!("{error}");
+                                }
+                                settings = new_settings.clone();
+                                let _ = config_tx.send(notifier_config(&settings, paused_until));
+                                forward(&handle.commands, Command::ApplySettings(Box::new(new_settings))).await
+                            }
+                            Err(error) => Reply::Error { message: error.to_string() },
+                        },
+                        Request::Pause { minutes } => {
+                            let length = minutes.map(|m| Duration::from_secs(u64::from(m) * 60)).unwrap_or(FOREVER);
+                            paused_until = Some(SystemTime::now() + length);
+                            status.paused_until_ms = paused_until.map(|until| until.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0));
+                            let _ = config_tx.send(notifier_config(&settings, paused_until));
+                            let _ = status_tx.send(status.clone());
+                            Reply::Ok
+                        }
+                        Request::Resume => {
+                            paused_until = None;
+                            status.paused_until_ms = None;
+                            let _ = config_tx.send(notifier_config(&settings, paused_until));
+                            let _ = status_tx.send(status.clone());
+                            Reply::Ok
+                        }
+                        Request::Status => Reply::Status { status: serde_json::to_value(&status).unwrap_or_default() },
+                        Request::Subscribe => Reply::Ok,
+                        Request::Quit => {
+                            let _ = incoming.reply.send(Reply::Ok);
+                            break;
+                        }
+                    };
+                    let _ = incoming.reply.send(reply);
+                }
+            }
+        }
+        // Quit: the engine commits what it has and closes the connection.
+        let _ = handle.commands.send(Command::Quit).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), engine_task).await;
+        Ok(())
+    })
+}
+
+async fn forward(commands: &mpsc::Sender<Command>, command: Command) -> Reply {
+    match commands.send(command).await {
+        Ok(()) => Reply::Ok,
+        Err(_) => Reply::Error {
+            message: "the engine has stopped".into(),
+        },
+    }
+}
+
+/// A second start: the running instance opens its window (unless asked to
+/// stay hidden), and this process ends.
+#[cfg(unix)]
+async fn hand_over(options: AppOptions) -> Result<(), Failure> {
+    if options.hidden || options.headless {
+        eprintln!("ssetray: SSE Tray is already running.");
+        return Ok(());
+    }
+    let mut client = ipc::Client::connect(&ipc::socket_path())
+        .await
+        .map_err(Failure::runtime)?;
+    match client.request(&Request::OpenWindow { view: None }).await {
+        Ok(Reply::Ok) => {
+            eprintln!("ssetray: SSE Tray is already running; its window is open.");
+            Ok(())
+        }
+        Ok(Reply::Error { message }) => Err(Failure { code: 1, message }),
+        Ok(other) => Err(Failure {
+            code: 1,
+            message: format!("unexpected answer: {other:?}"),
+        }),
+        Err(error) => Err(Failure::runtime(error)),
+    }
+}

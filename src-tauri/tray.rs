@@ -1,0 +1,167 @@
+//! The tray icon on Linux: a StatusNotifierItem with its dbusmenu, over
+//! D-Bus (ksni), so that no GTK is needed in the tray process.
+//!
+//! Thin by design: it shows the [`Status`] it is given (badge, tooltip, menu
+//! header) and turns clicks into [`Request`]s for the app's main loop, like
+//! any other client of the tray process.
+
+use ksni::menu::{StandardItem, SubMenu};
+use ksni::{MenuItem, ToolTip, Tray, TrayMethods};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::app::Status;
+use crate::badge;
+use crate::ipc::{Incoming, Request, View};
+
+struct TrayIcon {
+    status: Status,
+    requests: mpsc::Sender<Incoming>,
+}
+
+impl TrayIcon {
+    fn send(&self, request: Request) {
+        // Nobody waits for the answer of a menu click.
+        let (reply, _) = oneshot::channel();
+        if self.requests.try_send(Incoming { request, reply }).is_err() {
+            tracing::warn!("the app is busy; the tray click was dropped");
+        }
+    }
+}
+
+fn item(
+    label: impl Into<String>,
+    activate: impl Fn(&mut TrayIcon) + Send + 'static,
+) -> MenuItem<TrayIcon> {
+    StandardItem {
+        label: label.into(),
+        activate: Box::new(activate),
+        ..Default::default()
+    }
+    .into()
+}
+
+impl Tray for TrayIcon {
+    fn id(&self) -> String {
+        "ssetray".into()
+    }
+
+    fn title(&self) -> String {
+        "SSE Tray".into()
+    }
+
+    fn icon_pixmap(&self) -> Vec<ksni::Icon> {
+        let connected = self.status.state.is_open();
+        [16, 22, 24, 32, 48, 64]
+            .into_iter()
+            .map(|size| {
+                let image = badge::render(size, self.status.unread, connected);
+                ksni::Icon {
+                    width: size as i32,
+                    height: size as i32,
+                    data: image.argb(),
+                }
+            })
+            .collect()
+    }
+
+    fn tool_tip(&self) -> ToolTip {
+        let mut description = self.status.state_text.clone();
+        if self.status.unread > 0 {
+            description.push_str(&format!("\n{} unread", self.status.unread));
+        }
+        ToolTip {
+            title: "SSE Tray".into(),
+            description,
+            ..Default::default()
+        }
+    }
+
+    fn activate(&mut self, _x: i32, _y: i32) {
+        self.send(Request::OpenWindow { view: None });
+    }
+
+    fn menu(&self) -> Vec<MenuItem<Self>> {
+        let paused = self
+            .status
+            .paused_until_ms
+            .is_some_and(|until| until > crate::store::now_ms() as u64);
+        let pause = if paused {
+            item("Resume notifications", |tray: &mut TrayIcon| {
+                tray.send(Request::Resume)
+            })
+        } else {
+            SubMenu {
+                label: "Pause notifications".into(),
+                submenu: vec![
+                    item("For 1 hour", |tray: &mut TrayIcon| {
+                        tray.send(Request::Pause { minutes: Some(60) })
+                    }),
+                    item("Until resumed", |tray: &mut TrayIcon| {
+                        tray.send(Request::Pause { minutes: None })
+                    }),
+                ],
+                ..Default::default()
+            }
+            .into()
+        };
+        vec![
+            StandardItem {
+                label: self.status.state_text.clone(),
+                enabled: false,
+                ..Default::default()
+            }
+            .into(),
+            MenuItem::Separator,
+            item("Open SSE Tray", |tray: &mut TrayIcon| {
+                tray.send(Request::OpenWindow { view: None })
+            }),
+            item(
+                format!("{} unread", self.status.unread),
+                |tray: &mut TrayIcon| {
+                    tray.send(Request::OpenWindow {
+                        view: Some(View::History),
+                    })
+                },
+            ),
+            item("Mark all read", |tray: &mut TrayIcon| {
+                tray.send(Request::MarkAllRead)
+            }),
+            pause,
+            item("Reconnect now", |tray: &mut TrayIcon| {
+                tray.send(Request::Reconnect)
+            }),
+            item("Settings…", |tray: &mut TrayIcon| {
+                tray.send(Request::OpenWindow {
+                    view: Some(View::Settings),
+                })
+            }),
+            MenuItem::Separator,
+            item("Quit", |tray: &mut TrayIcon| tray.send(Request::Quit)),
+        ]
+    }
+}
+
+/// Show the tray icon and keep it in step with `status`. Without a tray host
+/// on the session bus the icon waits for one to appear (a desktop that starts
+/// after the app).
+pub fn spawn(mut status: watch::Receiver<Status>, requests: mpsc::Sender<Incoming>) {
+    tokio::spawn(async move {
+        let icon = TrayIcon {
+            status: status.borrow().clone(),
+            requests,
+        };
+        let handle = match icon.assume_sni_available(true).spawn().await {
+            Ok(handle) => handle,
+            Err(error) => {
+                tracing::warn!("no tray icon: {error}. Open the window with `ssetray window`.");
+                return;
+            }
+        };
+        while status.changed().await.is_ok() {
+            let current = status.borrow_and_update().clone();
+            if handle.update(|tray| tray.status = current).await.is_none() {
+                break;
+            }
+        }
+    });
+}
