@@ -10,7 +10,7 @@ packages=(build-essential pkg-config curl ca-certificates libssl-dev
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(redis-server python3 python3-venv xvfb xauth dbus dbus-x11 dunst
-    libnotify-bin xdotool imagemagick x11-utils)
+    libnotify-bin libglib2.0-bin xdotool imagemagick x11-utils)
 fi
 
 missing=()

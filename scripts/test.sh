@@ -22,4 +22,18 @@ step "lints, desktop"
 cargo clippy --all-targets -- -D warnings
 step "tests, desktop"
 cargo test --test desktop
+step "package"
+deb="$(bash scripts/package-deb.sh debug | tail -n 1)"
+dpkg-deb --info "$deb" >/dev/null
+contents="$(dpkg-deb --contents "$deb")"
+for file in ./usr/bin/ssetray ./usr/bin/ssetray-window ./usr/share/applications/ssetray.desktop \
+  ./usr/share/icons/hicolor/64x64/apps/ssetray.png; do
+  grep -qF " $file" <<<"$contents" || { echo "the package lacks $file" >&2; exit 1; }
+done
+if [[ "${SSETRAY_TEST_INSTALL_DEB:-0}" == 1 ]]; then
+  # CI machines are throwaway: install the package for real and run it.
+  apt-get install -y -qq "./$deb" >/dev/null || apt-get install -y -qq "$deb" >/dev/null
+  /usr/bin/ssetray --version
+  apt-get remove -y -qq ssetray >/dev/null
+fi
 step "all tests passed"

@@ -327,6 +327,7 @@ impl Engine {
             self.inserts_since_retention += 1;
             let weight = app_event.unread_weight();
             added_unread |= weight > 0;
+            self.unread += weight;
             server_closed |= app_event == AppEvent::ServerClosed;
             let entry = HistoryEntry {
                 id,
@@ -346,7 +347,9 @@ impl Engine {
             })));
         }
         if added_unread {
-            self.refresh_unread()?;
+            // Counted from what was just stored rather than recounted: a
+            // recount per batch would make a flood quadratic.
+            self.broadcast(EngineEvent::UnreadCount(self.unread));
         }
         if self.inserts_since_retention >= RETENTION_EVERY {
             self.inserts_since_retention = 0;

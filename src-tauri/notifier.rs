@@ -234,7 +234,7 @@ pub async fn run(
     let mut summary_id: Option<u32> = None;
     let mut pending_summary: Option<u64> = None;
     let mut warned = false;
-    let flush_every = Duration::from_millis(400);
+    let flush_every = Duration::from_secs(1);
     let mut flush_at: Option<tokio::time::Instant> = None;
     loop {
         let flush = async {

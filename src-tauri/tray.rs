@@ -16,6 +16,30 @@ use crate::ipc::{Incoming, Request, View};
 struct TrayIcon {
     status: Status,
     requests: mpsc::Sender<Incoming>,
+    /// The icon at every size, drawn when the badge or the connection
+    /// changes, not on every status update.
+    icons: Vec<ksni::Icon>,
+    icon_key: (Option<String>, bool),
+}
+
+/// What the icon's pixels depend on.
+fn icon_key(status: &Status) -> (Option<String>, bool) {
+    (badge::badge_text(status.unread), status.state.is_open())
+}
+
+fn draw_icons(status: &Status) -> Vec<ksni::Icon> {
+    let connected = status.state.is_open();
+    [16, 22, 24, 32, 48, 64]
+        .into_iter()
+        .map(|size| {
+            let image = badge::render(size, status.unread, connected);
+            ksni::Icon {
+                width: size as i32,
+                height: size as i32,
+                data: image.argb(),
+            }
+        })
+        .collect()
 }
 
 impl TrayIcon {
@@ -50,18 +74,7 @@ impl Tray for TrayIcon {
     }
 
     fn icon_pixmap(&self) -> Vec<ksni::Icon> {
-        let connected = self.status.state.is_open();
-        [16, 22, 24, 32, 48, 64]
-            .into_iter()
-            .map(|size| {
-                let image = badge::render(size, self.status.unread, connected);
-                ksni::Icon {
-                    width: size as i32,
-                    height: size as i32,
-                    data: image.argb(),
-                }
-            })
-            .collect()
+        self.icons.clone()
     }
 
     fn tool_tip(&self) -> ToolTip {
@@ -141,13 +154,23 @@ impl Tray for TrayIcon {
     }
 }
 
+async fn handle_key(handle: &ksni::Handle<TrayIcon>) -> (Option<String>, bool) {
+    handle
+        .update(|tray| tray.icon_key.clone())
+        .await
+        .unwrap_or_default()
+}
+
 /// Show the tray icon and keep it in step with `status`. Without a tray host
 /// on the session bus the icon waits for one to appear (a desktop that starts
 /// after the app).
 pub fn spawn(mut status: watch::Receiver<Status>, requests: mpsc::Sender<Incoming>) {
     tokio::spawn(async move {
+        let current = status.borrow().clone();
         let icon = TrayIcon {
-            status: status.borrow().clone(),
+            icons: draw_icons(&current),
+            icon_key: icon_key(&current),
+            status: current,
             requests,
         };
         let handle = match icon.assume_sni_available(true).spawn().await {
@@ -159,9 +182,23 @@ pub fn spawn(mut status: watch::Receiver<Status>, requests: mpsc::Sender<Incomin
         };
         while status.changed().await.is_ok() {
             let current = status.borrow_and_update().clone();
-            if handle.update(|tray| tray.status = current).await.is_none() {
+            let key = icon_key(&current);
+            let icons = (key != handle_key(&handle).await).then(|| draw_icons(&current));
+            let updated = handle
+                .update(|tray| {
+                    if let Some(icons) = icons {
+                        tray.icons = icons;
+                        tray.icon_key = key;
+                    }
+                    tray.status = current;
+                })
+                .await;
+            if updated.is_none() {
                 break;
             }
+            // A flood changes the count thousands of times a second; the
+            // watch channel keeps only the newest, so this caps redraws.
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
     });
 }

@@ -94,6 +94,345 @@ impl Desktop {
     }
 }
 
+/// A desktop with a tray host (our StatusNotifierWatcher), a notification
+/// daemon (dunst) and a D-Bus monitor watching `Notify` calls.
+struct FullDesktop {
+    desktop: Desktop,
+    _watcher: Proc,
+    watcher_lines: std::sync::mpsc::Receiver<String>,
+    _dunst: Proc,
+    monitor: Running,
+}
+
+impl FullDesktop {
+    fn start() -> FullDesktop {
+        let desktop = Desktop::start();
+        let mut watcher = Proc::spawn(
+            "sni_watcher.py",
+            desktop
+                .command(python())
+                .arg(repo().join("tests/peers/sni_watcher.py"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        let watcher_lines = lines_of(watcher.child.stdout.take().expect("stdout"));
+        assert_eq!(
+            watcher_lines.recv_timeout(PATIENCE).expect("watcher ready"),
+            "READY"
+        );
+        let dunst = Proc::spawn(
+            "dunst",
+            desktop
+                .command("dunst")
+                .args(["-config", "/dev/null"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null()),
+        );
+        let monitor = Running::new(Proc::spawn(
+            "dbus-monitor",
+            desktop
+                .command("dbus-monitor")
+                .args([
+                    "--session",
+                    "interface='org.freedesktop.Notifications',member='Notify'",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        ));
+        wait_until("dunst on the bus", || {
+            desktop
+                .command("dunstctl")
+                .arg("count")
+                .output()
+                .is_ok_and(|output| output.status.success())
+        });
+        FullDesktop {
+            desktop,
+            _watcher: watcher,
+            watcher_lines,
+            _dunst: dunst,
+            monitor,
+        }
+    }
+
+    /// Wait for a `Notify` call whose arguments include `text`.
+    fn wait_notify(&self, text: &str) {
+        self.monitor.wait_stdout(&format!("string \"{text}\""));
+    }
+
+    fn app(&self, home: &AppHome, args: &[&str]) -> Running {
+        let mut command = home.command();
+        command
+            .env("DISPLAY", &self.desktop.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.desktop.bus_address)
+            .env("SSETRAY_OPENER", repo().join("tests/peers/record_url.sh"))
+            .env("SSETRAY_OPENED_FILE", home.dir.path().join("opened.txt"))
+            .env("NO_AT_BRIDGE", "1")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        Running::new(Proc::spawn("ssetray", &mut command))
+    }
+
+    fn gdbus(&self, service: &str, path: &str, method: &str, args: &[&str]) -> String {
+        let output = self
+            .desktop
+            .command("gdbus")
+            .args([
+                "call",
+                "--session",
+                "--dest",
+                service,
+                "--object-path",
+                path,
+                "--method",
+                method,
+                "--",
+            ])
+            .args(args)
+            .output()
+            .expect("gdbus");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    fn icon_pixmap(&self, service: &str) -> String {
+        self.gdbus(
+            service,
+            "/StatusNotifierItem",
+            "org.freedesktop.DBus.Properties.Get",
+            &["org.kde.StatusNotifierItem", "IconPixmap"],
+        )
+    }
+
+    fn menu_layout(&self, service: &str) -> String {
+        self.gdbus(
+            service,
+            "/MenuBar",
+            "com.canonical.dbusmenu.GetLayout",
+            &["0", "-1", "[]"],
+        )
+    }
+
+    fn click_menu(&self, service: &str, label: &str) {
+        let layout = self.menu_layout(service);
+        let marker = format!("'label': <'{label}'>");
+        let at = layout
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no {label:?} in {layout}"));
+        let before = &layout[..at];
+        let open = before.rfind('(').expect("item start");
+        let id: String = before[open + 1..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        self.gdbus(
+            service,
+            "/MenuBar",
+            "com.canonical.dbusmenu.Event",
+            &[&id, "clicked", "<0>", "0"],
+        );
+    }
+}
+
+fn lines_of(source: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(source)) {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn opened(home: &AppHome) -> Vec<String> {
+    std::fs::read_to_string(home.dir.path().join("opened.txt"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn tray_badge_menu_notifications_and_clicks_against_flask_sse() {
+    let full = FullDesktop::start();
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let home = AppHome::new();
+    home.set("server_url", &flask.stream_url());
+    home.set("web_app_url", "http://127.0.0.1:9/app");
+    let app = full.app(&home, &["--hidden"]);
+
+    let registered = full
+        .watcher_lines
+        .recv_timeout(PATIENCE)
+        .expect("the tray icon registers");
+    let service = registered.trim_start_matches("REGISTERED ").to_string();
+    let menu = full.menu_layout(&service);
+    for label in [
+        "Open SSE Tray",
+        "0 unread",
+        "Mark all read",
+        "Pause notifications",
+        "For 1 hour",
+        "Until resumed",
+        "Reconnect now",
+        "Settings…",
+        "Quit",
+    ] {
+        assert!(
+            menu.contains(&format!("'label': <'{label}'>")),
+            "menu lacks {label:?}: {menu}"
+        );
+    }
+    flask.wait_for_subscribers("sse", 1);
+    // Flask-SSE sends its headers with the first event; after it the menu
+    // header says "connected", and reading it clears the badge.
+    flask.publish(serde_json::json!({"data": {"title": "Hello"}, "type": "message"}));
+    full.wait_notify("Hello");
+    wait_until("connected in the menu header", || {
+        full.menu_layout(&service)
+            .contains("Connected to 127.0.0.1")
+    });
+    wait_until("1 unread", || {
+        full.menu_layout(&service).contains("'label': <'1 unread'>")
+    });
+    let one_unread = full.icon_pixmap(&service);
+    full.click_menu(&service, "Mark all read");
+    wait_until("0 unread", || {
+        full.menu_layout(&service).contains("'label': <'0 unread'>")
+    });
+    let clear_icon = full.icon_pixmap(&service);
+    assert!(clear_icon.len() > 1000, "{clear_icon}");
+    assert_ne!(clear_icon, one_unread);
+    full.desktop
+        .command("dunstctl")
+        .arg("close-all")
+        .status()
+        .expect("dunstctl");
+
+    // A notification count: an OS notification and a badge.
+    flask.publish(serde_json::json!({"data": {"count": 3}, "type": "notification", "id": "n1"}));
+    full.wait_notify("3 new messages");
+    std::thread::sleep(Duration::from_millis(300));
+    wait_until("the badge", || full.icon_pixmap(&service) != clear_icon);
+    assert!(full.menu_layout(&service).contains("'label': <'3 unread'>"));
+
+    // Clicking it opens the web app URL from the settings.
+    assert!(full
+        .desktop
+        .command("dunstctl")
+        .args(["action", "0"])
+        .status()
+        .expect("dunstctl")
+        .success());
+    wait_until("the browser opened", || !opened(&home).is_empty());
+    assert_eq!(opened(&home), vec!["http://127.0.0.1:9/app".to_string()]);
+
+    // A message with a hostile link: the click opens the web app, never it.
+    full.desktop
+        .command("dunstctl")
+        .arg("close-all")
+        .status()
+        .expect("dunstctl");
+    std::thread::sleep(Duration::from_millis(2500));
+    flask.publish(serde_json::json!({"data": {"title": "Hi", "body": "<b>x</b>", "url": "javascript:alert(1)"}, "type": "message"}));
+    full.wait_notify("Hi");
+    std::thread::sleep(Duration::from_millis(300));
+    full.desktop
+        .command("dunstctl")
+        .args(["action", "0"])
+        .status()
+        .expect("dunstctl");
+    wait_until("the second click", || opened(&home).len() == 2);
+    full.desktop
+        .command("dunstctl")
+        .arg("close-all")
+        .status()
+        .expect("dunstctl");
+    flask.publish(serde_json::json!({"data": {"title": "File", "url": "file:///etc/passwd"}, "type": "message"}));
+    full.wait_notify("File");
+    std::thread::sleep(Duration::from_millis(300));
+    full.desktop
+        .command("dunstctl")
+        .args(["action", "0"])
+        .status()
+        .expect("dunstctl");
+    wait_until("the third click", || opened(&home).len() == 3);
+    for url in opened(&home) {
+        assert!(url.starts_with("http://"), "opened {url}");
+    }
+    full.desktop
+        .command("dunstctl")
+        .arg("close-all")
+        .status()
+        .expect("dunstctl");
+    flask.publish(serde_json::json!({"data": {"title": "Link", "url": "https://example.com/item/7"}, "type": "message"}));
+    full.wait_notify("Link");
+    std::thread::sleep(Duration::from_millis(300));
+    full.desktop
+        .command("dunstctl")
+        .args(["action", "0"])
+        .status()
+        .expect("dunstctl");
+    wait_until("the fourth click", || opened(&home).len() == 4);
+    assert_eq!(opened(&home)[3], "https://example.com/item/7");
+
+    // "Mark all read" from the menu clears the badge.
+    full.click_menu(&service, "Mark all read");
+    wait_until("the badge cleared", || {
+        full.icon_pixmap(&service) == clear_icon
+    });
+    assert!(full.menu_layout(&service).contains("'label': <'0 unread'>"));
+
+    // Quit from the menu ends the process cleanly.
+    full.click_menu(&service, "Quit");
+    let mut app = app;
+    assert_eq!(app.wait_exit(), 0);
+}
+
+#[test]
+fn a_flood_shows_a_few_notifications_and_stores_everything() {
+    let full = FullDesktop::start();
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let home = AppHome::new();
+    home.set("server_url", &flask.stream_url());
+    let _app = full.app(&home, &["--hidden"]);
+    flask.wait_for_subscribers("sse", 1);
+    let reply = http_post_json(
+        flask.port,
+        "/publish_many",
+        &serde_json::json!({"count": 10000, "type": "message", "id_prefix": "m"}).to_string(),
+    );
+    assert!(reply.contains("ok"));
+    wait_until("10,000 stored", || {
+        let (_, out, _) = home.run(&["history", "--json", "--limit", "20000"]);
+        out.lines().count() == 10_000
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    // Count new bubbles: `Notify` calls whose replaces_id (the second
+    // argument) is 0; the summary updates itself in place.
+    let lines = full.monitor.drain_stdout();
+    let mut new_bubbles = 0;
+    let mut updates = 0;
+    for (index, line) in lines.iter().enumerate() {
+        if line.contains("member=Notify") {
+            match lines.get(index + 2).map(|arg| arg.trim()) {
+                Some("uint32 0") => new_bubbles += 1,
+                Some(_) => updates += 1,
+                None => {}
+            }
+        }
+    }
+    assert!(
+        (1..=5).contains(&new_bubbles),
+        "{new_bubbles} notifications (and {updates} updates) for a flood"
+    );
+}
+
 fn binary(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_ssetray")).with_file_name(name)
 }

@@ -105,7 +105,7 @@ impl ClientConfig {
             last_event_id: String::new(),
             limits: Limits::default(),
             backoff: Backoff::default(),
-            connect_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
             clock_check_every: Duration::from_secs(10),
         }
     }
@@ -447,14 +447,35 @@ impl Client {
         }
         self.parser.start_new_stream();
         let headers = request_headers(&self.config.headers, self.parser.last_event_id());
-        let open = Connection::open(&self.http, &self.config.url, headers);
+        let (http, url) = (self.http.clone(), self.config.url.clone());
+        let open = Connection::open(&http, &url, headers);
+        tokio::pin!(open);
         let mut clock = self.clock_watch();
-        let opened = tokio::select! {
-            opened = open => opened,
-            control = self.control.recv() => {
-                return Ended::Control(control.unwrap_or(Control::Stop));
+        // Flask-SSE answers nothing, not even its headers, until the first
+        // event. Connecting is bounded by the connect timeout, so a request
+        // still pending after it has a live connection to a quiet server:
+        // say "connected" rather than "connecting" for hours.
+        let quiet_server =
+            tokio::time::sleep(self.config.connect_timeout + Duration::from_millis(500));
+        tokio::pin!(quiet_server);
+        let mut announced = false;
+        let open_state = ConnectionState::Open {
+            host: self.host.clone(),
+        };
+        let opened = loop {
+            tokio::select! {
+                opened = &mut open => break opened,
+                control = self.control.recv() => {
+                    return Ended::Control(control.unwrap_or(Control::Stop));
+                }
+                _ = clock.jumped() => return Ended::clock_jumped(),
+                _ = &mut quiet_server, if !announced => {
+                    announced = true;
+                    if !self.send(Update::State(open_state.clone())).await {
+                        return Ended::Closed;
+                    }
+                }
             }
-            _ = clock.jumped() => return Ended::clock_jumped(),
         };
         let mut connection = match opened {
             Ok(connection) => connection,
@@ -467,10 +488,7 @@ impl Client {
                 };
             }
         };
-        let state = ConnectionState::Open {
-            host: self.host.clone(),
-        };
-        if !self.send(Update::State(state)).await {
+        if !announced && !self.send(Update::State(open_state)).await {
             return Ended::Closed;
         }
         let opened_at = Instant::now();

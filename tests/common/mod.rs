@@ -369,6 +369,7 @@ pub struct Running {
     stdout: mpsc::Receiver<String>,
     stderr: mpsc::Receiver<String>,
     pub stderr_seen: Arc<Mutex<Vec<String>>>,
+    pub stdout_seen: Arc<Mutex<Vec<String>>>,
 }
 
 impl Running {
@@ -380,6 +381,7 @@ impl Running {
             stdout,
             stderr,
             stderr_seen: Arc::default(),
+            stdout_seen: Arc::default(),
         }
     }
 
@@ -413,6 +415,32 @@ impl Running {
                 ),
             }
         }
+    }
+
+    /// Wait for a stdout line containing `text` (for a monitor's output).
+    pub fn wait_stdout(&self, text: &str) -> Vec<String> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            {
+                let seen = self.stdout_seen.lock().expect("lock");
+                if seen.iter().any(|line| line.contains(text)) {
+                    return seen.clone();
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stdout.recv_timeout(left) {
+                Ok(line) => self.stdout_seen.lock().expect("lock").push(line),
+                Err(_) => panic!("stdout never said {text:?}"),
+            }
+        }
+    }
+
+    pub fn drain_stdout(&self) -> Vec<String> {
+        let mut seen = self.stdout_seen.lock().expect("lock");
+        while let Ok(line) = self.stdout.try_recv() {
+            seen.push(line);
+        }
+        seen.clone()
     }
 
     pub fn drain_stderr(&self) -> Vec<String> {
