@@ -9,11 +9,17 @@
 #   2. after its window was opened and closed;
 #   3. after 10,000 events;
 #   4. the bare Tauri app (benches/bare_tauri.rs), window opened and closed.
-# Both are debug builds from this tree. Prints a Markdown table.
+# Both are built from this tree with the same profile (default: release;
+# `debug` as the first argument for a quick run). Prints a Markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
-cargo build --bins --example bare-tauri >&2
+profile="${1:-release}"
+if [[ "$profile" == release ]]; then
+  cargo build --release --bins --example bare-tauri >&2
+else
+  cargo build --bins --example bare-tauri >&2
+fi
 python="$(bash scripts/peers-venv.sh | tail -n 1)"
 work="$(mktemp -d)"
 pids=()
@@ -34,7 +40,7 @@ REDIS_URL="redis://127.0.0.1:$redis_port/0" "$python" -m gunicorn -k gevent -w 1
 sleep 2
 
 export XDG_CONFIG_HOME="$work/config" XDG_DATA_HOME="$work/data" XDG_RUNTIME_DIR="$work"
-"$target/debug/ssetray" config set server_url "http://127.0.0.1:$flask_port/stream"
+"$target/$profile/ssetray" config set server_url "http://127.0.0.1:$flask_port/stream"
 
 # Sum RSS and PSS (kB) over a process and its descendants.
 measure() {
@@ -48,9 +54,11 @@ measure() {
   done
   local rss=0 pss=0
   for pid in "${all[@]}"; do
-    [[ -r /proc/$pid/smaps_rollup ]] || continue
-    rss=$((rss + $(awk '/^Rss:/ {print $2}' /proc/$pid/smaps_rollup)))
-    pss=$((pss + $(awk '/^Pss:/ {print $2}' /proc/$pid/smaps_rollup)))
+    local r p
+    r="$(awk '/^Rss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || true)"
+    p="$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || true)"
+    rss=$((rss + ${r:-0}))
+    pss=$((pss + ${p:-0}))
   done
   printf '%s MB | %s MB | %s' "$(awk "BEGIN {printf \"%.1f\", $rss/1024}")" \
     "$(awk "BEGIN {printf \"%.1f\", $pss/1024}")" "${#all[@]}"
@@ -59,11 +67,11 @@ measure() {
 wait_window() { for _ in $(seq 100); do xdotool search --name "$1" >/dev/null 2>&1 && return 0; sleep 0.2; done; return 1; }
 close_window() { xdotool search --name "$1" | while read -r id; do xdotool windowclose "$id" 2>/dev/null || true; done; }
 
-"$target/debug/ssetray" --hidden 2>"$work/app.log" & app=$!; pids+=($app)
+"$target/$profile/ssetray" --hidden 2>"$work/app.log" & app=$!; pids+=($app)
 sleep 60
 tray_only="$(measure $app)"
 
-"$target/debug/ssetray" window
+"$target/$profile/ssetray" window
 wait_window '^SSE Tray$'
 sleep 3
 close_window '^SSE Tray$'
@@ -73,17 +81,15 @@ after_window="$(measure $app)"
 curl -s -X POST -H 'Content-Type: application/json' \
   -d '{"count": 10000, "type": "message", "id_prefix": "b"}' "http://127.0.0.1:$flask_port/publish_many" >/dev/null
 for _ in $(seq 300); do
-  [[ "$("$target/debug/ssetray" history --limit 20000 | wc -l)" -ge 10000 ]] && break
+  [[ "$("$target/$profile/ssetray" history --limit 20000 | wc -l)" -ge 10000 ]] && break
   sleep 0.2
 done
 sleep 2
 after_events="$(measure $app)"
 
-"$target/debug/examples/bare-tauri" 2>/dev/null & bare=$!; pids+=($bare)
+BARE_TAURI_CLOSE_AFTER=4 "$target/$profile/examples/bare-tauri" 2>/dev/null & bare=$!; pids+=($bare)
 wait_window '^Bare Tauri$'
-sleep 3
-close_window '^Bare Tauri$'
-sleep 3
+sleep 8
 bare_after="$(measure $bare)"
 
 echo "| what | RSS | PSS | processes |"

@@ -71,9 +71,18 @@ fn now_ms() -> u64 {
 /// Pausing "until resumed" is a pause that ends in a hundred years.
 const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
-fn notifier_config(settings: &Settings, paused_until: Option<SystemTime>) -> NotifierConfig {
+fn notifier_config(
+    settings: &Settings,
+    paused_until: Option<SystemTime>,
+    utc_offset_seconds: i32,
+) -> NotifierConfig {
     let stream = settings.stream_url();
     NotifierConfig {
+        quiet_hours: settings
+            .quiet_hours
+            .as_ref()
+            .and_then(|quiet| quiet.minutes()),
+        utc_offset_seconds,
         enabled: settings.notifications,
         paused_until,
         server_name: stream
@@ -89,23 +98,20 @@ fn notifier_config(settings: &Settings, paused_until: Option<SystemTime>) -> Not
 }
 
 /// The window process: a sibling binary, started on demand, watched so that
-/// a second "open" raises it instead of starting another.
+/// a second "open" raises it instead of starting another. A task waits for
+/// it, so it is reaped as soon as it exits.
 struct WindowProcess {
-    child: Option<std::process::Child>,
+    running: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 impl WindowProcess {
     fn is_running(&mut self) -> bool {
-        match self.child.as_mut().map(|child| child.try_wait()) {
-            Some(Ok(None)) => true,
-            Some(Ok(Some(status))) => {
-                if !status.success() {
-                    tracing::warn!("the window process ended with {status}");
-                }
-                self.child = None;
+        match self.running.as_mut().map(|exited| exited.try_recv()) {
+            Some(Err(tokio::sync::oneshot::error::TryRecvError::Empty)) => true,
+            _ => {
+                self.running = None;
                 false
             }
-            _ => false,
         }
     }
 
@@ -119,15 +125,26 @@ impl WindowProcess {
                 message: "the window is not installed: this build has no `desktop` feature".into(),
             };
         };
-        let mut command = std::process::Command::new(binary);
+        let mut command = tokio::process::Command::new(binary);
         if let Some(view) = view {
             command.args(["--view", view.as_str()]);
         }
         command.stdin(std::process::Stdio::null());
         match command.spawn() {
-            Ok(child) => {
+            Ok(mut child) => {
                 tracing::info!(pid = child.id(), "window opened");
-                self.child = Some(child);
+                let (exited_tx, exited) = tokio::sync::oneshot::channel();
+                tokio::spawn(async move {
+                    match child.wait().await {
+                        Ok(status) if !status.success() => {
+                            tracing::warn!("the window process ended with {status}")
+                        }
+                        Err(error) => tracing::warn!("lost the window process: {error}"),
+                        Ok(_) => tracing::info!("window closed"),
+                    }
+                    let _ = exited_tx.send(());
+                });
+                self.running = Some(exited);
                 Reply::Ok
             }
             Err(error) => Reply::Error {
@@ -148,6 +165,11 @@ fn window_binary() -> Option<PathBuf> {
 pub fn run(options: AppOptions) -> Result<(), Failure> {
     let paths = Paths::from_environment();
     let mut settings = Settings::load(&paths.config_file).map_err(Failure::usage)?;
+    // Read while this process has one thread, which is when the platform
+    // can tell it safely; daylight saving changes need a restart.
+    let utc_offset = time::UtcOffset::current_local_offset()
+        .map(|offset| offset.whole_seconds())
+        .unwrap_or(0);
     let runtime = runtime()?;
     runtime.block_on(async move {
         #[cfg(unix)]
@@ -156,6 +178,9 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
             ipc::Bound::Listener(listener) => listener,
         };
         let store = open_store(&paths)?;
+        if let Err(error) = crate::autostart::apply(settings.autostart) {
+            tracing::warn!("{error}");
+        }
         let demo = settings.server_url.is_none();
         if demo {
             // A first start: follow the built-in demo (not saved), so the
@@ -174,7 +199,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
             .map_err(Failure::runtime)?;
         let mut engine_events = handle.subscribe();
         let mut paused_until: Option<SystemTime> = None;
-        let (config_tx, config_rx) = watch::channel(notifier_config(&settings, paused_until));
+        let (config_tx, config_rx) = watch::channel(notifier_config(&settings, paused_until, utc_offset));
         let (clicks_tx, mut clicks) = mpsc::channel::<Click>(16);
         tokio::spawn(notifier::run(handle.subscribe(), config_rx, clicks_tx));
 
@@ -196,13 +221,13 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
             reconnects: 0,
         };
         let (status_tx, status_rx) = watch::channel(status.clone());
-        #[cfg(all(feature = "desktop", target_os = "linux"))]
+        #[cfg(all(feature = "tray", target_os = "linux"))]
         if !options.headless {
             crate::tray::spawn(status_rx.clone(), requests_tx.clone());
         }
         drop(status_rx);
 
-        let mut window = WindowProcess { child: None };
+        let mut window = WindowProcess { running: None };
         if !options.headless && !options.hidden {
             if let Reply::Error { message } = window.open(None, &window_events) {
                 tracing::warn!("{message}");
@@ -279,6 +304,8 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                         }
                         Request::MarkRead { id } => forward(&handle.commands, Command::MarkRead(id)).await,
                         Request::MarkAllRead => forward(&handle.commands, Command::MarkAllRead).await,
+                        Request::DeleteEntry { id } => forward(&handle.commands, Command::Delete(id)).await,
+                        Request::ClearHistory => forward(&handle.commands, Command::ClearHistory).await,
                         Request::Reconnect => forward(&handle.commands, Command::ReconnectNow).await,
                         Request::SettingsChanged => match Settings::load(&paths.config_file) {
                             Ok(new_settings) => {
@@ -293,7 +320,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                                     tracing::warn!("{error}");
                                 }
                                 settings = new_settings.clone();
-                                let _ = config_tx.send(notifier_config(&settings, paused_until));
+                                let _ = config_tx.send(notifier_config(&settings, paused_until, utc_offset));
                                 forward(&handle.commands, Command::ApplySettings(Box::new(new_settings))).await
                             }
                             Err(error) => Reply::Error { message: error.to_string() },
@@ -302,14 +329,14 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                             let length = minutes.map(|m| Duration::from_secs(u64::from(m) * 60)).unwrap_or(FOREVER);
                             paused_until = Some(SystemTime::now() + length);
                             status.paused_until_ms = paused_until.map(|until| until.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0));
-                            let _ = config_tx.send(notifier_config(&settings, paused_until));
+                            let _ = config_tx.send(notifier_config(&settings, paused_until, utc_offset));
                             let _ = status_tx.send(status.clone());
                             Reply::Ok
                         }
                         Request::Resume => {
                             paused_until = None;
                             status.paused_until_ms = None;
-                            let _ = config_tx.send(notifier_config(&settings, paused_until));
+                            let _ = config_tx.send(notifier_config(&settings, paused_until, utc_offset));
                             let _ = status_tx.send(status.clone());
                             Reply::Ok
                         }

@@ -23,6 +23,8 @@ use crate::store::{now_ms, HistoryEntry, NewEntry, Store, StoreError};
 pub enum Command {
     MarkRead(i64),
     MarkAllRead,
+    Delete(i64),
+    ClearHistory,
     ReconnectNow,
     /// Validated settings to apply at once (a new server reconnects).
     ApplySettings(Box<Settings>),
@@ -219,6 +221,15 @@ impl Engine {
             }
             Command::MarkAllRead => {
                 self.store.mark_all_read()?;
+                self.refresh_unread()?;
+            }
+            Command::Delete(id) => {
+                if self.store.delete(id)? {
+                    self.refresh_unread()?;
+                }
+            }
+            Command::ClearHistory => {
+                self.store.clear()?;
                 self.refresh_unread()?;
             }
             Command::ReconnectNow => match &self.client {

@@ -53,6 +53,10 @@ pub enum Request {
         id: i64,
     },
     MarkAllRead,
+    DeleteEntry {
+        id: i64,
+    },
+    ClearHistory,
     Reconnect,
     /// The settings file changed: reload and apply it.
     SettingsChanged,

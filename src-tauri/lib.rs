@@ -25,5 +25,6 @@ pub mod notifier;
 pub mod settings;
 pub mod sse;
 pub mod store;
-#[cfg(all(feature = "desktop", target_os = "linux"))]
+#[cfg(all(feature = "tray", target_os = "linux"))]
 pub mod tray;
+pub mod window;

@@ -174,11 +174,32 @@ pub struct NotifierConfig {
     pub server_name: String,
     /// What a click opens when the event has no link of its own.
     pub web_app_url: Option<String>,
+    /// Quiet hours as minutes after local midnight, from and to.
+    pub quiet_hours: Option<(u32, u32)>,
+    /// The local time zone's offset from UTC, read once at start-up.
+    pub utc_offset_seconds: i32,
 }
 
 impl NotifierConfig {
+    /// Paused by the user, or inside the quiet hours.
     pub fn is_paused(&self, now: SystemTime) -> bool {
-        self.paused_until.is_some_and(|until| now < until)
+        if self.paused_until.is_some_and(|until| now < until) {
+            return true;
+        }
+        let Some((from, to)) = self.quiet_hours else {
+            return false;
+        };
+        let seconds = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|elapsed| elapsed.as_secs() as i64)
+            .unwrap_or(0)
+            + i64::from(self.utc_offset_seconds);
+        let minute = (seconds.rem_euclid(86_400) / 60) as u32;
+        if from <= to {
+            (from..to).contains(&minute)
+        } else {
+            minute >= from || minute < to
+        }
     }
 }
 
@@ -509,6 +530,31 @@ mod tests {
             assert_eq!(safe_url(bad), None, "{bad}");
         }
         assert!(open_in_browser("javascript:alert(1)").is_err());
+    }
+
+    #[test]
+    fn quiet_hours_over_midnight() {
+        let config = |quiet| NotifierConfig {
+            enabled: true,
+            paused_until: None,
+            server_name: String::new(),
+            web_app_url: None,
+            quiet_hours: quiet,
+            utc_offset_seconds: 3600,
+        };
+        let at = |hour: u64, minute: u64| {
+            std::time::UNIX_EPOCH + Duration::from_secs(86_400 * 1000 + hour * 3600 + minute * 60)
+        };
+        // 22:00 to 07:00 local, one hour east of UTC.
+        let night = config(Some((22 * 60, 7 * 60)));
+        assert!(night.is_paused(at(21, 30)), "22:30 local");
+        assert!(night.is_paused(at(5, 0)), "06:00 local");
+        assert!(!night.is_paused(at(6, 0)), "07:00 local");
+        assert!(!night.is_paused(at(12, 0)));
+        let lunch = config(Some((12 * 60, 13 * 60)));
+        assert!(lunch.is_paused(at(11, 15)));
+        assert!(!lunch.is_paused(at(12, 15)));
+        assert!(!config(None).is_paused(at(3, 0)));
     }
 
     #[test]

@@ -24,6 +24,28 @@ pub enum TypeRule {
     Ignore,
 }
 
+/// A daily span without notifications, in local time ("22:00" to "07:00"
+/// runs over midnight).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuietHours {
+    pub from: String,
+    pub to: String,
+}
+
+impl QuietHours {
+    /// Minutes after midnight of `from` and `to`, when both are valid.
+    pub fn minutes(&self) -> Option<(u32, u32)> {
+        Some((minute_of_day(&self.from)?, minute_of_day(&self.to)?))
+    }
+}
+
+fn minute_of_day(text: &str) -> Option<u32> {
+    let (hours, minutes) = text.trim().split_once(':')?;
+    let (hours, minutes): (u32, u32) = (hours.parse().ok()?, minutes.parse().ok()?);
+    (hours < 24 && minutes < 60).then_some(hours * 60 + minutes)
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -42,6 +64,8 @@ pub struct Settings {
     pub rules: BTreeMap<String, TypeRule>,
     /// Show OS notifications at all.
     pub notifications: bool,
+    /// No notifications in this daily span (events are still stored).
+    pub quiet_hours: Option<QuietHours>,
     pub start_hidden: bool,
     pub autostart: bool,
     pub history: Retention,
@@ -57,6 +81,7 @@ impl Default for Settings {
             web_app_url: None,
             rules: BTreeMap::new(),
             notifications: true,
+            quiet_hours: None,
             start_hidden: false,
             autostart: false,
             history: Retention::default(),
@@ -157,6 +182,15 @@ impl Settings {
                     "extra_ca_file",
                     format!("= {} is not a readable file", path.display()),
                     "Point it at a PEM file of CA certificates, or remove the setting.",
+                ));
+            }
+        }
+        if let Some(quiet) = &self.quiet_hours {
+            if quiet.minutes().is_none() {
+                return Err(invalid(
+                    "quiet_hours",
+                    format!("= {} to {} is not a pair of times", quiet.from, quiet.to),
+                    "Give both times as HH:MM, e.g. 22:00 and 07:00, or remove quiet hours.",
                 ));
             }
         }
@@ -324,7 +358,7 @@ fn unknown_key(key: &str) -> SettingsError {
     invalid(
         key,
         "is not a setting",
-        "Known settings: server_url, channel, headers.NAME, extra_ca_file, web_app_url, rules.TYPE (notify, store_only, ignore), notifications, start_hidden, autostart, history.keep_count, history.keep_days.",
+        "Known settings: server_url, channel, headers.NAME, extra_ca_file, web_app_url, rules.TYPE (notify, store_only, ignore), notifications, quiet_hours.from, quiet_hours.to, start_hidden, autostart, history.keep_count, history.keep_days.",
     )
 }
 
@@ -442,6 +476,34 @@ mod tests {
         let error = Settings::load(&path).unwrap_err().to_string();
         assert!(error.contains("line 1"), "{error}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "server_url = \n");
+    }
+
+    #[test]
+    fn quiet_hours_need_two_times() {
+        let settings = Settings::default()
+            .set("quiet_hours.from", "22:00")
+            .and_then(|s| s.set("quiet_hours.to", "07:30"));
+        // Setting one half first leaves the pair incomplete.
+        assert!(settings.is_err());
+        let mut settings = Settings::default();
+        settings.quiet_hours = Some(QuietHours {
+            from: "22:00".into(),
+            to: "07:30".into(),
+        });
+        assert!(settings.validate().is_ok());
+        assert_eq!(
+            settings.quiet_hours.as_ref().unwrap().minutes(),
+            Some((1320, 450))
+        );
+        settings.quiet_hours = Some(QuietHours {
+            from: "25:00".into(),
+            to: "07:30".into(),
+        });
+        assert!(settings
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("quiet_hours"));
     }
 
     #[test]

@@ -47,6 +47,15 @@ const MIGRATIONS: &[&str] = &[
         login_json TEXT NOT NULL,
         updated_at INTEGER NOT NULL
     );",
+    // 2: full-text search over the event data, kept in step by triggers.
+    "CREATE VIRTUAL TABLE events_fts USING fts5(data, content='events', content_rowid='id');
+    CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN
+        INSERT INTO events_fts(rowid, data) VALUES (new.id, new.data);
+    END;
+    CREATE TRIGGER events_fts_delete AFTER DELETE ON events BEGIN
+        INSERT INTO events_fts(events_fts, rowid, data) VALUES ('delete', old.id, old.data);
+    END;
+    INSERT INTO events_fts(events_fts) VALUES ('rebuild');",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -121,7 +130,20 @@ pub struct HistoryQuery {
     pub event_type: Option<String>,
     /// Entries older than this id (paging backwards).
     pub before_id: Option<i64>,
+    /// Words that must all occur in the data (prefixes match).
+    pub search: Option<String>,
     pub limit: u32,
+}
+
+/// A user's search words as an FTS5 query: each word quoted (so no word
+/// is read as query syntax) and matched as a prefix.
+fn fts_query(search: &str) -> Option<String> {
+    let words: Vec<String> = search
+        .split_whitespace()
+        .take(16)
+        .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
 }
 
 /// The store was damaged and a fresh one made; where the old one went.
@@ -388,6 +410,7 @@ impl Store {
                  WHERE (?1 = 0 OR read = 0)
                    AND (?2 IS NULL OR event_type = ?2)
                    AND (?3 IS NULL OR id < ?3)
+                   AND (?5 IS NULL OR id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?5))
                  ORDER BY id DESC
                  LIMIT ?4",
             )
@@ -398,7 +421,8 @@ impl Store {
                     query.unread_only,
                     query.event_type,
                     query.before_id,
-                    query.limit
+                    query.limit,
+                    query.search.as_deref().and_then(fts_query),
                 ],
                 |row| {
                     Ok(HistoryEntry {
@@ -424,6 +448,34 @@ impl Store {
         self.conn
             .execute("UPDATE events SET read = 1 WHERE id = ?1", [id])
             .map(|changed| changed > 0)
+            .map_err(|source| self.err(source))
+    }
+
+    /// Delete one entry; `false` when there is no such entry.
+    pub fn delete(&self, id: i64) -> Result<bool, StoreError> {
+        self.conn
+            .execute("DELETE FROM events WHERE id = ?1", [id])
+            .map(|changed| changed > 0)
+            .map_err(|source| self.err(source))
+    }
+
+    /// Delete the whole history (the resume points and login state stay).
+    pub fn clear(&self) -> Result<usize, StoreError> {
+        self.conn
+            .execute("DELETE FROM events", [])
+            .map_err(|source| self.err(source))
+    }
+
+    /// The event types in the history, for the filter.
+    pub fn event_types(&self) -> Result<Vec<String>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT DISTINCT event_type FROM events ORDER BY event_type LIMIT 200")
+            .map_err(|source| self.err(source))?;
+        let rows = statement
+            .query_map([], |row| row.get(0))
+            .map_err(|source| self.err(source))?;
+        rows.collect::<Result<_, _>>()
             .map_err(|source| self.err(source))
     }
 
@@ -637,6 +689,41 @@ mod tests {
             })
             .unwrap();
         assert_eq!(unread.len(), 24);
+    }
+
+    #[test]
+    fn search_finds_words_and_is_safe_from_query_syntax() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(&dir.path().join("h.db")).unwrap();
+        let event = message("m");
+        let data: Vec<String> = (0..500)
+            .map(|n| format!("entry {n} about topic{}", n % 7))
+            .collect();
+        let mut entries: Vec<_> = data.iter().map(|d| entry(&event, None, d)).collect();
+        entries.push(entry(&event, None, "the needle in the haystack"));
+        store.insert_many(&entries).unwrap();
+        let search = |text: &str| {
+            store
+                .history(&HistoryQuery {
+                    search: Some(text.into()),
+                    limit: 1000,
+                    ..Default::default()
+                })
+                .unwrap()
+        };
+        assert_eq!(search("needle")[0].data, "the needle in the haystack");
+        assert_eq!(search("NEEDLE hay").len(), 1, "words, any case, prefixes");
+        assert_eq!(search("topic3").len(), 71);
+        for hostile in ["\"", "AND OR NOT", "(", "*", "a:b", "NEAR(x y)"] {
+            assert!(search(hostile).len() <= 501, "{hostile}");
+        }
+        // Deleted entries leave the index too.
+        let found = search("needle")[0].id;
+        assert!(store.delete(found).unwrap());
+        assert!(search("needle").is_empty());
+        assert_eq!(store.event_types().unwrap(), ["message"]);
+        store.clear().unwrap();
+        assert_eq!(store.count().unwrap(), 0);
     }
 
     #[test]

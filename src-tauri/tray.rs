@@ -117,13 +117,23 @@ impl Tray for TrayIcon {
             }
             .into()
         };
-        vec![
-            StandardItem {
-                label: self.status.state_text.clone(),
-                enabled: false,
-                ..Default::default()
-            }
-            .into(),
+        let mut items = vec![StandardItem {
+            label: self.status.state_text.clone(),
+            enabled: false,
+            ..Default::default()
+        }
+        .into()];
+        if self.status.demo {
+            items.push(item(
+                "Demo server: set yours in Settings…",
+                |tray: &mut TrayIcon| {
+                    tray.send(Request::OpenWindow {
+                        view: Some(View::Settings),
+                    })
+                },
+            ));
+        }
+        items.extend([
             MenuItem::Separator,
             item("Open SSE Tray", |tray: &mut TrayIcon| {
                 tray.send(Request::OpenWindow { view: None })
@@ -150,7 +160,8 @@ impl Tray for TrayIcon {
             }),
             MenuItem::Separator,
             item("Quit", |tray: &mut TrayIcon| tray.send(Request::Quit)),
-        ]
+        ]);
+        items
     }
 }
 

@@ -3,20 +3,177 @@
 //! This is the only binary that links Tauri, GTK and WebKit. The tray process
 //! starts it when the user opens the window and it exits when the window
 //! closes, so none of that weight stays resident all day.
+//!
+//! Thin by design: each command either reads the store through a read-only
+//! connection or forwards to the tray process over the local socket (the
+//! only writer); the code that decides things lives in the library
+//! (`ssetray::window`), where tests reach it without a display.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+use std::sync::Mutex;
+
+use serde_json::Value;
+use ssetray::ipc::{self, Request, View};
+use ssetray::window::{self, CommandError, HistoryPage, HistoryQueryArgs, LoginView};
+use tauri::{Emitter, Manager};
+
+struct WindowState {
+    reader: Mutex<window::Reader>,
+}
+
+type Result<T> = std::result::Result<T, CommandError>;
+
+#[tauri::command]
+fn history(state: tauri::State<'_, WindowState>, query: HistoryQueryArgs) -> Result<HistoryPage> {
+    let mut reader = state
+        .reader
+        .lock()
+        .map_err(|_| CommandError::message("the store is busy"))?;
+    reader.history(&query)
+}
+
+#[tauri::command]
+async fn mark_read(id: i64) -> Result<()> {
+    window::forward(Request::MarkRead { id }).await
+}
+
+#[tauri::command]
+async fn mark_all_read() -> Result<()> {
+    window::forward(Request::MarkAllRead).await
+}
+
+#[tauri::command]
+async fn delete_entry(id: i64) -> Result<()> {
+    window::forward(Request::DeleteEntry { id }).await
+}
+
+#[tauri::command]
+async fn clear_history() -> Result<()> {
+    window::forward(Request::ClearHistory).await
+}
+
+#[tauri::command]
+async fn reconnect() -> Result<()> {
+    window::forward(Request::Reconnect).await
+}
+
+#[tauri::command]
+async fn pause(minutes: Option<u32>) -> Result<()> {
+    window::forward(Request::Pause { minutes }).await
+}
+
+#[tauri::command]
+async fn resume() -> Result<()> {
+    window::forward(Request::Resume).await
+}
+
+#[tauri::command]
+async fn status() -> Result<Value> {
+    window::status().await
+}
+
+#[tauri::command]
+async fn login_state(state: tauri::State<'_, WindowState>) -> Result<LoginView> {
+    let server = window::status()
+        .await
+        .ok()
+        .and_then(|status| status["server"].as_str().map(str::to_string));
+    let stored = {
+        let mut reader = state
+            .reader
+            .lock()
+            .map_err(|_| CommandError::message("the store is busy"))?;
+        reader.login_state(server.as_deref())?
+    };
+    Ok(window::login_view(stored).await)
+}
+
+#[tauri::command]
+fn get_settings() -> Result<Value> {
+    window::get_settings()
+}
+
+#[tauri::command]
+async fn save_settings(settings: Value) -> Result<()> {
+    window::save_settings(settings).await
+}
+
+#[tauri::command]
+async fn test_connection(url: String) -> Result<window::ConnectionTest> {
+    Ok(window::test_connection(&url).await)
+}
+
+#[tauri::command]
+async fn open_link(url: String, id: Option<i64>) -> Result<()> {
+    window::open_link(&url, id).await
+}
+
+/// Forward the tray process's live events to the page; while the tray
+/// process is missing, say so and retry.
+fn follow_tray(app: tauri::AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        loop {
+            match ipc::Client::connect(&ipc::socket_path()).await {
+                Ok(mut client) => {
+                    if client.request(&Request::Subscribe).await.is_ok() {
+                        while let Ok(line) = client.next_line().await {
+                            let Ok(event) = serde_json::from_str::<Value>(&line) else {
+                                continue;
+                            };
+                            if event["type"] == "show_view" {
+                                if let Some(window) = app.get_webview_window("main") {
+                                    let _ = window.unminimize();
+                                    let _ = window.show();
+                                    let _ = window.set_focus();
+                                }
+                            }
+                            let _ = app.emit("ssetray://event", event);
+                        }
+                    }
+                }
+                Err(_) => {
+                    let _ = app.emit("ssetray://tray-missing", ());
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        }
+    });
+}
+
 fn main() {
+    let view = std::env::args()
+        .skip_while(|arg| arg != "--view")
+        .nth(1)
+        .and_then(|name| serde_json::from_value::<View>(Value::String(name)).ok())
+        .unwrap_or(View::History);
     let result = tauri::Builder::default()
-        .setup(|app| {
-            tauri::WebviewWindowBuilder::new(
-                app,
-                "main",
-                tauri::WebviewUrl::App("index.html".into()),
-            )
-            .title("SSE Tray")
-            .inner_size(720.0, 560.0)
-            .min_inner_size(420.0, 360.0)
-            .build()?;
+        .manage(WindowState {
+            reader: Mutex::new(window::Reader::new()),
+        })
+        .invoke_handler(tauri::generate_handler![
+            history,
+            mark_read,
+            mark_all_read,
+            delete_entry,
+            clear_history,
+            reconnect,
+            pause,
+            resume,
+            status,
+            login_state,
+            get_settings,
+            save_settings,
+            test_connection,
+            open_link
+        ])
+        .setup(move |app| {
+            let url = format!("index.html#{}", view.as_str());
+            tauri::WebviewWindowBuilder::new(app, "main", tauri::WebviewUrl::App(url.into()))
+                .title("SSE Tray")
+                .inner_size(720.0, 560.0)
+                .min_inner_size(420.0, 360.0)
+                .build()?;
+            follow_tray(app.handle().clone());
             Ok(())
         })
         .run(tauri::generate_context!());

@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -510,4 +511,181 @@ fn the_window_opens_shows_the_ui_and_exits_when_closed() {
     wait_until("the window process to exit", || {
         matches!(window.child.try_wait(), Ok(Some(_)))
     });
+}
+
+/// Ask the running app for its status over the local socket.
+fn app_status(home: &AppHome) -> Option<serde_json::Value> {
+    let socket = home.dir.path().join("ssetray/ssetray.sock");
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).ok()?;
+    std::io::Write::write_all(&mut stream, b"{\"request\": \"status\"}\n").ok()?;
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stream), &mut line).ok()?;
+    serde_json::from_str(&line).ok()
+}
+
+#[test]
+fn single_instance_window_process_and_socket_permissions() {
+    let full = FullDesktop::start();
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let home = AppHome::new();
+    home.set("server_url", &flask.stream_url());
+    let app = full.app(&home, &["--hidden"]);
+    flask.wait_for_subscribers("sse", 1);
+    wait_until("the socket answers", || app_status(&home).is_some());
+    assert!(
+        full.desktop.window_ids("^SSE Tray$").is_empty(),
+        "--hidden opens no window"
+    );
+
+    // The socket is the user's alone.
+    use std::os::unix::fs::PermissionsExt;
+    let socket = home.dir.path().join("ssetray/ssetray.sock");
+    assert_eq!(
+        std::fs::metadata(&socket).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(
+        std::fs::metadata(socket.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700
+    );
+    let stranger = Command::new("runuser")
+        .args(["-u", "nobody", "--", "python3", "-c"])
+        .arg(format!(
+            "import socket; s = socket.socket(socket.AF_UNIX); s.connect({:?})",
+            socket.display().to_string()
+        ))
+        .output()
+        .expect("runuser");
+    assert!(!stranger.status.success(), "another user connected");
+    assert!(
+        String::from_utf8_lossy(&stranger.stderr).contains("PermissionError"),
+        "{:?}",
+        stranger
+    );
+
+    // A second start opens the window of the running one and exits; the
+    // server still sees one subscriber.
+    let mut second = full.app(&home, &[]);
+    assert_eq!(second.wait_exit(), 0);
+    assert!(second.drain_stderr().join("\n").contains("already running"));
+    wait_until("the window", || {
+        !full.desktop.window_ids("^SSE Tray$").is_empty()
+    });
+    let subscribers = http_get(flask.port, "/subscribers?channel=sse");
+    assert_eq!(subscribers.trim(), "1");
+
+    // Closing the window ends the window process; the tray process goes on.
+    let app_pid = app.proc.child.id().to_string();
+    let window_pid = || -> Option<String> {
+        let output = Command::new("pgrep")
+            .args(["-P", &app_pid, "-x", "ssetray-window"])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .next()
+            .map(str::to_string)
+    };
+    assert!(window_pid().is_some());
+    let id = full.desktop.window_ids("^SSE Tray$")[0].clone();
+    full.desktop
+        .command("xdotool")
+        .args(["windowclose", &id])
+        .status()
+        .expect("xdotool");
+    wait_until("the window process gone", || window_pid().is_none());
+    assert!(app_status(&home).is_some(), "the tray process goes on");
+
+    // Killing the window process: the same.
+    let (code, _, stderr) = {
+        let output = home
+            .command()
+            .env("DISPLAY", &full.desktop.display)
+            .args(["window", "--view", "status"])
+            .output()
+            .expect("window");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    assert_eq!(code, Some(0), "{stderr}");
+    wait_until("the window again", || window_pid().is_some());
+    let pid = window_pid().unwrap();
+    Command::new("kill")
+        .args(["-9", &pid])
+        .status()
+        .expect("kill");
+    wait_until("the window process gone", || window_pid().is_none());
+    flask.publish(serde_json::json!({"data": "still listening", "type": "message"}));
+    wait_until("the event stored", || {
+        home.history()
+            .iter()
+            .any(|e| e["data"] == "still listening")
+    });
+    drop(app);
+}
+
+#[test]
+fn window_without_a_tray_process_says_so() {
+    let home = AppHome::new();
+    let output = home
+        .command()
+        .args(["window"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("window");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("SSE Tray is not running"), "{stderr}");
+    assert!(stderr.contains("start it with `ssetray`"), "{stderr}");
+}
+
+#[test]
+fn kill_9_mid_burst_then_restart_loses_nothing_and_shows_nothing_twice() {
+    let full = FullDesktop::start();
+    // A server that replays every event from the start on each connection
+    // (ignoring Last-Event-ID), slowly, with a title each.
+    let server = FaultServer::start(|index, stream| {
+        let _ = stream.write_all(STREAM_HEAD.as_bytes());
+        let _ = stream.write_all(b"retry: 200\n\n");
+        let count = if index == 0 { 3 } else { 4 };
+        for n in 1..=count {
+            let event = format!(
+                "id: {n}\nevent: message\ndata: {{\"title\": \"Burst {n}\", \"body\": \"b\"}}\n\n"
+            );
+            let _ = stream.write_all(event.as_bytes());
+            let _ = stream.flush();
+            std::thread::sleep(Duration::from_millis(700));
+        }
+        hold(stream);
+    });
+    let home = AppHome::new();
+    home.set("server_url", &server.url());
+    let mut app = full.app(&home, &["--hidden"]);
+    full.wait_notify("Burst 3");
+    app.proc.signal("KILL");
+    app.wait_exit();
+    let _app = full.app(&home, &["--hidden"]);
+    full.wait_notify("Burst 4");
+    let ids: Vec<String> = home
+        .history()
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(ids, ["1", "2", "3", "4"]);
+    let lines = full.monitor.drain_stdout();
+    for n in 1..=4 {
+        let shown = lines
+            .iter()
+            .filter(|line| line.contains(&format!("string \"Burst {n}\"")))
+            .count();
+        assert_eq!(shown, 1, "Burst {n} shown {shown} times");
+    }
 }
