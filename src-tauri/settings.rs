@@ -485,11 +485,13 @@ mod tests {
             .and_then(|s| s.set("quiet_hours.to", "07:30"));
         // Setting one half first leaves the pair incomplete.
         assert!(settings.is_err());
-        let mut settings = Settings::default();
-        settings.quiet_hours = Some(QuietHours {
-            from: "22:00".into(),
-            to: "07:30".into(),
-        });
+        let mut settings = Settings {
+            quiet_hours: Some(QuietHours {
+                from: "22:00".into(),
+                to: "07:30".into(),
+            }),
+            ..Settings::default()
+        };
         assert!(settings.validate().is_ok());
         assert_eq!(
             settings.quiet_hours.as_ref().unwrap().minutes(),
