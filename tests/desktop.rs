@@ -21,17 +21,28 @@ struct Desktop {
 
 impl Desktop {
     fn start() -> Desktop {
-        let number = (90..400)
-            .find(|n| !std::path::Path::new(&format!("/tmp/.X{n}-lock")).exists())
-            .expect("a free display number");
-        let display = format!(":{number}");
-        let xvfb = Proc::spawn(
+        // Xvfb picks a free display itself and writes its number to stdout,
+        // so tests running side by side never share one.
+        let mut xvfb = Proc::spawn(
             "Xvfb",
             Command::new("Xvfb")
-                .args([&display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"])
-                .stdout(Stdio::null())
+                .args([
+                    "-displayfd",
+                    "1",
+                    "-screen",
+                    "0",
+                    "1024x768x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::piped())
                 .stderr(Stdio::null()),
         );
+        let mut number = String::new();
+        let stdout = xvfb.child.stdout.take().expect("stdout");
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut number)
+            .expect("display number");
+        let display = format!(":{}", number.trim());
         wait_until("the X server", || {
             Command::new("xdpyinfo")
                 .env("DISPLAY", &display)
