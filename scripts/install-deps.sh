@@ -10,7 +10,7 @@ packages=(build-essential pkg-config curl ca-certificates libssl-dev
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(redis-server python3 python3-venv xvfb xauth dbus dbus-x11 dunst
-    libnotify-bin libglib2.0-bin xdotool imagemagick x11-utils)
+    libnotify-bin libglib2.0-bin xdotool imagemagick x11-utils webkit2gtk-driver)
 fi
 
 missing=()
@@ -35,4 +35,11 @@ fi
 if ! command -v cargo >/dev/null 2>&1; then
   echo "install-deps: installing Rust with rustup" >&2
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal -c clippy -c rustfmt >&2
+fi
+
+export PATH="$HOME/.cargo/bin:$PATH"
+if [[ "${1:-}" == "--test" ]] && ! command -v tauri-driver >/dev/null 2>&1 \
+    && [[ ! -x "$HOME/.cargo/bin/tauri-driver" ]]; then
+  echo "install-deps: installing tauri-driver (WebDriver for the window tests)" >&2
+  "${CARGO:-cargo}" install tauri-driver --locked --version 2.1.0 >&2
 fi

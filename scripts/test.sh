@@ -22,6 +22,8 @@ step "lints, desktop"
 cargo clippy --all-targets -- -D warnings
 step "tests, desktop"
 cargo test --test desktop
+step "tests, window in the real webview"
+cargo test --test ui
 step "package"
 deb="$(bash scripts/package-deb.sh debug | tail -n 1)"
 dpkg-deb --info "$deb" >/dev/null

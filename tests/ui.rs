@@ -1,0 +1,308 @@
+//! The window in the real webview: the built `ssetray-window` driven through
+//! tauri-driver and WebKitWebDriver under Xvfb, against a real Flask-SSE +
+//! Redis server and the real tray process, all started here.
+#![cfg(feature = "desktop")]
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use common::*;
+use serde_json::{json, Value};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A WebDriver session on the window.
+struct Ui {
+    port: u16,
+    session: String,
+    _driver: Proc,
+    _tray: Running,
+    _bus: Proc,
+    _xvfb: Proc,
+    home: AppHome,
+}
+
+fn request(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
+    use std::io::{Read, Write};
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("webdriver");
+    stream.set_read_timeout(Some(PATIENCE)).ok();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("send");
+    stream.write_all(body.as_bytes()).expect("send");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let response = String::from_utf8_lossy(&response);
+    let (_, body) = response.split_once("\r\n\r\n").unwrap_or(("", ""));
+    serde_json::from_str(body).unwrap_or(Value::Null)
+}
+
+impl Ui {
+    fn start(server_url: &str) -> Ui {
+        let mut xvfb = Proc::spawn(
+            "Xvfb",
+            Command::new("Xvfb")
+                .args(["-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        let mut number = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(xvfb.child.stdout.take().expect("stdout")),
+            &mut number,
+        )
+        .expect("display");
+        let display = format!(":{}", number.trim());
+        let mut bus = Proc::spawn(
+            "dbus-daemon",
+            Command::new("dbus-daemon")
+                .args(["--session", "--nofork", "--print-address=1"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        let mut address = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(bus.child.stdout.take().expect("stdout")),
+            &mut address,
+        )
+        .expect("bus");
+        let home = AppHome::new();
+        home.set("server_url", server_url);
+        let env = |command: &mut Command| {
+            command
+                .env("DISPLAY", &display)
+                .env("DBUS_SESSION_BUS_ADDRESS", address.trim())
+                .env("XDG_CONFIG_HOME", home.dir.path().join("config"))
+                .env("XDG_DATA_HOME", home.dir.path().join("data"))
+                .env("XDG_RUNTIME_DIR", home.dir.path())
+                .env("HOME", home.dir.path())
+                .env("SSETRAY_OPENER", repo().join("tests/peers/record_url.sh"))
+                .env("SSETRAY_OPENED_FILE", home.dir.path().join("opened.txt"))
+                .env("NO_AT_BRIDGE", "1");
+        };
+        let mut tray = home.command();
+        env(&mut tray);
+        tray.args(["run", "--hidden"]).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let tray = Running::new(Proc::spawn("ssetray", &mut tray));
+        let socket = home.dir.path().join("ssetray/ssetray.sock");
+        wait_until("the tray process", || socket.exists());
+
+        let port = free_port();
+        let native = free_port();
+        let mut driver = Command::new(tauri_driver());
+        env(&mut driver);
+        driver
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let driver = Proc::spawn("tauri-driver", &mut driver);
+        wait_for_port(port);
+        let window = PathBuf::from(env!("CARGO_BIN_EXE_ssetray")).with_file_name("ssetray-window");
+        let created = request(
+            port,
+            "POST",
+            "/session",
+            Some(&json!({"capabilities": {"alwaysMatch": {
+                "browserName": "wry",
+                "tauri:options": {"application": window}
+            }}})),
+        );
+        let session = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {created}"))
+            .to_string();
+        Ui {
+            port,
+            session,
+            _driver: driver,
+            _tray: tray,
+            _bus: bus,
+            _xvfb: xvfb,
+            home,
+        }
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        request(self.port, method, &format!("/session/{}{path}", self.session), body.as_ref())["value"].clone()
+    }
+
+    fn find(&self, css: &str) -> Option<String> {
+        let found = self.call("POST", "/element", Some(json!({"using": "css selector", "value": css})));
+        found[ELEMENT].as_str().map(str::to_string)
+    }
+
+    fn wait(&self, css: &str) -> String {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(id) = self.find(css) {
+                if self.call("GET", &format!("/element/{id}/displayed"), None) == Value::Bool(true) {
+                    return id;
+                }
+            }
+            assert!(Instant::now() < deadline, "{css} never showed");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn text(&self, css: &str) -> String {
+        let id = self.wait(css);
+        self.call("GET", &format!("/element/{id}/text"), None)
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    fn wait_text(&self, css: &str, expected: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let text = self.find(css).map(|_| self.text(css)).unwrap_or_default();
+            if text.contains(expected) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{css} never said {expected:?}, says {text:?}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn click(&self, css: &str) {
+        let id = self.wait(css);
+        self.call("POST", &format!("/element/{id}/click"), Some(json!({})));
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let id = self.wait(css);
+        self.call("POST", &format!("/element/{id}/clear"), Some(json!({})));
+        self.call("POST", &format!("/element/{id}/value"), Some(json!({"text": text})));
+    }
+
+    fn script(&self, script: &str) -> Value {
+        self.call("POST", "/execute/sync", Some(json!({"script": script, "args": []})))
+    }
+
+    fn screenshot(&self, name: &str) -> PathBuf {
+        let data = self.call("GET", "/screenshot", None);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.as_str().unwrap_or(""))
+            .expect("a screenshot");
+        let folder = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+        std::fs::create_dir_all(&folder).expect("folder");
+        let path = folder.join(format!("{name}.png"));
+        std::fs::write(&path, bytes).expect("write");
+        path
+    }
+}
+
+impl Drop for Ui {
+    fn drop(&mut self) {
+        let _ = request(self.port, "DELETE", &format!("/session/{}", self.session), None);
+    }
+}
+
+fn tauri_driver() -> PathBuf {
+    std::env::var_os("SSETRAY_TAURI_DRIVER")
+        .map(PathBuf::from)
+        .or_else(|| dirs::home_dir().map(|home| home.join(".cargo/bin/tauri-driver")))
+        .filter(|path| path.exists())
+        .unwrap_or_else(|| PathBuf::from("tauri-driver"))
+}
+
+#[test]
+fn login_flow_history_settings_and_hostile_text() {
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let ui = Ui::start(&flask.stream_url());
+    flask.wait_for_subscribers("sse", 1);
+
+    // History: live rows, unread count, mark read.
+    ui.wait("#view-history");
+    flask.publish(json!({"data": {"count": 4}, "type": "notification", "id": "n1"}));
+    flask.publish(json!({"data": {"title": "Deploy", "body": "v2 is live"}, "type": "message", "id": "m1"}));
+    ui.wait_text("#view-history", "v2 is live");
+    ui.wait_text("#unread-count", "5");
+    ui.screenshot("history");
+    let first = ui.wait("li.entry.unread");
+    let id = ui.call("GET", &format!("/element/{first}/attribute/data-id"), None);
+    assert!(id.as_str().is_some_and(|id| !id.is_empty()));
+    ui.click("#mark-all-read");
+    ui.wait_text("#unread-count", "0");
+
+    // A hostile payload is inert text.
+    let hostile = "<img src=x onerror=\"window.pwned=1\"><script>window.pwned=2</script>";
+    flask.publish(json!({"data": {"title": "<b>bold?</b>", "body": hostile, "url": "javascript:window.pwned=3"}, "type": "message"}));
+    flask.publish(json!({"data": "y".repeat(1_000_000), "type": "message"}));
+    ui.wait_text("#view-history", "onerror");
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(ui.script("return window.pwned === undefined;"), Value::Bool(true));
+    assert_eq!(
+        ui.script("return document.querySelectorAll('#view-history img, #view-history script, #view-history b').length;"),
+        json!(0)
+    );
+
+    // Login: QR code, confirm, logged in, logged out.
+    ui.click("#tab-login");
+    ui.wait("#view-login");
+    let qr = base64::engine::general_purpose::STANDARD.encode(ssetray::demo::qr_png("https://example.com/login?uuid=u1"));
+    flask.publish(json!({"data": {"type": "scan_qr_code", "uuid": "u1", "extra": qr}, "type": "login"}));
+    ui.wait("#login-qr");
+    let src = ui.script("return document.querySelector('#login-qr').getAttribute('src');");
+    assert!(src.as_str().is_some_and(|s| s.starts_with("data:image/png;base64,")), "{src}");
+    ui.screenshot("login");
+    let check = base64::engine::general_purpose::STANDARD.encode(ssetray::demo::qr_png("ok"));
+    flask.publish(json!({"data": {"type": "confirm_login", "uuid": "u1", "extra": format!("data:image/png;base64,{check}")}, "type": "login"}));
+    ui.wait_text("#login-step", "Confirm");
+    flask.publish(json!({"data": {"type": "logged_in", "uuid": "u1", "user": {"name": "Ada Lovelace"}}, "type": "login"}));
+    ui.wait_text("#login-user", "Ada Lovelace");
+    flask.publish(json!({"data": {"type": "logged_out", "uuid": "u1"}, "type": "login"}));
+    ui.wait_text("#login-step", "Waiting");
+
+    // Status.
+    ui.click("#tab-status");
+    ui.wait_text("#status-state", "Connected");
+    ui.screenshot("status");
+
+    // Settings: an invalid URL is refused and nothing is written; a valid
+    // one to a second server switches the connection at once.
+    ui.click("#tab-settings");
+    let config = ui.home.dir.path().join("config/ssetray/settings.toml");
+    let before = std::fs::read_to_string(&config).expect("settings file");
+    ui.type_into("#server_url", "javascript:alert(1)");
+    ui.click("#save-settings");
+    ui.wait_text("#error-server_url", "http");
+    assert_eq!(std::fs::read_to_string(&config).expect("settings file"), before);
+    ui.screenshot("settings");
+    let second = FlaskSse::start(&redis);
+    ui.type_into("#server_url", &second.stream_url());
+    ui.click("#save-settings");
+    second.wait_for_subscribers("sse", 2);
+    assert!(std::fs::read_to_string(&config).expect("settings file").contains(&second.stream_url()));
+}
+
+#[test]
+fn search_finds_an_entry_among_ten_thousand() {
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let ui = Ui::start(&flask.stream_url());
+    flask.wait_for_subscribers("sse", 1);
+    let reply = http_post_json(
+        flask.port,
+        "/publish_many",
+        &json!({"count": 9999, "type": "message", "id_prefix": "s"}).to_string(),
+    );
+    assert!(reply.contains("ok"));
+    flask.publish(json!({"data": {"body": "the rare zebra"}, "type": "message", "id": "needle"}));
+    wait_until("10,000 stored", || {
+        let (_, out, _) = ui.home.run(&["history", "--json", "--limit", "20000"]);
+        out.lines().count() == 10_000
+    });
+    ui.type_into("#search", "zebra");
+    ui.wait_text("#view-history", "the rare zebra");
+    let rows = ui.script("return document.querySelectorAll('li.entry').length;");
+    assert_eq!(rows, json!(1), "only the match is listed");
+}
