@@ -49,7 +49,15 @@ impl Ui {
         let mut xvfb = Proc::spawn(
             "Xvfb",
             Command::new("Xvfb")
-                .args(["-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp"])
+                .args([
+                    "-displayfd",
+                    "1",
+                    "-screen",
+                    "0",
+                    "1024x768x24",
+                    "-nolisten",
+                    "tcp",
+                ])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null()),
         );
@@ -89,7 +97,9 @@ impl Ui {
         };
         let mut tray = home.command();
         env(&mut tray);
-        tray.args(["run", "--hidden"]).stdout(Stdio::piped()).stderr(Stdio::piped());
+        tray.args(["run", "--hidden"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let tray = Running::new(Proc::spawn("ssetray", &mut tray));
         let socket = home.dir.path().join("ssetray/ssetray.sock");
         wait_until("the tray process", || socket.exists());
@@ -99,7 +109,12 @@ impl Ui {
         let mut driver = Command::new(tauri_driver());
         env(&mut driver);
         driver
-            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let driver = Proc::spawn("tauri-driver", &mut driver);
@@ -130,11 +145,21 @@ impl Ui {
     }
 
     fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        request(self.port, method, &format!("/session/{}{path}", self.session), body.as_ref())["value"].clone()
+        request(
+            self.port,
+            method,
+            &format!("/session/{}{path}", self.session),
+            body.as_ref(),
+        )["value"]
+            .clone()
     }
 
     fn find(&self, css: &str) -> Option<String> {
-        let found = self.call("POST", "/element", Some(json!({"using": "css selector", "value": css})));
+        let found = self.call(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        );
         found[ELEMENT].as_str().map(str::to_string)
     }
 
@@ -142,7 +167,8 @@ impl Ui {
         let deadline = Instant::now() + PATIENCE;
         loop {
             if let Some(id) = self.find(css) {
-                if self.call("GET", &format!("/element/{id}/displayed"), None) == Value::Bool(true) {
+                if self.call("GET", &format!("/element/{id}/displayed"), None) == Value::Bool(true)
+                {
                     return id;
                 }
             }
@@ -166,7 +192,10 @@ impl Ui {
             if text.contains(expected) {
                 return;
             }
-            assert!(Instant::now() < deadline, "{css} never said {expected:?}, says {text:?}");
+            assert!(
+                Instant::now() < deadline,
+                "{css} never said {expected:?}, says {text:?}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -179,11 +208,19 @@ impl Ui {
     fn type_into(&self, css: &str, text: &str) {
         let id = self.wait(css);
         self.call("POST", &format!("/element/{id}/clear"), Some(json!({})));
-        self.call("POST", &format!("/element/{id}/value"), Some(json!({"text": text})));
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({"text": text})),
+        );
     }
 
     fn script(&self, script: &str) -> Value {
-        self.call("POST", "/execute/sync", Some(json!({"script": script, "args": []})))
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
     }
 
     fn screenshot(&self, name: &str) -> PathBuf {
@@ -201,7 +238,12 @@ impl Ui {
 
 impl Drop for Ui {
     fn drop(&mut self) {
-        let _ = request(self.port, "DELETE", &format!("/session/{}", self.session), None);
+        let _ = request(
+            self.port,
+            "DELETE",
+            &format!("/session/{}", self.session),
+            None,
+        );
     }
 }
 
@@ -223,7 +265,9 @@ fn login_flow_history_settings_and_hostile_text() {
     // History: live rows, unread count, mark read.
     ui.wait("#view-history");
     flask.publish(json!({"data": {"count": 4}, "type": "notification", "id": "n1"}));
-    flask.publish(json!({"data": {"title": "Deploy", "body": "v2 is live"}, "type": "message", "id": "m1"}));
+    flask.publish(
+        json!({"data": {"title": "Deploy", "body": "v2 is live"}, "type": "message", "id": "m1"}),
+    );
     ui.wait_text("#view-history", "v2 is live");
     ui.wait_text("#unread-count", "5");
     ui.screenshot("history");
@@ -239,7 +283,10 @@ fn login_flow_history_settings_and_hostile_text() {
     flask.publish(json!({"data": "y".repeat(1_000_000), "type": "message"}));
     ui.wait_text("#view-history", "onerror");
     std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(ui.script("return window.pwned === undefined;"), Value::Bool(true));
+    assert_eq!(
+        ui.script("return window.pwned === undefined;"),
+        Value::Bool(true)
+    );
     assert_eq!(
         ui.script("return document.querySelectorAll('#view-history img, #view-history script, #view-history b').length;"),
         json!(0)
@@ -248,11 +295,18 @@ fn login_flow_history_settings_and_hostile_text() {
     // Login: QR code, confirm, logged in, logged out.
     ui.click("#tab-login");
     ui.wait("#view-login");
-    let qr = base64::engine::general_purpose::STANDARD.encode(ssetray::demo::qr_png("https://example.com/login?uuid=u1"));
-    flask.publish(json!({"data": {"type": "scan_qr_code", "uuid": "u1", "extra": qr}, "type": "login"}));
+    let qr = base64::engine::general_purpose::STANDARD
+        .encode(ssetray::demo::qr_png("https://example.com/login?uuid=u1"));
+    flask.publish(
+        json!({"data": {"type": "scan_qr_code", "uuid": "u1", "extra": qr}, "type": "login"}),
+    );
     ui.wait("#login-qr");
     let src = ui.script("return document.querySelector('#login-qr').getAttribute('src');");
-    assert!(src.as_str().is_some_and(|s| s.starts_with("data:image/png;base64,")), "{src}");
+    assert!(
+        src.as_str()
+            .is_some_and(|s| s.starts_with("data:image/png;base64,")),
+        "{src}"
+    );
     ui.screenshot("login");
     let check = base64::engine::general_purpose::STANDARD.encode(ssetray::demo::qr_png("ok"));
     flask.publish(json!({"data": {"type": "confirm_login", "uuid": "u1", "extra": format!("data:image/png;base64,{check}")}, "type": "login"}));
@@ -275,13 +329,18 @@ fn login_flow_history_settings_and_hostile_text() {
     ui.type_into("#server_url", "javascript:alert(1)");
     ui.click("#save-settings");
     ui.wait_text("#error-server_url", "http");
-    assert_eq!(std::fs::read_to_string(&config).expect("settings file"), before);
+    assert_eq!(
+        std::fs::read_to_string(&config).expect("settings file"),
+        before
+    );
     ui.screenshot("settings");
     let second = FlaskSse::start(&redis);
     ui.type_into("#server_url", &second.stream_url());
     ui.click("#save-settings");
     second.wait_for_subscribers("sse", 2);
-    assert!(std::fs::read_to_string(&config).expect("settings file").contains(&second.stream_url()));
+    assert!(std::fs::read_to_string(&config)
+        .expect("settings file")
+        .contains(&second.stream_url()));
 }
 
 #[test]

@@ -1,0 +1,166 @@
+// Small DOM and formatting helpers. Text only ever goes in through
+// textContent; attributes only through setAttribute on names chosen here.
+
+/**
+ * Make an element. `options`: className, text, attrs (name → value; only
+ * ever call it with attribute names written in this code), dataset.
+ */
+export function el(tag, options = {}, children = []) {
+  const node = document.createElement(tag);
+  if (options.className) {
+    node.className = options.className;
+  }
+  if (options.text !== undefined && options.text !== null) {
+    node.textContent = String(options.text);
+  }
+  if (options.attrs) {
+    for (const [name, value] of Object.entries(options.attrs)) {
+      if (value !== undefined && value !== null && value !== false) {
+        node.setAttribute(name, value === true ? "" : String(value));
+      }
+    }
+  }
+  if (options.dataset) {
+    for (const [name, value] of Object.entries(options.dataset)) {
+      node.dataset[name] = String(value);
+    }
+  }
+  for (const child of children) {
+    if (child) {
+      node.append(child);
+    }
+  }
+  return node;
+}
+
+export function byId(id) {
+  const node = document.getElementById(id);
+  if (!node) {
+    throw new Error(`the page lacks #${id}`);
+  }
+  return node;
+}
+
+/** Set an <img> only from a data:image/ URL (made by the Rust side); hide it otherwise. */
+export function setImage(img, source) {
+  if (typeof source === "string" && source.startsWith("data:image/")) {
+    if (img.getAttribute("src") !== source) {
+      img.setAttribute("src", source);
+    }
+    img.hidden = false;
+    return true;
+  }
+  img.removeAttribute("src");
+  img.hidden = true;
+  return false;
+}
+
+/** A finite number of milliseconds, or null. */
+export function msOrNull(value) {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+/** "just now", "2 min ago", "in 59 min", or a date for anything older than a month. */
+export function relativeTime(ms, now = Date.now()) {
+  const diff = now - ms;
+  const future = diff < 0;
+  const seconds = Math.abs(diff) / 1000;
+  if (seconds < 10) {
+    return future ? "in a moment" : "just now";
+  }
+  let amount;
+  let unit;
+  if (seconds < 60) {
+    amount = Math.floor(seconds);
+    unit = "s";
+  } else if (seconds < 3600) {
+    amount = Math.floor(seconds / 60);
+    unit = "min";
+  } else if (seconds < 86400) {
+    amount = Math.floor(seconds / 3600);
+    unit = "h";
+  } else if (seconds < 86400 * 31) {
+    amount = Math.floor(seconds / 86400);
+    unit = amount === 1 ? "day" : "days";
+  } else {
+    return shortDate(ms);
+  }
+  return future ? `in ${amount} ${unit}` : `${amount} ${unit} ago`;
+}
+
+/** The exact local date and time. */
+export function exactTime(ms) {
+  const date = new Date(ms);
+  try {
+    return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
+  } catch {
+    return date.toLocaleString();
+  }
+}
+
+function shortDate(ms) {
+  const date = new Date(ms);
+  try {
+    return date.toLocaleDateString(undefined, { dateStyle: "medium" });
+  } catch {
+    return date.toLocaleDateString();
+  }
+}
+
+/** Local time of day, "14:05" (with the date when not today). */
+export function clockTime(ms, now = Date.now()) {
+  const date = new Date(ms);
+  const sameDay = new Date(now).toDateString() === date.toDateString();
+  try {
+    return sameDay
+      ? date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })
+      : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  } catch {
+    return sameDay ? date.toLocaleTimeString() : date.toLocaleString();
+  }
+}
+
+/** Fill a <time> element with a relative time, the exact one as its tooltip. */
+export function setTime(node, ms) {
+  const value = msOrNull(ms);
+  if (value === null) {
+    node.textContent = "—";
+    node.removeAttribute("title");
+    node.removeAttribute("datetime");
+    delete node.dataset.ms;
+    return;
+  }
+  node.dataset.ms = String(value);
+  node.textContent = relativeTime(value);
+  node.setAttribute("title", exactTime(value));
+  if (node.tagName === "TIME") {
+    node.setAttribute("datetime", new Date(value).toISOString());
+  }
+}
+
+/** Refresh every relative time under `root` (elements with data-ms). */
+export function refreshTimes(root) {
+  for (const node of root.querySelectorAll("[data-ms]")) {
+    const ms = Number(node.dataset.ms);
+    if (Number.isFinite(ms)) {
+      node.textContent = relativeTime(ms);
+    }
+  }
+}
+
+/** Call `fn` once `wait` ms after the last call. */
+export function debounce(fn, wait) {
+  let timer = null;
+  const debounced = (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      fn(...args);
+    }, wait);
+  };
+  debounced.cancel = () => {
+    clearTimeout(timer);
+    timer = null;
+  };
+  return debounced;
+}

@@ -1,0 +1,486 @@
+// The Settings view: a form bound to get_settings / save_settings, plus the
+// pause controls (which act at once and are not part of the saved file).
+
+import { invoke, errorDetail, errorText } from "./api.js";
+import { byId, el } from "./dom.js";
+import { pauseText } from "./status.js";
+
+const RULES = [
+  ["notify", "Notify"],
+  ["store_only", "Store only"],
+  ["ignore", "Ignore"],
+];
+
+/** Fields whose error element is #error-<key>, and the inputs to flag. */
+const FIELD_INPUTS = new Map([
+  ["server_url", ["server_url"]],
+  ["channel", ["channel"]],
+  ["web_app_url", ["web_app_url"]],
+  ["extra_ca_file", ["extra_ca_file"]],
+  ["notifications", ["notifications"]],
+  ["quiet_hours", ["quiet_from", "quiet_to"]],
+  ["autostart", ["autostart"]],
+  ["start_hidden", ["start_hidden"]],
+  ["keep_count", ["keep_count"]],
+  ["keep_days", ["keep_days"]],
+  ["headers", []],
+  ["rules", []],
+]);
+
+/** The error element key for a field the Rust side names ("history.keep_days", "headers.X"). */
+function errorKey(field) {
+  if (typeof field !== "string") {
+    return null;
+  }
+  const [head, ...rest] = field.split(".");
+  if (head === "history" && rest.length > 0) {
+    return FIELD_INPUTS.has(rest[0]) ? rest[0] : null;
+  }
+  return FIELD_INPUTS.has(head) ? head : null;
+}
+
+/** "7:00" → "07:00"; anything else that is not a time → "". */
+function timeValue(text) {
+  if (typeof text !== "string") {
+    return "";
+  }
+  const match = /^\s*(\d{1,2}):(\d{2})/.exec(text);
+  if (!match) {
+    return "";
+  }
+  return `${match[1].padStart(2, "0")}:${match[2]}`;
+}
+
+/** A problem the form finds before sending: the field, the message, the input to flag. */
+class Problem {
+  constructor(field, message, hint = null) {
+    this.field = field;
+    this.message = message;
+    this.hint = hint;
+  }
+}
+
+export function createSettings({ announce, onSaved, refreshStatus }) {
+  const form = byId("settings-form");
+  const general = byId("settings-error");
+  const saved = byId("settings-saved");
+  const saveButton = byId("save-settings");
+  const revertButton = byId("revert-settings");
+  const testButton = byId("test-connection");
+  const testResult = byId("test-result");
+  const headersList = byId("headers-list");
+  const rulesList = byId("rules-list");
+  const knownTypes = byId("known-types");
+  const pauseState = byId("pause-state");
+  const inputs = {
+    server_url: byId("server_url"),
+    channel: byId("channel"),
+    web_app_url: byId("web_app_url"),
+    extra_ca_file: byId("extra_ca_file"),
+    notifications: byId("notifications"),
+    quiet_from: byId("quiet_from"),
+    quiet_to: byId("quiet_to"),
+    autostart: byId("autostart"),
+    start_hidden: byId("start_hidden"),
+    keep_count: byId("keep_count"),
+    keep_days: byId("keep_days"),
+  };
+
+  /** The settings as loaded or last saved; the base of what is sent. */
+  let loaded = null;
+  let dirty = false;
+  let saving = false;
+  let loading = null;
+  let rowCounter = 0;
+  /** Elements flagged aria-invalid by the last error. */
+  let flagged = [];
+
+  // ---- rows ------------------------------------------------------------------
+
+  function removeButton(row, what, focusAfter) {
+    const remove = el("button", {
+      className: "small quiet remove-row",
+      text: "Remove",
+      attrs: { type: "button", "aria-label": `Remove ${what}` },
+    });
+    remove.addEventListener("click", () => {
+      const next = row.nextElementSibling ?? row.previousElementSibling;
+      row.remove();
+      (next?.querySelector("input") ?? focusAfter).focus();
+      changed();
+    });
+    return remove;
+  }
+
+  function labelled(id, label, input) {
+    return el("div", { className: "cell" }, [el("label", { className: "visually-hidden", text: label, attrs: { for: id } }), input]);
+  }
+
+  function addHeader(name = "", value = "") {
+    const n = ++rowCounter;
+    const row = el("li", { className: "pair-row header-row" });
+    const nameInput = el("input", {
+      className: "header-name",
+      attrs: { id: `header-name-${n}`, type: "text", autocomplete: "off", spellcheck: "false", placeholder: "Authorization", "aria-describedby": "error-headers" },
+    });
+    const valueInput = el("input", {
+      className: "header-value",
+      attrs: { id: `header-value-${n}`, type: "text", autocomplete: "off", spellcheck: "false", placeholder: "Bearer …", "aria-describedby": "error-headers" },
+    });
+    nameInput.value = name;
+    valueInput.value = value;
+    row.append(
+      labelled(`header-name-${n}`, "Header name", nameInput),
+      labelled(`header-value-${n}`, "Header value", valueInput),
+      removeButton(row, "this header", byId("add-header")),
+    );
+    headersList.append(row);
+    return nameInput;
+  }
+
+  function addRule(type = "", rule = "notify") {
+    const n = ++rowCounter;
+    const row = el("li", { className: "pair-row rule-row" });
+    const typeInput = el("input", {
+      className: "rule-type",
+      attrs: { id: `rule-type-${n}`, type: "text", autocomplete: "off", spellcheck: "false", list: "known-types", placeholder: "event type", "aria-describedby": "error-rules" },
+    });
+    typeInput.value = type;
+    const select = el("select", { className: "rule-action", attrs: { id: `rule-action-${n}`, "aria-describedby": "error-rules" } });
+    for (const [value, label] of RULES) {
+      select.append(el("option", { text: label, attrs: { value } }));
+    }
+    select.value = RULES.some(([value]) => value === rule) ? rule : "notify";
+    row.append(
+      labelled(`rule-type-${n}`, "Event type", typeInput),
+      labelled(`rule-action-${n}`, "What to do", select),
+      removeButton(row, "this rule", byId("add-rule")),
+    );
+    rulesList.append(row);
+    return typeInput;
+  }
+
+  // ---- form <-> object ---------------------------------------------------------
+
+  function fill(settings) {
+    const text = (value) => (typeof value === "string" ? value : "");
+    inputs.server_url.value = text(settings.server_url);
+    inputs.channel.value = text(settings.channel);
+    inputs.web_app_url.value = text(settings.web_app_url);
+    inputs.extra_ca_file.value = text(settings.extra_ca_file);
+    inputs.notifications.checked = settings.notifications !== false;
+    inputs.autostart.checked = settings.autostart === true;
+    inputs.start_hidden.checked = settings.start_hidden === true;
+    const quiet = settings.quiet_hours && typeof settings.quiet_hours === "object" ? settings.quiet_hours : null;
+    inputs.quiet_from.value = timeValue(quiet?.from);
+    inputs.quiet_to.value = timeValue(quiet?.to);
+    const history = settings.history && typeof settings.history === "object" ? settings.history : {};
+    inputs.keep_count.value = typeof history.keep_count === "number" ? String(history.keep_count) : "";
+    inputs.keep_days.value = typeof history.keep_days === "number" ? String(history.keep_days) : "";
+
+    headersList.replaceChildren();
+    if (settings.headers && typeof settings.headers === "object") {
+      for (const [name, value] of Object.entries(settings.headers)) {
+        addHeader(name, typeof value === "string" ? value : "");
+      }
+    }
+    rulesList.replaceChildren();
+    if (settings.rules && typeof settings.rules === "object") {
+      for (const [type, rule] of Object.entries(settings.rules)) {
+        addRule(type, rule);
+      }
+    }
+  }
+
+  function optionalText(input) {
+    const value = input.value.trim();
+    return value === "" ? null : value;
+  }
+
+  function wholeNumber(input, field, label) {
+    const text = input.value.trim();
+    const value = Number(text);
+    if (text === "" || !Number.isSafeInteger(value) || value < 1) {
+      throw new Problem(field, `${label} must be a whole number of at least 1.`);
+    }
+    return value;
+  }
+
+  /** The settings object to send, or a Problem thrown for what the form can tell. */
+  function collect() {
+    const settings = JSON.parse(JSON.stringify(loaded ?? {}));
+    settings.server_url = optionalText(inputs.server_url);
+    settings.channel = inputs.channel.value.trim();
+    settings.web_app_url = optionalText(inputs.web_app_url);
+    settings.extra_ca_file = optionalText(inputs.extra_ca_file);
+    settings.notifications = inputs.notifications.checked;
+    settings.autostart = inputs.autostart.checked;
+    settings.start_hidden = inputs.start_hidden.checked;
+
+    const from = inputs.quiet_from.value.trim();
+    const to = inputs.quiet_to.value.trim();
+    if ((from === "") !== (to === "")) {
+      throw new Problem("quiet_hours", "Give both times for quiet hours, or leave both empty to turn them off.");
+    }
+    settings.quiet_hours = from === "" ? null : { from: timeValue(from) || from, to: timeValue(to) || to };
+
+    const headers = [];
+    const headerNames = new Set();
+    for (const row of headersList.querySelectorAll(".header-row")) {
+      const nameInput = row.querySelector(".header-name");
+      const name = nameInput.value.trim();
+      const value = row.querySelector(".header-value").value.trim();
+      if (name === "" && value === "") {
+        continue;
+      }
+      if (name === "") {
+        throw new Problem("headers", "Each header needs a name, such as Authorization.", nameInput);
+      }
+      if (headerNames.has(name.toLowerCase())) {
+        throw new Problem("headers", `The header ${name} is listed twice.`, nameInput);
+      }
+      headerNames.add(name.toLowerCase());
+      headers.push([name, value]);
+    }
+    settings.headers = Object.fromEntries(headers);
+
+    const rules = [];
+    const ruleTypes = new Set();
+    for (const row of rulesList.querySelectorAll(".rule-row")) {
+      const typeInput = row.querySelector(".rule-type");
+      const type = typeInput.value.trim();
+      if (type === "") {
+        continue;
+      }
+      if (ruleTypes.has(type)) {
+        throw new Problem("rules", `The event type ${type} has two rules.`, typeInput);
+      }
+      ruleTypes.add(type);
+      rules.push([type, row.querySelector(".rule-action").value]);
+    }
+    settings.rules = Object.fromEntries(rules);
+
+    const history = settings.history && typeof settings.history === "object" ? settings.history : {};
+    history.keep_count = wholeNumber(inputs.keep_count, "history.keep_count", "Entries to keep");
+    history.keep_days = wholeNumber(inputs.keep_days, "history.keep_days", "Days to keep");
+    settings.history = history;
+    return settings;
+  }
+
+  // ---- errors ------------------------------------------------------------------
+
+  function clearErrors() {
+    for (const node of flagged) {
+      node.removeAttribute("aria-invalid");
+    }
+    flagged = [];
+    for (const node of form.querySelectorAll(".field-error")) {
+      node.textContent = "";
+    }
+    general.textContent = "";
+  }
+
+  /** The inputs to flag for a field; for headers and rules, the row it names. */
+  function inputsFor(key, field, hint) {
+    if (hint instanceof HTMLElement) {
+      return [hint];
+    }
+    if (key === "headers" || key === "rules") {
+      const name = typeof field === "string" ? field.slice(key.length + 1) : "";
+      const selector = key === "headers" ? ".header-name" : ".rule-type";
+      const all = [...(key === "headers" ? headersList : rulesList).querySelectorAll(selector)];
+      const named = all.filter((input) => name !== "" && input.value.trim() === name);
+      return named.length > 0 ? named : all.slice(0, 1);
+    }
+    return (FIELD_INPUTS.get(key) ?? []).map((id) => byId(id));
+  }
+
+  function showError(problem, hint) {
+    const key = errorKey(problem.field);
+    const target = key === null ? null : document.getElementById(`error-${key}`);
+    if (target === null) {
+      general.textContent = problem.message;
+      announce(`Settings not saved: ${problem.message}`, true);
+      return;
+    }
+    target.textContent = problem.message;
+    flagged = inputsFor(key, problem.field, hint);
+    for (const input of flagged) {
+      input.setAttribute("aria-invalid", "true");
+    }
+    announce(`Settings not saved: ${problem.message}`, true);
+    const first = flagged[0];
+    if (first) {
+      first.focus();
+      if (typeof first.scrollIntoView === "function") {
+        first.scrollIntoView({ block: "center" });
+      }
+    } else {
+      target.scrollIntoView?.({ block: "center" });
+    }
+  }
+
+  // ---- load / save -------------------------------------------------------------
+
+  function changed() {
+    dirty = true;
+    saved.textContent = "";
+  }
+
+  function setReady() {
+    saveButton.disabled = loaded === null || saving;
+    revertButton.disabled = loaded === null || saving;
+  }
+
+  /** Read the settings into the form, unless the user has unsaved edits (or `force`). */
+  function load(force = false) {
+    if (loading) {
+      return loading;
+    }
+    if (dirty && !force) {
+      return Promise.resolve();
+    }
+    loading = (async () => {
+      form.setAttribute("aria-busy", "true");
+      try {
+        const settings = await invoke("get_settings");
+        if (!settings || typeof settings !== "object") {
+          throw new Error("the settings came back empty");
+        }
+        loaded = settings;
+        clearErrors();
+        fill(settings);
+        dirty = false;
+      } catch (error) {
+        general.textContent = `Could not read the settings: ${errorText(error)}`;
+      } finally {
+        form.setAttribute("aria-busy", "false");
+        loading = null;
+        setReady();
+      }
+    })();
+    return loading;
+  }
+
+  async function save(event) {
+    event.preventDefault();
+    if (saving || loaded === null) {
+      return;
+    }
+    clearErrors();
+    saved.textContent = "";
+    let settings;
+    try {
+      settings = collect();
+    } catch (problem) {
+      if (problem instanceof Problem) {
+        showError(problem, problem.hint);
+        return;
+      }
+      throw problem;
+    }
+    saving = true;
+    setReady();
+    form.setAttribute("aria-busy", "true");
+    try {
+      await invoke("save_settings", { settings });
+      loaded = settings;
+      dirty = false;
+      saved.textContent = "Saved";
+      onSaved?.(settings);
+    } catch (error) {
+      showError(errorDetail(error));
+    } finally {
+      saving = false;
+      form.setAttribute("aria-busy", "false");
+      setReady();
+    }
+  }
+
+  async function testConnection() {
+    const url = inputs.server_url.value.trim();
+    testResult.classList.remove("ok", "fail");
+    if (url === "") {
+      testResult.textContent = "Enter a server URL first.";
+      testResult.classList.add("fail");
+      inputs.server_url.focus();
+      return;
+    }
+    testButton.disabled = true;
+    testResult.textContent = "Testing…";
+    try {
+      const result = await invoke("test_connection", { url });
+      const ok = result && result.ok === true;
+      testResult.textContent = result && typeof result.message === "string" ? result.message : ok ? "Connected." : "The test failed.";
+      testResult.classList.add(ok ? "ok" : "fail");
+    } catch (error) {
+      testResult.textContent = errorText(error);
+      testResult.classList.add("fail");
+    } finally {
+      testButton.disabled = false;
+    }
+  }
+
+  async function pause(args, done) {
+    try {
+      await invoke(args === null ? "resume" : "pause", args ?? {});
+      announce(done);
+    } catch (error) {
+      announce(errorText(error), true);
+    }
+    // The tray process sends no status for a pause: ask.
+    refreshStatus?.();
+  }
+
+  // ---- wiring ------------------------------------------------------------------
+
+  form.addEventListener("submit", save);
+  form.addEventListener("input", (event) => {
+    changed();
+    const target = event.target;
+    if (target instanceof HTMLElement && target.getAttribute("aria-invalid") === "true") {
+      // The user is fixing it: take the flag off this one.
+      target.removeAttribute("aria-invalid");
+    }
+    if (target === inputs.server_url) {
+      testResult.textContent = "";
+      testResult.classList.remove("ok", "fail");
+    }
+  });
+  form.addEventListener("change", changed);
+  revertButton.addEventListener("click", () => {
+    saved.textContent = "";
+    load(true);
+  });
+  testButton.addEventListener("click", testConnection);
+  byId("add-header").addEventListener("click", () => {
+    addHeader().focus();
+    changed();
+  });
+  byId("add-rule").addEventListener("click", () => {
+    addRule().focus();
+    changed();
+  });
+  byId("pause-1h").addEventListener("click", () => pause({ minutes: 60 }, "Notifications paused for an hour."));
+  byId("pause-forever").addEventListener("click", () => pause({ minutes: null }, "Notifications paused until you resume them."));
+  byId("resume").addEventListener("click", () => pause(null, "Notifications resumed."));
+  setReady();
+
+  return {
+    load,
+    async focusServerUrl() {
+      await load();
+      inputs.server_url.focus();
+    },
+    /** The event types the history knows, offered in the rules. */
+    setKnownTypes(types) {
+      knownTypes.replaceChildren(...types.map((type) => el("option", { attrs: { value: type } })));
+    },
+    /** The pause state from a status. */
+    showPause(status) {
+      const text = pauseText(status?.paused_until_ms);
+      pauseState.textContent = text === null ? "Notifications are on." : `Notifications are paused ${text}.`;
+      pauseState.classList.toggle("paused", text !== null);
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// The Status view and the connection indicator in the header.
+
+import { invoke, errorText } from "./api.js";
+import { byId, clockTime, msOrNull, refreshTimes, relativeTime, setTime } from "./dom.js";
+
+const STATES = new Map([
+  ["connecting", "Connecting…"],
+  ["open", "Connected"],
+  ["retrying", "Retrying"],
+  ["stopped", "Stopped"],
+]);
+
+/** A pause that ends more than this far ahead is "until resumed". */
+const FOREVER_MS = 50 * 365.25 * 24 * 3600 * 1000;
+
+/** "until resumed", a time, or null when not paused. */
+export function pauseText(pausedUntilMs, now = Date.now()) {
+  const until = msOrNull(pausedUntilMs);
+  if (until === null || until <= now) {
+    return null;
+  }
+  if (until - now > FOREVER_MS) {
+    return "until resumed";
+  }
+  return `until ${clockTime(until, now)} (${relativeTime(until, now)})`;
+}
+
+export function createStatus({ announce }) {
+  const view = byId("view-status");
+  const state = byId("status-state");
+  const detail = byId("status-detail");
+  const since = byId("status-since");
+  const server = byId("status-server");
+  const demo = byId("status-demo");
+  const lastEvent = byId("status-last-event");
+  const events = byId("status-events");
+  const reconnects = byId("status-reconnects");
+  const unread = byId("status-unread");
+  const pausedRow = byId("status-paused-row");
+  const paused = byId("status-paused");
+  const reconnectButton = byId("reconnect-now");
+  const indicator = byId("conn-indicator");
+  const indicatorText = byId("conn-text");
+
+  /** The newest status seen. */
+  let current = null;
+
+  function renderState(connection) {
+    const name = connection && STATES.has(connection.state) ? connection.state : "connecting";
+    const words = STATES.get(name);
+    if (state.textContent !== words) {
+      state.textContent = words;
+    }
+    view.dataset.state = name;
+    indicator.dataset.state = name;
+    indicatorText.textContent = words;
+  }
+
+  function number(node, value) {
+    node.textContent = typeof value === "number" && Number.isFinite(value) ? String(value) : "—";
+  }
+
+  function render(status) {
+    if (!status || typeof status !== "object") {
+      return;
+    }
+    current = status;
+    renderState(status.state);
+    const text = typeof status.state_text === "string" ? status.state_text : "";
+    detail.textContent = text;
+    indicator.setAttribute("title", text);
+    setTime(since, status.since_ms);
+    server.textContent = typeof status.server === "string" && status.server !== "" ? status.server : "none";
+    demo.hidden = status.demo !== true;
+    setTime(lastEvent, status.last_event_ms);
+    if (msOrNull(status.last_event_ms) === null) {
+      lastEvent.textContent = "none yet";
+    }
+    number(events, status.events_received);
+    number(reconnects, status.reconnects);
+    number(unread, status.unread);
+    renderPause();
+  }
+
+  function renderPause() {
+    const text = pauseText(current?.paused_until_ms);
+    pausedRow.hidden = text === null;
+    paused.textContent = text ?? "";
+  }
+
+  async function refresh() {
+    try {
+      const status = await invoke("status");
+      render(status);
+      return status;
+    } catch (error) {
+      detail.textContent = errorText(error);
+      throw error;
+    }
+  }
+
+  reconnectButton.addEventListener("click", async () => {
+    reconnectButton.disabled = true;
+    try {
+      await invoke("reconnect");
+      announce("Reconnecting…");
+    } catch (error) {
+      announce(errorText(error), true);
+    } finally {
+      reconnectButton.disabled = false;
+    }
+  });
+
+  return {
+    render,
+    renderState,
+    refresh,
+    get current() {
+      return current;
+    },
+    /** A stored event arrived: the tray process does not send a status for it. */
+    noteStored() {
+      if (current) {
+        current.events_received = (Number(current.events_received) || 0) + 1;
+        current.last_event_ms = Date.now();
+        number(events, current.events_received);
+        setTime(lastEvent, current.last_event_ms);
+      }
+    },
+    tick() {
+      refreshTimes(view);
+      renderPause();
+    },
+  };
+}
