@@ -24,10 +24,10 @@ function announce(text, error = false) {
   clearTimeout(messageTimer);
   messages.textContent = "";
   messages.classList.toggle("error", error);
-  // A fresh text node after a tick, so the same message is announced again.
-  requestAnimationFrame(() => {
+  // Set after a tick, so that the same message is announced again.
+  setTimeout(() => {
     messages.textContent = text;
-  });
+  }, 30);
   messageTimer = setTimeout(() => {
     messages.textContent = "";
   }, error ? 10_000 : 5_000);

@@ -47,6 +47,9 @@ export function createHistory({ onUnread, onTypes, announce }) {
   let reloading = null;
   /** Live entries that arrived while a reload was running. */
   let arrivedDuringReload = [];
+  /** Live entries waiting to be shown: a burst is laid out once, not once per event. */
+  let liveQueue = [];
+  let liveTimer = null;
 
   function searchText() {
     const text = search.value.trim();
@@ -220,17 +223,25 @@ export function createHistory({ onUnread, onTypes, announce }) {
     if (fresh.length === 0) {
       return;
     }
-    const before = scroller.scrollHeight;
     const keepPosition = scroller.scrollTop > 4;
+    const before = keepPosition ? scroller.scrollHeight : 0;
+    const top = list.firstElementChild ? Number(list.firstElementChild.dataset.id) : -Infinity;
+    // The usual case: all newer than the top row, so one insertion.
+    const newer = document.createDocumentFragment();
     for (const entry of fresh) {
       shown.set(entry.id, entry);
       const li = render(entry);
+      if (entry.id > top) {
+        newer.append(li);
+        continue;
+      }
       let next = list.firstElementChild;
       while (next && Number(next.dataset.id) > entry.id) {
         next = next.nextElementSibling;
       }
       list.insertBefore(li, next);
     }
+    list.prepend(newer);
     if (keepPosition) {
       scroller.scrollTop += scroller.scrollHeight - before;
     }
@@ -318,6 +329,8 @@ export function createHistory({ onUnread, onTypes, announce }) {
     const gen = ++generation;
     const token = nextToken++;
     arrivedDuringReload = [];
+    // What is queued is committed, so this reload's answer holds it.
+    liveQueue = [];
     reloading = token;
     setBusy(token);
     updateEmpty();
@@ -448,7 +461,21 @@ export function createHistory({ onUnread, onTypes, announce }) {
       arrivedDuringReload.push(entry);
       return;
     }
-    insert([entry]);
+    liveQueue.push(entry);
+    if (liveTimer === null) {
+      liveTimer = setTimeout(flushLive, 30);
+    }
+  }
+
+  function flushLive() {
+    liveTimer = null;
+    const queued = liveQueue;
+    liveQueue = [];
+    if (searchText() === null && reloading === null) {
+      insert(queued.filter(matches));
+    } else if (reloading !== null) {
+      arrivedDuringReload.push(...queued);
+    }
   }
 
   // ---- types -------------------------------------------------------------------

@@ -34,12 +34,14 @@ export function createLogin() {
     user.hidden = true;
     user.textContent = "";
     card.dataset.step = name;
+    card.dataset.expired = "false";
 
     switch (name) {
       case "scan_qr_code": {
         const expired = view.expired === true;
         const shown = setImage(qr, view.qr_data_url);
         qr.classList.toggle("expired", expired);
+        card.dataset.expired = String(expired);
         if (expired) {
           show("This QR code has expired", "The server sends a new one when a login starts again.");
         } else if (shown) {

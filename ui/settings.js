@@ -89,6 +89,8 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
   /** The settings as loaded or last saved; the base of what is sent. */
   let loaded = null;
   let dirty = false;
+  /** What the user changed since the last load or save: ids of inputs, or "headers" / "rules". */
+  const edited = new Set();
   let saving = false;
   let loading = null;
   let rowCounter = 0;
@@ -107,7 +109,7 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
       const next = row.nextElementSibling ?? row.previousElementSibling;
       row.remove();
       (next?.querySelector("input") ?? focusAfter).focus();
-      changed();
+      changed(row.classList.contains("header-row") ? "headers" : "rules");
     });
     return remove;
   }
@@ -162,32 +164,47 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
 
   // ---- form <-> object ---------------------------------------------------------
 
+  /** Put the settings in the form, leaving alone what the user is editing. */
   function fill(settings) {
     const text = (value) => (typeof value === "string" ? value : "");
-    inputs.server_url.value = text(settings.server_url);
-    inputs.channel.value = text(settings.channel);
-    inputs.web_app_url.value = text(settings.web_app_url);
-    inputs.extra_ca_file.value = text(settings.extra_ca_file);
-    inputs.notifications.checked = settings.notifications !== false;
-    inputs.autostart.checked = settings.autostart === true;
-    inputs.start_hidden.checked = settings.start_hidden === true;
+    const set = (input, value) => {
+      if (!edited.has(input.id)) {
+        input.value = value;
+      }
+    };
+    const check = (input, value) => {
+      if (!edited.has(input.id)) {
+        input.checked = value;
+      }
+    };
+    set(inputs.server_url, text(settings.server_url));
+    set(inputs.channel, text(settings.channel));
+    set(inputs.web_app_url, text(settings.web_app_url));
+    set(inputs.extra_ca_file, text(settings.extra_ca_file));
+    check(inputs.notifications, settings.notifications !== false);
+    check(inputs.autostart, settings.autostart === true);
+    check(inputs.start_hidden, settings.start_hidden === true);
     const quiet = settings.quiet_hours && typeof settings.quiet_hours === "object" ? settings.quiet_hours : null;
-    inputs.quiet_from.value = timeValue(quiet?.from);
-    inputs.quiet_to.value = timeValue(quiet?.to);
+    set(inputs.quiet_from, timeValue(quiet?.from));
+    set(inputs.quiet_to, timeValue(quiet?.to));
     const history = settings.history && typeof settings.history === "object" ? settings.history : {};
-    inputs.keep_count.value = typeof history.keep_count === "number" ? String(history.keep_count) : "";
-    inputs.keep_days.value = typeof history.keep_days === "number" ? String(history.keep_days) : "";
+    set(inputs.keep_count, typeof history.keep_count === "number" ? String(history.keep_count) : "");
+    set(inputs.keep_days, typeof history.keep_days === "number" ? String(history.keep_days) : "");
 
-    headersList.replaceChildren();
-    if (settings.headers && typeof settings.headers === "object") {
-      for (const [name, value] of Object.entries(settings.headers)) {
-        addHeader(name, typeof value === "string" ? value : "");
+    if (!edited.has("headers")) {
+      headersList.replaceChildren();
+      if (settings.headers && typeof settings.headers === "object") {
+        for (const [name, value] of Object.entries(settings.headers)) {
+          addHeader(name, typeof value === "string" ? value : "");
+        }
       }
     }
-    rulesList.replaceChildren();
-    if (settings.rules && typeof settings.rules === "object") {
-      for (const [type, rule] of Object.entries(settings.rules)) {
-        addRule(type, rule);
+    if (!edited.has("rules")) {
+      rulesList.replaceChildren();
+      if (settings.rules && typeof settings.rules === "object") {
+        for (const [type, rule] of Object.entries(settings.rules)) {
+          addRule(type, rule);
+        }
       }
     }
   }
@@ -322,9 +339,22 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
 
   // ---- load / save -------------------------------------------------------------
 
-  function changed() {
+  /** The user changed something: an input (by id) or "headers" / "rules". */
+  function changed(what) {
     dirty = true;
     saved.textContent = "";
+    if (typeof what === "string") {
+      edited.add(what);
+    } else if (what && what.target instanceof HTMLElement) {
+      const target = what.target;
+      if (target.closest("#headers-list")) {
+        edited.add("headers");
+      } else if (target.closest("#rules-list")) {
+        edited.add("rules");
+      } else if (target.id) {
+        edited.add(target.id);
+      }
+    }
   }
 
   function setReady() {
@@ -334,6 +364,9 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
 
   /** Read the settings into the form, unless the user has unsaved edits (or `force`). */
   function load(force = false) {
+    if (force) {
+      edited.clear();
+    }
     if (loading) {
       return loading;
     }
@@ -349,8 +382,9 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
         }
         loaded = settings;
         clearErrors();
+        // Edits made while this was on its way stay (and keep the form dirty).
         fill(settings);
-        dirty = false;
+        dirty = edited.size > 0;
       } catch (error) {
         general.textContent = `Could not read the settings: ${errorText(error)}`;
       } finally {
@@ -386,6 +420,7 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
       await invoke("save_settings", { settings });
       loaded = settings;
       dirty = false;
+      edited.clear();
       saved.textContent = "Saved";
       onSaved?.(settings);
     } catch (error) {
@@ -436,7 +471,7 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
 
   form.addEventListener("submit", save);
   form.addEventListener("input", (event) => {
-    changed();
+    changed(event);
     const target = event.target;
     if (target instanceof HTMLElement && target.getAttribute("aria-invalid") === "true") {
       // The user is fixing it: take the flag off this one.
@@ -447,7 +482,11 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
       testResult.classList.remove("ok", "fail");
     }
   });
-  form.addEventListener("change", changed);
+  form.addEventListener("change", (event) => {
+    if (event.target instanceof HTMLElement && event.target.closest(".field")) {
+      changed(event);
+    }
+  });
   revertButton.addEventListener("click", () => {
     saved.textContent = "";
     load(true);
@@ -455,11 +494,11 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
   testButton.addEventListener("click", testConnection);
   byId("add-header").addEventListener("click", () => {
     addHeader().focus();
-    changed();
+    changed("headers");
   });
   byId("add-rule").addEventListener("click", () => {
     addRule().focus();
-    changed();
+    changed("rules");
   });
   byId("pause-1h").addEventListener("click", () => pause({ minutes: 60 }, "Notifications paused for an hour."));
   byId("pause-forever").addEventListener("click", () => pause({ minutes: null }, "Notifications paused until you resume them."));
