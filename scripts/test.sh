@@ -23,7 +23,8 @@ cargo clippy --all-targets -- -D warnings
 step "tests, desktop"
 cargo test --test desktop
 step "tests, window in the real webview"
-cargo test --test ui
+# One at a time: each drives its own WebKit, heavy on a 2-core machine.
+cargo test --test ui -- --test-threads=1
 step "package"
 deb="$(bash scripts/package-deb.sh debug | tail -n 1)"
 dpkg-deb --info "$deb" >/dev/null

@@ -120,15 +120,19 @@ impl Ui {
         let driver = Proc::spawn("tauri-driver", &mut driver);
         wait_for_port(port);
         let window = PathBuf::from(env!("CARGO_BIN_EXE_ssetray")).with_file_name("ssetray-window");
-        let created = request(
-            port,
-            "POST",
-            "/session",
-            Some(&json!({"capabilities": {"alwaysMatch": {
-                "browserName": "wry",
-                "tauri:options": {"application": window}
-            }}})),
-        );
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "wry",
+            "tauri:options": {"application": window}
+        }}});
+        // The driver listens before its WebKit driver is ready: try a few times.
+        let mut created = Value::Null;
+        for _ in 0..20 {
+            created = request(port, "POST", "/session", Some(&capabilities));
+            if created["value"]["sessionId"].is_string() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
         let session = created["value"]["sessionId"]
             .as_str()
             .unwrap_or_else(|| panic!("no session: {created}"))
