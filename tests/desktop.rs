@@ -11,74 +11,13 @@ use std::time::Duration;
 
 use common::*;
 
-/// A private X display and session bus for one test.
-struct Desktop {
-    display: String,
-    bus_address: String,
-    _xvfb: Proc,
-    _bus: Proc,
+/// What the desktop tests ask of the display.
+trait DesktopExt {
+    fn window_ids(&self, name: &str) -> Vec<String>;
+    fn screenshot(&self, name: &str) -> PathBuf;
 }
 
-impl Desktop {
-    fn start() -> Desktop {
-        // Xvfb picks a free display itself and writes its number to stdout,
-        // so tests running side by side never share one.
-        let mut xvfb = Proc::spawn(
-            "Xvfb",
-            Command::new("Xvfb")
-                .args([
-                    "-displayfd",
-                    "1",
-                    "-screen",
-                    "0",
-                    "1024x768x24",
-                    "-nolisten",
-                    "tcp",
-                ])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        );
-        let mut number = String::new();
-        let stdout = xvfb.child.stdout.take().expect("stdout");
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut number)
-            .expect("display number");
-        let display = format!(":{}", number.trim());
-        wait_until("the X server", || {
-            Command::new("xdpyinfo")
-                .env("DISPLAY", &display)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|status| status.success())
-        });
-        let mut bus = Proc::spawn(
-            "dbus-daemon",
-            Command::new("dbus-daemon")
-                .args(["--session", "--nofork", "--print-address=1"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        );
-        let mut address = String::new();
-        let stdout = bus.child.stdout.take().expect("stdout");
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut address)
-            .expect("bus address");
-        Desktop {
-            display,
-            bus_address: address.trim().to_string(),
-            _xvfb: xvfb,
-            _bus: bus,
-        }
-    }
-
-    fn command(&self, program: &str) -> Command {
-        let mut command = Command::new(program);
-        command
-            .env("DISPLAY", &self.display)
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
-            .env("NO_AT_BRIDGE", "1");
-        command
-    }
-
+impl DesktopExt for Desktop {
     fn window_ids(&self, name: &str) -> Vec<String> {
         let output = self
             .command("xdotool")
@@ -603,7 +542,16 @@ fn single_instance_window_process_and_socket_permissions() {
             .map(str::to_string)
     };
     assert!(window_pid().is_some());
-    let id = full.desktop.window_ids("^SSE Tray$")[0].clone();
+    let mut id = String::new();
+    wait_until("the window's id", || {
+        id = full
+            .desktop
+            .window_ids("^SSE Tray$")
+            .first()
+            .cloned()
+            .unwrap_or_default();
+        !id.is_empty()
+    });
     full.desktop
         .command("xdotool")
         .args(["windowclose", &id])

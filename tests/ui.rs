@@ -21,8 +21,7 @@ struct Ui {
     session: String,
     _driver: Proc,
     _tray: Running,
-    _bus: Proc,
-    _xvfb: Proc,
+    _desktop: Desktop,
     home: AppHome,
 }
 
@@ -46,47 +45,13 @@ fn request(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
 
 impl Ui {
     fn start(server_url: &str) -> Ui {
-        let mut xvfb = Proc::spawn(
-            "Xvfb",
-            Command::new("Xvfb")
-                .args([
-                    "-displayfd",
-                    "1",
-                    "-screen",
-                    "0",
-                    "1024x768x24",
-                    "-nolisten",
-                    "tcp",
-                ])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        );
-        let mut number = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(xvfb.child.stdout.take().expect("stdout")),
-            &mut number,
-        )
-        .expect("display");
-        let display = format!(":{}", number.trim());
-        let mut bus = Proc::spawn(
-            "dbus-daemon",
-            Command::new("dbus-daemon")
-                .args(["--session", "--nofork", "--print-address=1"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        );
-        let mut address = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(bus.child.stdout.take().expect("stdout")),
-            &mut address,
-        )
-        .expect("bus");
+        let desktop = Desktop::start();
         let home = AppHome::new();
         home.set("server_url", server_url);
         let env = |command: &mut Command| {
             command
-                .env("DISPLAY", &display)
-                .env("DBUS_SESSION_BUS_ADDRESS", address.trim())
+                .env("DISPLAY", &desktop.display)
+                .env("DBUS_SESSION_BUS_ADDRESS", &desktop.bus_address)
                 .env("XDG_CONFIG_HOME", home.dir.path().join("config"))
                 .env("XDG_DATA_HOME", home.dir.path().join("data"))
                 .env("XDG_RUNTIME_DIR", home.dir.path())
@@ -142,8 +107,7 @@ impl Ui {
             session,
             _driver: driver,
             _tray: tray,
-            _bus: bus,
-            _xvfb: xvfb,
+            _desktop: desktop,
             home,
         }
     }
@@ -330,6 +294,14 @@ fn login_flow_history_settings_and_hostile_text() {
     ui.click("#tab-settings");
     let config = ui.home.dir.path().join("config/ssetray/settings.toml");
     let before = std::fs::read_to_string(&config).expect("settings file");
+    // Wait for the form to hold the saved settings before editing it.
+    let loaded = format!(
+        "return document.querySelector('#server_url').value === {:?};",
+        flask.stream_url()
+    );
+    wait_until("the settings form", || {
+        ui.script(&loaded) == Value::Bool(true)
+    });
     ui.type_into("#server_url", "javascript:alert(1)");
     ui.click("#save-settings");
     ui.wait_text("#error-server_url", "http");

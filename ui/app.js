@@ -62,8 +62,17 @@ const settings = createSettings({
   },
   refreshStatus,
 });
+// The tray process's live count is the truth: a history page read from the
+// store may be older than the newest unread_count event, so it only sets the
+// count until live figures flow.
+let liveUnread = false;
+
 const history = createHistory({
-  onUnread: setUnread,
+  onUnread: (value) => {
+    if (!liveUnread || value === 0) {
+      setUnread(value);
+    }
+  },
   onTypes: (types) => settings.setKnownTypes(types),
   announce,
 });
@@ -252,6 +261,7 @@ function onEngine(event) {
       status.renderState(event.value);
       break;
     case "unread_count":
+      liveUnread = true;
       setUnread(event.value);
       break;
   }

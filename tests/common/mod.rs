@@ -540,3 +540,72 @@ pub fn hold(stream: &mut TcpStream) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(120)));
     let _ = stream.read(&mut sink);
 }
+
+/// A private X display and session bus for one test.
+pub struct Desktop {
+    pub display: String,
+    pub bus_address: String,
+    _xvfb: Proc,
+    _bus: Proc,
+}
+
+impl Desktop {
+    pub fn start() -> Desktop {
+        // Xvfb picks a free display itself and writes its number to stdout,
+        // so tests running side by side never share one.
+        let mut xvfb = Proc::spawn(
+            "Xvfb",
+            Command::new("Xvfb")
+                .args([
+                    "-displayfd",
+                    "1",
+                    "-screen",
+                    "0",
+                    "1024x768x24",
+                    "-nolisten",
+                    "tcp",
+                ])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        let mut number = String::new();
+        let stdout = xvfb.child.stdout.take().expect("stdout");
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut number)
+            .expect("display number");
+        let display = format!(":{}", number.trim());
+        wait_until("the X server", || {
+            Command::new("xdpyinfo")
+                .env("DISPLAY", &display)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success())
+        });
+        let mut bus = Proc::spawn(
+            "dbus-daemon",
+            Command::new("dbus-daemon")
+                .args(["--session", "--nofork", "--print-address=1"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        let mut address = String::new();
+        let stdout = bus.child.stdout.take().expect("stdout");
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut address)
+            .expect("bus address");
+        Desktop {
+            display,
+            bus_address: address.trim().to_string(),
+            _xvfb: xvfb,
+            _bus: bus,
+        }
+    }
+
+    pub fn command(&self, program: &str) -> Command {
+        let mut command = Command::new(program);
+        command
+            .env("DISPLAY", &self.display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .env("NO_AT_BRIDGE", "1");
+        command
+    }
+}
