@@ -66,6 +66,8 @@ pub struct Settings {
     pub notifications: bool,
     /// No notifications in this daily span (events are still stored).
     pub quiet_hours: Option<QuietHours>,
+    /// A login QR code older than this shows as expired.
+    pub qr_expiry_minutes: u32,
     pub start_hidden: bool,
     pub autostart: bool,
     pub history: Retention,
@@ -82,6 +84,7 @@ impl Default for Settings {
             rules: BTreeMap::new(),
             notifications: true,
             quiet_hours: None,
+            qr_expiry_minutes: 5,
             start_hidden: false,
             autostart: false,
             history: Retention::default(),
@@ -193,6 +196,13 @@ impl Settings {
                     "Give both times as HH:MM, e.g. 22:00 and 07:00, or remove quiet hours.",
                 ));
             }
+        }
+        if !(1..=1440).contains(&self.qr_expiry_minutes) {
+            return Err(invalid(
+                "qr_expiry_minutes",
+                format!("= {} is out of range", self.qr_expiry_minutes),
+                "Use between 1 and 1440 minutes (default 5).",
+            ));
         }
         if self.history.keep_count == 0 || self.history.keep_count > 10_000_000 {
             return Err(invalid(
@@ -358,7 +368,7 @@ fn unknown_key(key: &str) -> SettingsError {
     invalid(
         key,
         "is not a setting",
-        "Known settings: server_url, channel, headers.NAME, extra_ca_file, web_app_url, rules.TYPE (notify, store_only, ignore), notifications, quiet_hours.from, quiet_hours.to, start_hidden, autostart, history.keep_count, history.keep_days.",
+        "Known settings: server_url, channel, headers.NAME, extra_ca_file, web_app_url, rules.TYPE (notify, store_only, ignore), notifications, quiet_hours.from, quiet_hours.to, qr_expiry_minutes, start_hidden, autostart, history.keep_count, history.keep_days.",
     )
 }
 

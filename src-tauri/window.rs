@@ -233,13 +233,12 @@ pub struct LoginView {
     pub expired: bool,
 }
 
-/// How long a QR code stays valid on screen.
-pub const QR_EXPIRY: Duration = Duration::from_secs(5 * 60);
-
 /// Largest image the window accepts from the server, inline or fetched.
 pub const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
 
-pub async fn login_view(stored: Option<(Login, i64)>) -> LoginView {
+/// The login view for the newest stored step; a QR code older than
+/// `qr_expiry` shows as expired.
+pub async fn login_view(stored: Option<(Login, i64)>, qr_expiry: Duration) -> LoginView {
     let Some((login, updated_at)) = stored else {
         return LoginView {
             step: "none".into(),
@@ -259,7 +258,7 @@ pub async fn login_view(stored: Option<(Login, i64)>) -> LoginView {
                 .and_then(|bytes| {
                     image_data_url(&bytes).filter(|url| url.starts_with("data:image/png"))
                 });
-            view.expired = now_ms().saturating_sub(updated_at) > QR_EXPIRY.as_millis() as i64;
+            view.expired = now_ms().saturating_sub(updated_at) > qr_expiry.as_millis() as i64;
         }
         Login::ConfirmLogin { image, .. } => {
             view.step = "confirm_login".into();
@@ -333,6 +332,14 @@ pub async fn image_from_server(reference: &str) -> Option<String> {
         }
     }
     image_data_url(&bytes)
+}
+
+/// The QR expiry from the settings (the default when they cannot be read).
+pub fn qr_expiry() -> Duration {
+    let minutes = Settings::load(&Paths::from_environment().config_file)
+        .map(|settings| settings.qr_expiry_minutes)
+        .unwrap_or(5);
+    Duration::from_secs(u64::from(minutes) * 60)
 }
 
 pub fn get_settings() -> Result<Value, CommandError> {
@@ -432,45 +439,59 @@ mod tests {
         assert_eq!(image_data_url(&vec![0xFF; MAX_IMAGE_BYTES + 1]), None);
     }
 
+    const FIVE_MINUTES: Duration = Duration::from_secs(300);
+
     #[tokio::test]
     async fn login_view_checks_the_qr_code_and_expiry() {
         let png = base64::engine::general_purpose::STANDARD.encode(crate::demo::qr_png("x"));
-        let fresh = login_view(Some((
-            Login::ScanQrCode {
-                uuid: "u".into(),
-                qr_png_base64: png.clone(),
-            },
-            now_ms(),
-        )))
+        let fresh = login_view(
+            Some((
+                Login::ScanQrCode {
+                    uuid: "u".into(),
+                    qr_png_base64: png.clone(),
+                },
+                now_ms(),
+            )),
+            FIVE_MINUTES,
+        )
         .await;
         assert_eq!(fresh.step, "scan_qr_code");
         assert!(fresh.qr_data_url.is_some());
         assert!(!fresh.expired);
-        let old = login_view(Some((
-            Login::ScanQrCode {
-                uuid: "u".into(),
-                qr_png_base64: png,
-            },
-            now_ms() - 6 * 60 * 1000,
-        )))
+        let old = login_view(
+            Some((
+                Login::ScanQrCode {
+                    uuid: "u".into(),
+                    qr_png_base64: png,
+                },
+                now_ms() - 6 * 60 * 1000,
+            )),
+            FIVE_MINUTES,
+        )
         .await;
         assert!(old.expired);
-        let fake = login_view(Some((
-            Login::ScanQrCode {
-                uuid: "u".into(),
-                qr_png_base64: base64::engine::general_purpose::STANDARD.encode("<script>"),
-            },
-            now_ms(),
-        )))
+        let fake = login_view(
+            Some((
+                Login::ScanQrCode {
+                    uuid: "u".into(),
+                    qr_png_base64: base64::engine::general_purpose::STANDARD.encode("<script>"),
+                },
+                now_ms(),
+            )),
+            FIVE_MINUTES,
+        )
         .await;
         assert_eq!(fake.qr_data_url, None);
-        let confirm = login_view(Some((
-            Login::ConfirmLogin {
-                uuid: "u".into(),
-                image: "javascript:alert(1)".into(),
-            },
-            now_ms(),
-        )))
+        let confirm = login_view(
+            Some((
+                Login::ConfirmLogin {
+                    uuid: "u".into(),
+                    image: "javascript:alert(1)".into(),
+                },
+                now_ms(),
+            )),
+            FIVE_MINUTES,
+        )
         .await;
         assert_eq!(confirm.image_data_url, None);
     }

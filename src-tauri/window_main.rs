@@ -85,7 +85,7 @@ async fn login_state(state: tauri::State<'_, WindowState>) -> Result<LoginView> 
             .map_err(|_| CommandError::message("the store is busy"))?;
         reader.login_state(server.as_deref())?
     };
-    Ok(window::login_view(stored).await)
+    Ok(window::login_view(stored, window::qr_expiry()).await)
 }
 
 #[tauri::command]
