@@ -48,6 +48,7 @@ pub struct Status {
     pub since_ms: u64,
     pub last_event_ms: Option<u64>,
     pub events_received: u64,
+    pub bytes_received: u64,
     pub reconnects: u64,
 }
 
@@ -218,6 +219,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
             since_ms: now_ms(),
             last_event_ms: None,
             events_received: 0,
+            bytes_received: 0,
             reconnects: 0,
         };
         let (status_tx, status_rx) = watch::channel(status.clone());
@@ -268,6 +270,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                                     status.last_event_ms = Some(now_ms());
                                 }
                             }
+                            status.bytes_received = handle.bytes_received();
                             let stored = matches!(event, EngineEvent::Stored(_));
                             let _ = window_events.send(WindowEvent::Engine(event));
                             if !stored {
@@ -340,7 +343,10 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                             let _ = status_tx.send(status.clone());
                             Reply::Ok
                         }
-                        Request::Status => Reply::Status { status: serde_json::to_value(&status).unwrap_or_default() },
+                        Request::Status => {
+                            status.bytes_received = handle.bytes_received();
+                            Reply::Status { status: serde_json::to_value(&status).unwrap_or_default() }
+                        }
                         Request::Subscribe => Reply::Ok,
                         Request::Quit => {
                             let _ = incoming.reply.send(Reply::Ok);

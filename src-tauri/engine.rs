@@ -7,6 +7,7 @@
 //! user, send [`Command`]s. The engine is the only writer of the store, which
 //! is what lets the window read it with a plain read-only connection.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -68,6 +69,7 @@ pub struct Engine {
     state: ConnectionState,
     unread: u64,
     inserts_since_retention: u64,
+    bytes_received: Arc<AtomicU64>,
 }
 
 /// The engine's outside: send commands, subscribe to events.
@@ -75,9 +77,15 @@ pub struct Engine {
 pub struct EngineHandle {
     pub commands: mpsc::Sender<Command>,
     sinks: broadcast::Sender<EngineEvent>,
+    bytes_received: Arc<AtomicU64>,
 }
 
 impl EngineHandle {
+    /// Bytes received from servers since start.
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes_received.load(Ordering::Relaxed)
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
         self.sinks.subscribe()
     }
@@ -115,10 +123,12 @@ impl Engine {
             },
             unread,
             inserts_since_retention: 0,
+            bytes_received: Arc::default(),
         };
         let handle = EngineHandle {
             commands: commands_tx,
             sinks,
+            bytes_received: engine.bytes_received.clone(),
         };
         Ok((engine, handle, commands))
     }
@@ -171,6 +181,7 @@ impl Engine {
         let server = url.to_string();
         let mut config = ClientConfig::new(url);
         config.backoff = self.backoff;
+        config.bytes_received = self.bytes_received.clone();
         config.last_event_id = self.store.last_event_id(&server)?.unwrap_or_default();
         config.extra_ca_file = self.settings.extra_ca_file.clone();
         for (name, value) in &self.settings.headers {

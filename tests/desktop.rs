@@ -58,19 +58,7 @@ struct FullDesktop {
 impl FullDesktop {
     fn start() -> FullDesktop {
         let desktop = Desktop::start();
-        let mut watcher = Proc::spawn(
-            "sni_watcher.py",
-            desktop
-                .command(python())
-                .arg(repo().join("tests/peers/sni_watcher.py"))
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        );
-        let watcher_lines = lines_of(watcher.child.stdout.take().expect("stdout"));
-        assert_eq!(
-            watcher_lines.recv_timeout(PATIENCE).expect("watcher ready"),
-            "READY"
-        );
+        let (watcher, watcher_lines) = desktop.start_tray_host();
         let dunst = Proc::spawn(
             "dunst",
             desktop
@@ -126,33 +114,11 @@ impl FullDesktop {
     }
 
     fn gdbus(&self, service: &str, path: &str, method: &str, args: &[&str]) -> String {
-        let output = self
-            .desktop
-            .command("gdbus")
-            .args([
-                "call",
-                "--session",
-                "--dest",
-                service,
-                "--object-path",
-                path,
-                "--method",
-                method,
-                "--",
-            ])
-            .args(args)
-            .output()
-            .expect("gdbus");
-        String::from_utf8_lossy(&output.stdout).into_owned()
+        self.desktop.gdbus(service, path, method, args)
     }
 
     fn icon_pixmap(&self, service: &str) -> String {
-        self.gdbus(
-            service,
-            "/StatusNotifierItem",
-            "org.freedesktop.DBus.Properties.Get",
-            &["org.kde.StatusNotifierItem", "IconPixmap"],
-        )
+        self.desktop.icon_pixmap(service)
     }
 
     fn menu_layout(&self, service: &str) -> String {
@@ -183,19 +149,6 @@ impl FullDesktop {
             &[&id, "clicked", "<0>", "0"],
         );
     }
-}
-
-fn lines_of(source: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufRead::lines(std::io::BufReader::new(source)) {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
 
 fn opened(home: &AppHome) -> Vec<String> {

@@ -21,7 +21,10 @@ struct Ui {
     session: String,
     _driver: Proc,
     _tray: Running,
-    _desktop: Desktop,
+    /// The tray icon's D-Bus name.
+    tray_icon: String,
+    _tray_host: Proc,
+    desktop: Desktop,
     home: AppHome,
 }
 
@@ -46,6 +49,7 @@ fn request(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
 impl Ui {
     fn start(server_url: &str) -> Ui {
         let desktop = Desktop::start();
+        let (tray_host, registered) = desktop.start_tray_host();
         let home = AppHome::new();
         home.set("server_url", server_url);
         let env = |command: &mut Command| {
@@ -66,8 +70,11 @@ impl Ui {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let tray = Running::new(Proc::spawn("ssetray", &mut tray));
-        let socket = home.dir.path().join("ssetray/ssetray.sock");
-        wait_until("the tray process", || socket.exists());
+        let tray_icon = registered
+            .recv_timeout(PATIENCE)
+            .expect("the tray icon registers")
+            .trim_start_matches("REGISTERED ")
+            .to_string();
 
         let port = free_port();
         let native = free_port();
@@ -107,7 +114,9 @@ impl Ui {
             session,
             _driver: driver,
             _tray: tray,
-            _desktop: desktop,
+            tray_icon,
+            _tray_host: tray_host,
+            desktop,
             home,
         }
     }
@@ -140,7 +149,10 @@ impl Ui {
                     return id;
                 }
             }
-            assert!(Instant::now() < deadline, "{css} never showed");
+            if Instant::now() >= deadline {
+                let shot = self.screenshot("failure");
+                panic!("{css} never showed; screenshot: {}", shot.display());
+            }
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -160,11 +172,36 @@ impl Ui {
             if text.contains(expected) {
                 return;
             }
-            assert!(
-                Instant::now() < deadline,
-                "{css} never said {expected:?}, says {text:?}"
-            );
+            if Instant::now() >= deadline {
+                let shot = self.screenshot("failure");
+                panic!(
+                    "{css} never said {expected:?}, says {text:?}; screenshot: {}",
+                    shot.display()
+                );
+            }
             std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Click a tab until its view shows (a busy webview may miss a click).
+    fn open_view(&self, tab: &str, view: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            self.click(tab);
+            let shown = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < shown {
+                let displayed = self
+                    .find(view)
+                    .map(|id| self.call("GET", &format!("/element/{id}/displayed"), None));
+                if displayed == Some(Value::Bool(true)) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if Instant::now() >= deadline {
+                let shot = self.screenshot("failure");
+                panic!("{view} never showed; screenshot: {}", shot.display());
+            }
         }
     }
 
@@ -242,8 +279,13 @@ fn login_flow_history_settings_and_hostile_text() {
     let first = ui.wait("li.entry.unread");
     let id = ui.call("GET", &format!("/element/{first}/attribute/data-id"), None);
     assert!(id.as_str().is_some_and(|id| !id.is_empty()));
+    let badge_of_five = ui.desktop.icon_pixmap(&ui.tray_icon);
     ui.click("#mark-all-read");
     ui.wait_text("#unread-count", "0");
+    // The tray's badge drops with it.
+    wait_until("the tray badge cleared", || {
+        ui.desktop.icon_pixmap(&ui.tray_icon) != badge_of_five
+    });
 
     // A hostile payload is inert text.
     let hostile = "<img src=x onerror=\"window.pwned=1\"><script>window.pwned=2</script>";
@@ -261,8 +303,7 @@ fn login_flow_history_settings_and_hostile_text() {
     );
 
     // Login: QR code, confirm, logged in, logged out.
-    ui.click("#tab-login");
-    ui.wait("#view-login");
+    ui.open_view("#tab-login", "#view-login");
     let qr = base64::engine::general_purpose::STANDARD
         .encode(ssetray::demo::qr_png("https://example.com/login?uuid=u1"));
     flask.publish(
@@ -285,13 +326,17 @@ fn login_flow_history_settings_and_hostile_text() {
     ui.wait_text("#login-step", "Waiting");
 
     // Status.
-    ui.click("#tab-status");
+    ui.open_view("#tab-status", "#view-status");
     ui.wait_text("#status-state", "Connected");
+    assert!(
+        !ui.text("#status-bytes").contains('—'),
+        "bytes received are shown"
+    );
     ui.screenshot("status");
 
     // Settings: an invalid URL is refused and nothing is written; a valid
     // one to a second server switches the connection at once.
-    ui.click("#tab-settings");
+    ui.open_view("#tab-settings", "#view-settings");
     let config = ui.home.dir.path().join("config/ssetray/settings.toml");
     let before = std::fs::read_to_string(&config).expect("settings file");
     // Wait for the form to hold the saved settings before editing it.

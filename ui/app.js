@@ -203,6 +203,18 @@ async function refreshStatus() {
   }
 }
 
+// After live events, ask the tray process for its status once things settle:
+// its unread count is the truth even if a live message was missed.
+let statusTimer = null;
+function refreshStatusSoon() {
+  if (statusTimer === null) {
+    statusTimer = setTimeout(() => {
+      statusTimer = null;
+      refreshStatus();
+    }, 300);
+  }
+}
+
 byId("first-run-set-server").addEventListener("click", () => {
   showView("settings");
   settings.focusServerUrl();
@@ -251,6 +263,7 @@ function onEngine(event) {
       const stored = event.value;
       history.onStored(stored);
       status.noteStored();
+      refreshStatusSoon();
       const kind = stored?.entry?.kind ?? stored?.event?.kind;
       if (kind === "login") {
         login.refreshSoon();

@@ -34,6 +34,7 @@ export function createStatus({ announce }) {
   const demo = byId("status-demo");
   const lastEvent = byId("status-last-event");
   const events = byId("status-events");
+  const bytes = byId("status-bytes");
   const reconnects = byId("status-reconnects");
   const unread = byId("status-unread");
   const pausedRow = byId("status-paused-row");
@@ -54,6 +55,20 @@ export function createStatus({ announce }) {
     view.dataset.state = name;
     indicator.dataset.state = name;
     indicatorText.textContent = words;
+  }
+
+  function formatBytes(value) {
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+      return "—";
+    }
+    const units = ["bytes", "KiB", "MiB", "GiB"];
+    let amount = value;
+    let unit = 0;
+    while (amount >= 1024 && unit < units.length - 1) {
+      amount /= 1024;
+      unit += 1;
+    }
+    return unit === 0 ? `${amount} bytes` : `${amount.toFixed(1)} ${units[unit]}`;
   }
 
   function number(node, value) {
@@ -77,6 +92,7 @@ export function createStatus({ announce }) {
       lastEvent.textContent = "none yet";
     }
     number(events, status.events_received);
+    bytes.textContent = formatBytes(status.bytes_received);
     number(reconnects, status.reconnects);
     number(unread, status.unread);
     renderPause();

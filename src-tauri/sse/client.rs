@@ -16,6 +16,8 @@
 //!   There is no fixed read timeout: Flask-SSE may stay silent for hours.
 
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use rand::Rng;
@@ -94,6 +96,9 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// How often the wall clock is compared with the monotonic one.
     pub clock_check_every: Duration,
+    /// Bytes received over all connections, for the status view; shared so
+    /// that counting costs an atomic add, not a message per read.
+    pub bytes_received: Arc<AtomicU64>,
 }
 
 impl ClientConfig {
@@ -107,6 +112,7 @@ impl ClientConfig {
             backoff: Backoff::default(),
             connect_timeout: Duration::from_secs(10),
             clock_check_every: Duration::from_secs(10),
+            bytes_received: Arc::default(),
         }
     }
 }
@@ -518,7 +524,7 @@ impl Client {
                 }
             };
             tokio::select! {
-                read = connection.read(&mut self.parser, &mut items) => match read {
+                read = connection.read(&mut self.parser, &mut items, &self.config.bytes_received) => match read {
                     Ok(true) => {}
                     Ok(false) => return Ended::Failure {
                         reason: "the server closed the stream".into(),

@@ -7,6 +7,8 @@
 //! reads through the [`Parser`]. Reconnecting is the client's business, not
 //! this file's: a `Connection` lives exactly as long as one response.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
 use reqwest::StatusCode;
 
@@ -40,8 +42,6 @@ impl OpenError {
 /// An open event stream.
 pub struct Connection {
     response: reqwest::Response,
-    /// Bytes received on this connection, for the status view.
-    pub bytes_received: u64,
 }
 
 /// The request headers the standard asks for, plus the user's own.
@@ -108,22 +108,21 @@ impl Connection {
                 "not an event stream: {shown}"
             )));
         }
-        Ok(Connection {
-            response,
-            bytes_received: 0,
-        })
+        Ok(Connection { response })
     }
 
-    /// Wait for the next read and parse it. `Ok(false)` when the server ended
-    /// the stream. Cancel-safe: a read is either whole or not taken.
+    /// Wait for the next read and parse it, adding its size to `received`.
+    /// `Ok(false)` when the server ended the stream. Cancel-safe: a read is
+    /// either whole or not taken.
     pub async fn read(
         &mut self,
         parser: &mut Parser,
         items: &mut Vec<Item>,
+        received: &AtomicU64,
     ) -> Result<bool, String> {
         match self.response.chunk().await {
             Ok(Some(bytes)) => {
-                self.bytes_received += bytes.len() as u64;
+                received.fetch_add(bytes.len() as u64, Ordering::Relaxed);
                 parser.feed(&bytes, &mut |item| items.push(item));
                 Ok(true)
             }

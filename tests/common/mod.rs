@@ -608,4 +608,53 @@ impl Desktop {
             .env("NO_AT_BRIDGE", "1");
         command
     }
+
+    /// Call a D-Bus method on the private session bus; gdbus's output.
+    pub fn gdbus(&self, service: &str, path: &str, method: &str, args: &[&str]) -> String {
+        let output = self
+            .command("gdbus")
+            .args([
+                "call",
+                "--session",
+                "--dest",
+                service,
+                "--object-path",
+                path,
+                "--method",
+                method,
+                "--",
+            ])
+            .args(args)
+            .output()
+            .expect("gdbus");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// The tray icon's pixels as gdbus prints them.
+    pub fn icon_pixmap(&self, service: &str) -> String {
+        self.gdbus(
+            service,
+            "/StatusNotifierItem",
+            "org.freedesktop.DBus.Properties.Get",
+            &["org.kde.StatusNotifierItem", "IconPixmap"],
+        )
+    }
+
+    /// Start our minimal StatusNotifierWatcher; its output lines
+    /// ("REGISTERED <service>" for each tray icon), once it is ready.
+    pub fn start_tray_host(&self) -> (Proc, mpsc::Receiver<String>) {
+        let mut watcher = Proc::spawn(
+            "sni_watcher.py",
+            self.command(python())
+                .arg(repo().join("tests/peers/sni_watcher.py"))
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        let output = lines(watcher.child.stdout.take().expect("stdout"));
+        assert_eq!(
+            output.recv_timeout(PATIENCE).expect("watcher ready"),
+            "READY"
+        );
+        (watcher, output)
+    }
 }
