@@ -91,24 +91,7 @@ impl Ui {
             .stderr(Stdio::null());
         let driver = Proc::spawn("tauri-driver", &mut driver);
         wait_for_port(port);
-        let window = PathBuf::from(env!("CARGO_BIN_EXE_ssetray")).with_file_name("ssetray-window");
-        let capabilities = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "wry",
-            "tauri:options": {"application": window}
-        }}});
-        // The driver listens before its WebKit driver is ready: try a few times.
-        let mut created = Value::Null;
-        for _ in 0..20 {
-            created = request(port, "POST", "/session", Some(&capabilities));
-            if created["value"]["sessionId"].is_string() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
-        let session = created["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("no session: {created}"))
-            .to_string();
+        let session = create_session(port);
         Ui {
             port,
             session,
@@ -252,6 +235,28 @@ impl Drop for Ui {
     }
 }
 
+/// A new WebDriver session: the driver starts a new window process.
+fn create_session(port: u16) -> String {
+    let window = PathBuf::from(env!("CARGO_BIN_EXE_ssetray")).with_file_name("ssetray-window");
+    let capabilities = json!({"capabilities": {"alwaysMatch": {
+        "browserName": "wry",
+        "tauri:options": {"application": window}
+    }}});
+    // The driver listens before its WebKit driver is ready: try a few times.
+    let mut created = Value::Null;
+    for _ in 0..20 {
+        created = request(port, "POST", "/session", Some(&capabilities));
+        if created["value"]["sessionId"].is_string() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    created["value"]["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session: {created}"))
+        .to_string()
+}
+
 fn tauri_driver() -> PathBuf {
     std::env::var_os("SSETRAY_TAURI_DRIVER")
         .map(PathBuf::from)
@@ -385,4 +390,51 @@ fn search_finds_an_entry_among_ten_thousand() {
     ui.wait_text("#view-history", "the rare zebra");
     let rows = ui.script("return document.querySelectorAll('li.entry').length;");
     assert_eq!(rows, json!(1), "only the match is listed");
+}
+
+/// Not a check but a measurement, run by `scripts/bench-window.sh`: with
+/// 10,000 entries stored, how long the window takes from its WebDriver
+/// session (the process started) to showing the first history row, and how
+/// long a search takes from the typed word to the single matching row.
+#[test]
+#[ignore = "a benchmark that prints figures for the README; run it with scripts/bench-window.sh"]
+fn measure_opening_and_searching_ten_thousand() {
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let ui = Ui::start(&flask.stream_url());
+    flask.wait_for_subscribers("sse", 1);
+    let reply = http_post_json(
+        flask.port,
+        "/publish_many",
+        &json!({"count": 9999, "type": "message", "id_prefix": "b"}).to_string(),
+    );
+    assert!(reply.contains("ok"));
+    flask.publish(json!({"data": {"body": "the rare zebra"}, "type": "message", "id": "needle"}));
+    wait_until("10,000 stored", || {
+        let (_, out, _) = ui.home.run(&["history", "--json", "--limit", "20000"]);
+        out.lines().count() == 10_000
+    });
+    // Close the window and open a new one on the 10,000 stored entries.
+    let mut ui = ui;
+    request(ui.port, "DELETE", &format!("/session/{}", ui.session), None);
+    let started = Instant::now();
+    ui.session = create_session(ui.port);
+    ui.wait("li.entry");
+    let opened = started.elapsed();
+    let started = Instant::now();
+    ui.type_into("#search", "zebra");
+    let deadline = Instant::now() + PATIENCE;
+    while ui.script("return document.querySelectorAll('li.entry').length;") != json!(1) {
+        assert!(Instant::now() < deadline, "the search never narrowed");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let searched = started.elapsed();
+    println!(
+        "| window process started to the first of 10,000 rows shown | {:.0} ms |",
+        opened.as_secs_f64() * 1e3
+    );
+    println!(
+        "| typed word to the one matching row (incl. 150 ms input debounce) | {:.0} ms |",
+        searched.as_secs_f64() * 1e3
+    );
 }
