@@ -346,6 +346,12 @@ export function createHistory({ onUnread, onTypes, announce }) {
       append(entries);
       hasMore = entries.length === PAGE;
       takeTypes(page);
+      // For the benchmark: when the first rows were in the page, in ms since
+      // the page started loading.
+      const root = document.documentElement;
+      if (entries.length > 0 && root.dataset.firstRowsMs === undefined) {
+        root.dataset.firstRowsMs = String(Math.round(performance.now()));
+      }
     } catch (error) {
       if (gen === generation) {
         loadFailed = shown.size === 0;
@@ -385,6 +391,12 @@ export function createHistory({ onUnread, onTypes, announce }) {
       append(entries);
       hasMore = entries.length === PAGE;
       takeTypes(page);
+      // For the benchmark: when the first rows were in the page, in ms since
+      // the page started loading.
+      const root = document.documentElement;
+      if (entries.length > 0 && root.dataset.firstRowsMs === undefined) {
+        root.dataset.firstRowsMs = String(Math.round(performance.now()));
+      }
     } catch (error) {
       if (gen === generation) {
         hasMore = false;
