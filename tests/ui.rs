@@ -360,13 +360,22 @@ fn login_flow_history_settings_and_hostile_text() {
         before
     );
     ui.screenshot("settings");
-    let second = FlaskSse::start(&redis);
+    // Its own Redis, so that its subscriber count is our client alone.
+    let second_redis = Redis::start();
+    let second = FlaskSse::start(&second_redis);
     ui.type_into("#server_url", &second.stream_url());
     ui.click("#save-settings");
-    second.wait_for_subscribers("sse", 2);
+    second.wait_for_subscribers("sse", 1);
     assert!(std::fs::read_to_string(&config)
         .expect("settings file")
         .contains(&second.stream_url()));
+    second.publish(json!({"data": "from the second server", "type": "message"}));
+    wait_until("the second server's event stored", || {
+        ui.home
+            .history()
+            .iter()
+            .any(|entry| entry["data"] == "from the second server")
+    });
 }
 
 #[test]
