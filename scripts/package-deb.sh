@@ -18,6 +18,8 @@ root="$(mktemp -d)"
 trap 'rm -rf "$root"' EXIT
 install -Dm755 "$target/$profile/ssetray" "$root/usr/bin/ssetray"
 install -Dm755 "$target/$profile/ssetray-window" "$root/usr/bin/ssetray-window"
+# A debug build carries hundreds of MB of debug info; the package does not.
+strip --strip-debug "$root/usr/bin/ssetray" "$root/usr/bin/ssetray-window"
 for size in 32 64 128 256; do
   install -Dm644 "icons/${size}x${size}.png" "$root/usr/share/icons/hicolor/${size}x${size}/apps/ssetray.png"
 done
@@ -48,5 +50,5 @@ Description: Server-Sent Events in your system tray
  configure, stores what arrives, and shows desktop notifications and a badge.
 CONTROL
 out="$target/ssetray_${version}_${arch}.deb"
-dpkg-deb --build --root-owner-group "$root" "$out" >&2
+dpkg-deb -Zxz -z3 --build --root-owner-group "$root" "$out" >&2
 echo "$out"

@@ -35,7 +35,11 @@ for file in ./usr/bin/ssetray ./usr/bin/ssetray-window ./usr/share/applications/
 done
 if [[ "${SSETRAY_TEST_INSTALL_DEB:-0}" == 1 ]]; then
   # CI machines are throwaway: install the package for real and run it.
-  apt-get install -y -qq "./$deb" >/dev/null || apt-get install -y -qq "$deb" >/dev/null
+  case "$deb" in
+    /*) package="$deb" ;;
+    *) package="./$deb" ;;
+  esac
+  apt-get install -y -qq "$package" >/dev/null
   /usr/bin/ssetray --version
   apt-get remove -y -qq ssetray >/dev/null
 fi
