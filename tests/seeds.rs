@@ -6,27 +6,36 @@ mod common;
 
 use common::*;
 
+/// The sse-starlette app under uvicorn, paced by `env`.
+fn start_starlette(port: u16, env: &[(&str, &str)]) -> Proc {
+    let mut command = std::process::Command::new(python());
+    command
+        .args([
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            "tests/peers",
+            "starlette_app:app",
+        ])
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .current_dir(repo())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let server = Proc::spawn("uvicorn", &mut command);
+    wait_for_port(port);
+    server
+}
+
 #[test]
 fn sse_starlette_crlf_events_and_ping_comments() {
     let port = free_port();
-    let _server = Proc::spawn(
-        "uvicorn",
-        std::process::Command::new(python())
-            .args([
-                "-m",
-                "uvicorn",
-                "--app-dir",
-                "tests/peers",
-                "starlette_app:app",
-            ])
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .current_dir(repo())
-            .env("EVENT_INTERVAL", "0.05")
-            .env("PING_INTERVAL", "0.3")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null()),
+    let _server = start_starlette(
+        port,
+        &[("EVENT_INTERVAL", "0.05"), ("PING_INTERVAL", "0.3")],
     );
-    wait_for_port(port);
     let home = AppHome::new();
     let url = format!("http://127.0.0.1:{port}/stream");
     let client = home.spawn(&["listen", &url, "--json", "--max-events", "5"]);
@@ -41,25 +50,14 @@ fn sse_starlette_crlf_events_and_ping_comments() {
 #[test]
 fn sse_starlette_gone_silent_is_detected_by_its_missing_pings() {
     let port = free_port();
-    let server = Proc::spawn(
-        "uvicorn",
-        std::process::Command::new(python())
-            .args([
-                "-m",
-                "uvicorn",
-                "--app-dir",
-                "tests/peers",
-                "starlette_app:app",
-            ])
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .current_dir(repo())
-            .env("EVENT_INTERVAL", "0.1")
-            .env("EVENT_COUNT", "2")
-            .env("PING_INTERVAL", "0.4")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null()),
+    let server = start_starlette(
+        port,
+        &[
+            ("EVENT_INTERVAL", "0.1"),
+            ("EVENT_COUNT", "2"),
+            ("PING_INTERVAL", "0.4"),
+        ],
     );
-    wait_for_port(port);
     let home = AppHome::new();
     let url = format!("http://127.0.0.1:{port}/stream");
     let client = home.spawn(&["listen", &url, "--json", "--retry-ms", "200"]);

@@ -378,8 +378,9 @@ fn login_flow_history_settings_and_hostile_text() {
     });
 }
 
-#[test]
-fn search_finds_an_entry_among_ten_thousand() {
+/// A window on 9,999 flood entries and one about "the rare zebra", all
+/// stored; the servers live as long as the returned values.
+fn ten_thousand_stored() -> (Redis, FlaskSse, Ui) {
     let redis = Redis::start();
     let flask = FlaskSse::start(&redis);
     let ui = Ui::start(&flask.stream_url());
@@ -395,6 +396,12 @@ fn search_finds_an_entry_among_ten_thousand() {
         let (_, out, _) = ui.home.run(&["history", "--json", "--limit", "20000"]);
         out.lines().count() == 10_000
     });
+    (redis, flask, ui)
+}
+
+#[test]
+fn search_finds_an_entry_among_ten_thousand() {
+    let (_redis, _flask, ui) = ten_thousand_stored();
     ui.type_into("#search", "zebra");
     wait_until("the search to narrow the list", || {
         ui.script("return document.querySelectorAll('li.entry').length;") == json!(1)
@@ -409,21 +416,7 @@ fn search_finds_an_entry_among_ten_thousand() {
 #[test]
 #[ignore = "a benchmark that prints figures for the README; run it with scripts/bench-window.sh"]
 fn measure_opening_and_searching_ten_thousand() {
-    let redis = Redis::start();
-    let flask = FlaskSse::start(&redis);
-    let ui = Ui::start(&flask.stream_url());
-    flask.wait_for_subscribers("sse", 1);
-    let reply = http_post_json(
-        flask.port,
-        "/publish_many",
-        &json!({"count": 9999, "type": "message", "id_prefix": "b"}).to_string(),
-    );
-    assert!(reply.contains("ok"));
-    flask.publish(json!({"data": {"body": "the rare zebra"}, "type": "message", "id": "needle"}));
-    wait_until("10,000 stored", || {
-        let (_, out, _) = ui.home.run(&["history", "--json", "--limit", "20000"]);
-        out.lines().count() == 10_000
-    });
+    let (_redis, _flask, ui) = ten_thousand_stored();
     // Close the window and open a new one on the 10,000 stored entries.
     let mut ui = ui;
     request(ui.port, "DELETE", &format!("/session/{}", ui.session), None);
