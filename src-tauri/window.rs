@@ -103,6 +103,22 @@ impl Reader {
         Ok(self.store.as_ref())
     }
 
+    /// Opens the store and reads the newest page once, so that the page's
+    /// first query finds the connection open and the rows in SQLite's cache.
+    /// Called beside the webview's start-up, which takes far longer.
+    pub fn warm_up(&mut self) {
+        let newest = HistoryQueryArgs {
+            before_id: None,
+            limit: 30,
+            unread_only: false,
+            event_type: None,
+            search: None,
+        };
+        if let Err(error) = self.history(&newest) {
+            tracing::debug!("the store could not be read ahead: {}", error.message);
+        }
+    }
+
     pub fn history(&mut self, args: &HistoryQueryArgs) -> Result<HistoryPage, CommandError> {
         let Some(store) = self.store()? else {
             return Ok(HistoryPage {

@@ -23,8 +23,13 @@ struct WindowState {
 
 type Result<T> = std::result::Result<T, CommandError>;
 
+// Reading commands are async so that Tauri runs them off the main thread,
+// which is busy drawing while the window opens.
 #[tauri::command]
-fn history(state: tauri::State<'_, WindowState>, query: HistoryQueryArgs) -> Result<HistoryPage> {
+async fn history(
+    state: tauri::State<'_, WindowState>,
+    query: HistoryQueryArgs,
+) -> Result<HistoryPage> {
     let mut reader = state
         .reader
         .lock()
@@ -89,7 +94,7 @@ async fn login_state(state: tauri::State<'_, WindowState>) -> Result<LoginView> 
 }
 
 #[tauri::command]
-fn get_settings() -> Result<Value> {
+async fn get_settings() -> Result<Value> {
     window::get_settings()
 }
 
@@ -174,6 +179,14 @@ fn main() {
                 .min_inner_size(420.0, 360.0)
                 .build()?;
             follow_tray(app.handle().clone());
+            let handle = app.handle().clone();
+            std::thread::spawn(move || {
+                let state = handle.state::<WindowState>();
+                let Ok(mut reader) = state.reader.lock() else {
+                    return;
+                };
+                reader.warm_up();
+            });
             Ok(())
         })
         .run(tauri::generate_context!());

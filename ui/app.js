@@ -9,6 +9,8 @@ import { createLogin } from "./login.js";
 import { createSettings } from "./settings.js";
 import { createStatus } from "./status.js";
 
+performance.mark("ssetray:modules-ready");
+
 const VIEWS = ["history", "login", "settings", "status"];
 const DEMO_DISMISSED = "ssetray.demo-dismissed";
 const TICK_MS = 15_000;
@@ -52,16 +54,6 @@ function setUnread(value) {
 
 // ---- views -----------------------------------------------------------------------
 
-const status = createStatus({ announce });
-const login = createLogin();
-const settings = createSettings({
-  announce,
-  onSaved() {
-    // The server, or the demo, may have changed.
-    setTimeout(refreshStatus, 500);
-  },
-  refreshStatus,
-});
 // The tray process's live count is the truth: a history page read from the
 // store may be older than the newest unread_count event, so it only sets the
 // count until live figures flow.
@@ -75,6 +67,21 @@ const history = createHistory({
   },
   onTypes: (types) => settings.setKnownTypes(types),
   announce,
+});
+// The history is what a user opens the window for: ask for it before the
+// other views are built, and subscribe to live events beside it.
+const firstPage = history.reload();
+const listening = Promise.all([listen("ssetray://event", onEvent), listen("ssetray://tray-missing", showTrayMissing)]);
+
+const status = createStatus({ announce });
+const login = createLogin();
+const settings = createSettings({
+  announce,
+  onSaved() {
+    // The server, or the demo, may have changed.
+    setTimeout(refreshStatus, 500);
+  },
+  refreshStatus,
 });
 
 let currentView = null;
@@ -314,19 +321,23 @@ setInterval(() => {
 }, TICK_MS);
 
 async function start() {
+  showView(viewFromHash(), { updateHash: false });
   try {
-    await listen("ssetray://event", onEvent);
-    await listen("ssetray://tray-missing", showTrayMissing);
+    await listening;
+    // Whatever was stored between the first page and the subscription.
+    history.catchUp();
   } catch (error) {
     announce(`Live updates are off: ${errorText(error)}`, true);
   }
-  // Showing the first view loads what it shows; the rest loads beside it.
-  showView(viewFromHash(), { updateHash: false });
-  history.reload();
+  // The other views fill in once the first rows are drawn.
+  await firstPage;
+  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
   if (currentView !== "login") {
     login.refresh();
   }
-  settings.load();
+  if (currentView !== "settings") {
+    settings.load();
+  }
   if (currentView !== "status") {
     // When the tray process is not running, it says so itself (tray-missing).
     refreshStatus();

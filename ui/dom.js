@@ -88,36 +88,42 @@ export function relativeTime(ms, now = Date.now()) {
   return future ? `in ${amount} ${unit}` : `${amount} ${unit} ago`;
 }
 
+// Making an Intl formatter costs far more than using one, and a history page
+// formats a hundred times: each format is made once, on first use.
+const formats = new Map();
+
+function format(name, options) {
+  let formatter = formats.get(name);
+  if (formatter === undefined) {
+    try {
+      formatter = new Intl.DateTimeFormat(undefined, options);
+    } catch {
+      formatter = null;
+    }
+    formats.set(name, formatter);
+  }
+  return formatter;
+}
+
 /** The exact local date and time. */
 export function exactTime(ms) {
   const date = new Date(ms);
-  try {
-    return date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
-  } catch {
-    return date.toLocaleString();
-  }
+  return format("exact", { dateStyle: "medium", timeStyle: "medium" })?.format(date) ?? date.toLocaleString();
 }
 
 function shortDate(ms) {
   const date = new Date(ms);
-  try {
-    return date.toLocaleDateString(undefined, { dateStyle: "medium" });
-  } catch {
-    return date.toLocaleDateString();
-  }
+  return format("date", { dateStyle: "medium" })?.format(date) ?? date.toLocaleDateString();
 }
 
 /** Local time of day, "14:05" (with the date when not today). */
 export function clockTime(ms, now = Date.now()) {
   const date = new Date(ms);
   const sameDay = new Date(now).toDateString() === date.toDateString();
-  try {
-    return sameDay
-      ? date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" })
-      : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-  } catch {
-    return sameDay ? date.toLocaleTimeString() : date.toLocaleString();
+  if (sameDay) {
+    return format("clock", { hour: "2-digit", minute: "2-digit" })?.format(date) ?? date.toLocaleTimeString();
   }
+  return format("day-clock", { dateStyle: "medium", timeStyle: "short" })?.format(date) ?? date.toLocaleString();
 }
 
 /** Fill a <time> element with a relative time, the exact one as its tooltip. */

@@ -3,13 +3,47 @@
 import { invoke, errorText } from "./api.js";
 import { byId, debounce, el, refreshTimes, setTime } from "./dom.js";
 
+/** Older entries come in pages of this many as the user scrolls down. */
 const PAGE = 100;
+/** No history row is shorter than this (px): enough rows to fill the window are this many per height. */
+const MIN_ROW_HEIGHT = 60;
 /** Rows kept in the page while the user is near the top; older ones are paged in again. */
 const MAX_ROWS = 1000;
 /** Start loading the next page this close to the bottom (px). */
 const NEAR_BOTTOM = 400;
 /** What a history row shows at most (the Rust side trims the same way). */
 const MAX_TEXT = 4000;
+
+/**
+ * Marks for the window benchmark (the Performance API's timeline), each set
+ * once: when the first history page was asked for, answered, and in the page.
+ */
+function markOnce(name) {
+  if (performance.getEntriesByName(name, "mark").length === 0) {
+    performance.mark(name);
+  }
+}
+
+function markFirstRows(count) {
+  if (count > 0 && performance.getEntriesByName("ssetray:first-rows", "mark").length === 0) {
+    performance.mark("ssetray:first-rows");
+    // The frame with the rows is drawn after the next animation frame.
+    requestAnimationFrame(() => setTimeout(() => markOnce("ssetray:first-rows-drawn"), 0));
+  }
+}
+
+/**
+ * For the window benchmark: the newest reload (a search, a filter), from
+ * asking the store to its rows drawn.
+ */
+function measureReload(asked) {
+  requestAnimationFrame(() =>
+    setTimeout(() => {
+      performance.clearMeasures("ssetray:reload");
+      performance.measure("ssetray:reload", { start: asked, end: performance.now() });
+    }, 0),
+  );
+}
 
 const KNOWN_KINDS = new Set(["message", "notification", "login", "server_closed"]);
 
@@ -56,11 +90,11 @@ export function createHistory({ onUnread, onTypes, announce }) {
     return text === "" ? null : text;
   }
 
-  function query(beforeId) {
+  function query(beforeId, limit = PAGE) {
     return {
       query: {
         before_id: beforeId,
-        limit: PAGE,
+        limit,
         unread_only: unreadOnly.checked,
         event_type: typeFilter.value === "" ? null : typeFilter.value,
         search: searchText(),
@@ -335,7 +369,13 @@ export function createHistory({ onUnread, onTypes, announce }) {
     setBusy(token);
     updateEmpty();
     try {
-      const page = await invoke("history", query(null));
+      markOnce("ssetray:history-asked");
+      const asked = performance.now();
+      // The first page only fills the window: every row laid out before the
+      // first frame delays it, and the rest comes as the user scrolls.
+      const firstPage = Math.min(PAGE, Math.ceil(Math.max(scroller.clientHeight, 400) / MIN_ROW_HEIGHT) + 2);
+      const page = await invoke("history", query(null, firstPage));
+      markOnce("ssetray:history-answered");
       if (gen !== generation) {
         return;
       }
@@ -344,14 +384,10 @@ export function createHistory({ onUnread, onTypes, announce }) {
       clearList();
       scroller.scrollTop = 0;
       append(entries);
-      hasMore = entries.length === PAGE;
+      hasMore = entries.length === firstPage;
       takeTypes(page);
-      // For the benchmark: when the first rows were in the page, in ms since
-      // the page started loading.
-      const root = document.documentElement;
-      if (entries.length > 0 && root.dataset.firstRowsMs === undefined) {
-        root.dataset.firstRowsMs = String(Math.round(performance.now()));
-      }
+      markFirstRows(entries.length);
+      measureReload(asked);
     } catch (error) {
       if (gen === generation) {
         loadFailed = shown.size === 0;
@@ -391,12 +427,7 @@ export function createHistory({ onUnread, onTypes, announce }) {
       append(entries);
       hasMore = entries.length === PAGE;
       takeTypes(page);
-      // For the benchmark: when the first rows were in the page, in ms since
-      // the page started loading.
-      const root = document.documentElement;
-      if (entries.length > 0 && root.dataset.firstRowsMs === undefined) {
-        root.dataset.firstRowsMs = String(Math.round(performance.now()));
-      }
+      markFirstRows(entries.length);
     } catch (error) {
       if (gen === generation) {
         hasMore = false;
@@ -659,6 +690,8 @@ export function createHistory({ onUnread, onTypes, announce }) {
 
   return {
     reload,
+    /** Add what was stored since the list was read (after subscribing late). */
+    catchUp: mergeNewest,
     onStored,
     maybeLoadMore,
     /** Re-render relative times. */
