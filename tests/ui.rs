@@ -48,6 +48,11 @@ fn request(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
 
 impl Ui {
     fn start(server_url: &str) -> Ui {
+        Ui::start_with(server_url, &[])
+    }
+
+    /// Starts with more environment for the window, e.g. a GTK theme.
+    fn start_with(server_url: &str, window_env: &[(&str, &str)]) -> Ui {
         let desktop = Desktop::start();
         let (tray_host, registered) = desktop.start_tray_host();
         let home = AppHome::new();
@@ -80,6 +85,7 @@ impl Ui {
         let native = free_port();
         let mut driver = Command::new(tauri_driver());
         env(&mut driver);
+        driver.envs(window_env.iter().copied());
         driver
             .args([
                 "--port",
@@ -433,13 +439,17 @@ fn scroll_frames(ui: &Ui, frames: u32) -> Value {
          requestAnimationFrame(step);
          return null;"
     ));
-    let deadline = Instant::now() + PATIENCE;
+    let deadline = Instant::now() + PATIENCE * 3;
     loop {
         let result = ui.script("return document.documentElement.dataset.scrollResult || null;");
         if let Some(text) = result.as_str() {
             return serde_json::from_str::<Value>(text).unwrap_or(Value::Null);
         }
-        assert!(Instant::now() < deadline, "the scroll never ended");
+        assert!(
+            Instant::now() < deadline,
+            "the scroll never ended: {}",
+            ui.script("return document.querySelectorAll('li.entry').length + ' rows';")
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -583,4 +593,201 @@ fn measure_opening_and_searching_ten_thousand() {
         "| typed word → the one row, seen by the driver (incl. input debounce) | {:.0} ms |",
         searched.as_secs_f64() * 1e3
     );
+
+    // The search cleared: the whole history of 10,000 opens again in the open window.
+    ui.script(
+        "performance.clearMeasures('ssetray:reload');
+         const search = document.getElementById('search');
+         search.value = '';
+         search.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter' }));
+         return null;",
+    );
+    let deadline = Instant::now() + PATIENCE;
+    let reopened = loop {
+        let measured = ui.script(
+            "const m = performance.getEntriesByName('ssetray:reload', 'measure').pop();
+             return m ? m.duration : null;",
+        );
+        if let Some(ms) = measured.as_f64() {
+            break ms;
+        }
+        assert!(Instant::now() < deadline, "the history never came back");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    println!(
+        "| search cleared: all 10,000 asked of the store → first rows drawn | {reopened:.0} ms |"
+    );
+}
+
+/// The page's colours: whether it sees a dark preference, and the
+/// luminance (0 black, 1 white) of its background and of its body text.
+fn colours(ui: &Ui) -> (bool, f64, f64) {
+    let found = ui.script(
+        "const lum = (css) => { const m = css.match(/[0-9.]+/g).map(Number);
+                                return (0.2126 * m[0] + 0.7152 * m[1] + 0.0722 * m[2]) / 255; };
+         const body = getComputedStyle(document.body);
+         return [matchMedia('(prefers-color-scheme: dark)').matches,
+                 lum(body.backgroundColor), lum(body.color)];",
+    );
+    (
+        found[0].as_bool().unwrap_or(false),
+        found[1].as_f64().unwrap_or(f64::NAN),
+        found[2].as_f64().unwrap_or(f64::NAN),
+    )
+}
+
+#[test]
+fn follows_the_systems_light_or_dark_theme() {
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let light = Ui::start_with(&flask.stream_url(), &[("GTK_THEME", "Adwaita")]);
+    light.wait("#search");
+    let (dark_preferred, background, text) = colours(&light);
+    assert!(!dark_preferred, "a light theme asks for light");
+    assert!(
+        background > 0.8 && text < 0.4,
+        "light page: background {background}, text {text}"
+    );
+    light.screenshot("theme-light");
+    drop(light);
+
+    let dark = Ui::start_with(&flask.stream_url(), &[("GTK_THEME", "Adwaita:dark")]);
+    dark.wait("#search");
+    let (dark_preferred, background, text) = colours(&dark);
+    assert!(dark_preferred, "a dark theme asks for dark");
+    assert!(
+        background < 0.2 && text > 0.6,
+        "dark page: background {background}, text {text}"
+    );
+    dark.screenshot("theme-dark");
+}
+
+impl Ui {
+    /// Presses keys where the focus is, as a user would (WebDriver actions).
+    fn press(&self, keys: &[&str]) {
+        let mut actions = Vec::new();
+        for key in keys {
+            actions.push(json!({"type": "keyDown", "value": key}));
+        }
+        for key in keys.iter().rev() {
+            actions.push(json!({"type": "keyUp", "value": key}));
+        }
+        self.call(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        );
+    }
+
+    /// The focused element: its id, else its class.
+    fn focused(&self) -> String {
+        self.script(
+            "const e = document.activeElement;
+             return e ? (e.id || e.className || e.tagName) : '';",
+        )
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+    }
+
+    /// Presses `keys` until the focus is on `wanted` (an id or class), at most 12 times.
+    fn press_until_focused(&self, keys: &[&str], wanted: &str) {
+        for _ in 0..12 {
+            if self.focused().split(' ').any(|name| name == wanted) {
+                return;
+            }
+            self.press(keys);
+        }
+        panic!(
+            "the keyboard never reached {wanted}; focus is on {}",
+            self.focused()
+        );
+    }
+}
+
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+const ESCAPE: &str = "\u{E00C}";
+const SHIFT: &str = "\u{E008}";
+const HOME: &str = "\u{E011}";
+const END: &str = "\u{E010}";
+const ARROW_RIGHT: &str = "\u{E014}";
+
+#[test]
+fn usable_with_the_keyboard_alone_and_labelled_for_screen_readers() {
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let ui = Ui::start(&flask.stream_url());
+    flask.wait_for_subscribers("sse", 1);
+    flask.publish(json!({"data": {"body": "the older one"}, "type": "message", "id": "k1"}));
+    flask.publish(json!({"data": {"body": "the newer one"}, "type": "message", "id": "k2"}));
+    ui.wait_text("#unread-count", "2");
+
+    // Every control has a name a screen reader can say.
+    let unnamed = ui.script(
+        "const named = (e) => (e.getAttribute('aria-label') || '').trim() !== ''
+             || (e.getAttribute('aria-labelledby') || '').split(' ').some((id) => {
+                  const l = document.getElementById(id); return l && l.textContent.trim() !== ''; })
+             || (e.labels && [...e.labels].some((l) => l.textContent.trim() !== ''))
+             || (e.tagName === 'BUTTON' && e.textContent.trim() !== '');
+         return [...document.querySelectorAll('button, input, select, textarea, [role=tab]')]
+             .filter((e) => !named(e)).map((e) => e.id || e.outerHTML.slice(0, 80));",
+    );
+    assert_eq!(unnamed, json!([]), "controls without a name");
+
+    // The views: Tab reaches the selected tab, arrows and Home/End move between them.
+    ui.press_until_focused(&[TAB], "tab-history");
+    ui.press(&[ARROW_RIGHT]);
+    assert_eq!(ui.focused(), "tab-login");
+    assert_eq!(
+        ui.script("return document.getElementById('view-login').hidden;"),
+        json!(false)
+    );
+    ui.press(&[END]);
+    assert_eq!(ui.focused(), "tab-status");
+    ui.press(&[HOME]);
+    assert_eq!(ui.focused(), "tab-history");
+    assert_eq!(
+        ui.script("return document.getElementById('view-history').hidden;"),
+        json!(false)
+    );
+
+    // Tab on to the newest row's "Mark read", and Enter marks it read.
+    ui.press_until_focused(&[TAB], "action-mark-read");
+    let row = ui.script("return document.activeElement.closest('li.entry').textContent;");
+    assert!(
+        row.as_str().unwrap_or("").contains("the newer one"),
+        "{row}"
+    );
+    ui.press(&[ENTER]);
+    ui.wait_text("#unread-count", "1");
+    assert_eq!(
+        ui.script("return document.querySelectorAll('li.entry.unread').length;"),
+        json!(1)
+    );
+
+    // "Clear all" asks first; Escape cancels and gives the focus back.
+    ui.press_until_focused(&[SHIFT, TAB], "clear-all");
+    ui.press(&[ENTER]);
+    assert_eq!(ui.focused(), "clear-confirm-no");
+    ui.press(&[ESCAPE]);
+    assert_eq!(ui.focused(), "clear-all");
+    assert_eq!(
+        ui.script("return document.getElementById('clear-confirm').hidden;"),
+        json!(true)
+    );
+    assert_eq!(
+        ui.script("return document.querySelectorAll('li.entry').length;"),
+        json!(2)
+    );
+
+    // Search from the keyboard: Enter searches at once.
+    ui.press_until_focused(&[SHIFT, TAB], "search");
+    for key in ["o", "l", "d", "e", "r", ENTER] {
+        ui.press(&[key]);
+    }
+    wait_until("the search to narrow the list", || {
+        ui.script("return document.querySelectorAll('li.entry').length;") == json!(1)
+    });
+    ui.wait_text("li.entry", "the older one");
 }
