@@ -465,6 +465,7 @@ fn opening_timeline(ui: &Ui) -> Value {
              const nav = performance.getEntriesByType('navigation')[0];
              return {
                html: nav ? nav.responseEnd : null,
+               paint: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime ?? null,
                modules: at('ssetray:modules-ready'),
                asked: at('ssetray:history-asked'),
                answered: at('ssetray:history-answered'),
@@ -496,6 +497,7 @@ fn open_window(ui: &mut Ui, times: usize) -> Vec<(String, f64)> {
         let at = |key: &str| timeline[key].as_f64().unwrap_or(f64::NAN);
         runs.push(vec![
             ("page load started → HTML received".into(), at("html")),
+            ("… → first paint".into(), at("paint")),
             ("… → script modules run".into(), at("modules")),
             ("… → first history page asked for".into(), at("asked")),
             ("… → its answer".into(), at("answered")),

@@ -71,6 +71,9 @@ const history = createHistory({
 // The history is what a user opens the window for: ask for it before the
 // other views are built, and subscribe to live events beside it.
 const firstPage = history.reload();
+const showPage = () => document.documentElement.classList.add("ready");
+firstPage.finally(showPage);
+setTimeout(showPage, 1000);
 const listening = Promise.all([listen("ssetray://event", onEvent), listen("ssetray://tray-missing", showTrayMissing)]);
 
 const status = createStatus({ announce });
