@@ -31,19 +31,57 @@ struct Ui {
 fn request(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
     use std::io::{Read, Write};
     let body = body.map(Value::to_string).unwrap_or_default();
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("webdriver");
-    stream.set_read_timeout(Some(PATIENCE)).ok();
     let head = format!(
         "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    stream.write_all(head.as_bytes()).expect("send");
-    stream.write_all(body.as_bytes()).expect("send");
+    // tauri-driver now and then closes a connection without a byte of
+    // answer (its proxy lost its pooled connection to WebKitWebDriver, so
+    // the command never got there): ask again.
     let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let response = String::from_utf8_lossy(&response);
-    let (_, body) = response.split_once("\r\n\r\n").unwrap_or(("", ""));
-    serde_json::from_str(body).unwrap_or(Value::Null)
+    for _ in 0..5 {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("webdriver");
+        stream.set_read_timeout(Some(PATIENCE)).ok();
+        stream.write_all(head.as_bytes()).expect("send");
+        stream.write_all(body.as_bytes()).expect("send");
+        response.clear();
+        let _ = stream.read_to_end(&mut response);
+        if !response.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let split = response
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .unwrap_or(response.len());
+    let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
+    let body = response.get(split + 4..).unwrap_or(&[]);
+    // The driver's proxy sends some answers in chunks: read them whole, or
+    // a good answer would look like none at all.
+    let body = if head.contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_vec()
+    };
+    serde_json::from_slice(&body).unwrap_or(Value::Null)
+}
+
+/// The body of a `Transfer-Encoding: chunked` answer.
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Some(line_end) = rest.windows(2).position(|window| window == b"\r\n") {
+        let size = String::from_utf8_lossy(&rest[..line_end]);
+        let size =
+            usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
+        let data = &rest[line_end + 2..];
+        if size == 0 || data.len() < size {
+            break;
+        }
+        body.extend_from_slice(&data[..size]);
+        rest = data[size..].strip_prefix(b"\r\n").unwrap_or(&data[size..]);
+    }
+    body
 }
 
 impl Ui {
@@ -194,19 +232,36 @@ impl Ui {
         }
     }
 
+    /// Clicks like a user; a click the driver refused (the element moving or
+    /// covered for a moment) is tried again.
     fn click(&self, css: &str) {
-        let id = self.wait(css);
-        self.call("POST", &format!("/element/{id}/click"), Some(json!({})));
+        let mut answer = Value::Null;
+        for _ in 0..20 {
+            let id = self.wait(css);
+            answer = self.call("POST", &format!("/element/{id}/click"), Some(json!({})));
+            if answer.is_null() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("could not click {css}: {answer}");
     }
 
+    /// Replaces a field's text as a user does: select all, delete, type.
     fn type_into(&self, css: &str, text: &str) {
         let id = self.wait(css);
-        self.call("POST", &format!("/element/{id}/clear"), Some(json!({})));
+        self.call("POST", &format!("/element/{id}/click"), Some(json!({})));
+        self.press(&[CONTROL, "a"]);
+        self.press(&[BACKSPACE]);
         self.call(
             "POST",
             &format!("/element/{id}/value"),
             Some(json!({"text": text})),
         );
+        // The driver answers before the page has taken the last keys.
+        wait_until(&format!("{css} to hold what was typed"), || {
+            self.call("GET", &format!("/element/{id}/property/value"), None) == json!(text)
+        });
     }
 
     fn script(&self, script: &str) -> Value {
@@ -287,8 +342,8 @@ fn login_flow_history_settings_and_hostile_text() {
     ui.wait_text("#view-history", "v2 is live");
     ui.wait_text("#unread-count", "5");
     ui.screenshot("history");
-    let first = ui.wait("li.entry.unread");
-    let id = ui.call("GET", &format!("/element/{first}/attribute/data-id"), None);
+    ui.wait("li.entry.unread");
+    let id = ui.script("return document.querySelector('li.entry.unread').dataset.id;");
     assert!(id.as_str().is_some_and(|id| !id.is_empty()));
     let badge_of_five = ui.desktop.icon_pixmap(&ui.tray_icon);
     ui.click("#mark-all-read");
@@ -352,7 +407,8 @@ fn login_flow_history_settings_and_hostile_text() {
     let before = std::fs::read_to_string(&config).expect("settings file");
     // Wait for the form to hold the saved settings before editing it.
     let loaded = format!(
-        "return document.querySelector('#server_url').value === {:?};",
+        "return document.querySelector('#server_url').value === {:?}
+             && document.getElementById('settings-form').getAttribute('aria-busy') === 'false';",
         flask.stream_url()
     );
     wait_until("the settings form", || {
@@ -371,10 +427,23 @@ fn login_flow_history_settings_and_hostile_text() {
     let second = FlaskSse::start(&second_redis);
     ui.type_into("#server_url", &second.stream_url());
     ui.click("#save-settings");
-    second.wait_for_subscribers("sse", 1);
-    assert!(std::fs::read_to_string(&config)
+    let deadline = Instant::now() + PATIENCE;
+    while !std::fs::read_to_string(&config)
         .expect("settings file")
-        .contains(&second.stream_url()));
+        .contains(&second.stream_url())
+    {
+        if Instant::now() > deadline {
+            let shot = ui.screenshot("failure");
+            panic!(
+                "the second server's URL was never saved; the form says {} and {}; screenshot: {}",
+                ui.script("return document.querySelector('#server_url').value;"),
+                ui.script("return [...document.querySelectorAll('#view-settings [id^=error-], #messages, #settings-status')].map((e) => e.id + ': ' + e.textContent).join(' | ');"),
+                shot.display()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    second.wait_for_subscribers("sse", 1);
     second.publish(json!({"data": "from the second server", "type": "message"}));
     wait_until("the second server's event stored", || {
         ui.home
@@ -692,13 +761,37 @@ impl Ui {
         .to_string()
     }
 
+    fn is_focused(&self, wanted: &str) -> bool {
+        self.focused().split(' ').any(|name| name == wanted)
+    }
+
+    /// Waits for the focus to reach `wanted` (an id or class): the driver
+    /// answers before the page has handled the keys.
+    fn wait_focused(&self, wanted: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.is_focused(wanted) {
+            assert!(
+                Instant::now() < deadline,
+                "the focus never reached {wanted}; it is on {}",
+                self.focused()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Presses `keys` until the focus is on `wanted` (an id or class), at most 12 times.
     fn press_until_focused(&self, keys: &[&str], wanted: &str) {
         for _ in 0..12 {
-            if self.focused().split(' ').any(|name| name == wanted) {
+            let before = self.focused();
+            if self.is_focused(wanted) {
                 return;
             }
             self.press(keys);
+            // One key, one move: wait for it before the next.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while self.focused() == before && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
         panic!(
             "the keyboard never reached {wanted}; focus is on {}",
@@ -708,6 +801,8 @@ impl Ui {
 }
 
 const TAB: &str = "\u{E004}";
+const CONTROL: &str = "\u{E009}";
+const BACKSPACE: &str = "\u{E003}";
 const ENTER: &str = "\u{E007}";
 const ESCAPE: &str = "\u{E00C}";
 const SHIFT: &str = "\u{E008}";
@@ -740,15 +835,15 @@ fn usable_with_the_keyboard_alone_and_labelled_for_screen_readers() {
     // The views: Tab reaches the selected tab, arrows and Home/End move between them.
     ui.press_until_focused(&[TAB], "tab-history");
     ui.press(&[ARROW_RIGHT]);
-    assert_eq!(ui.focused(), "tab-login");
+    ui.wait_focused("tab-login");
     assert_eq!(
         ui.script("return document.getElementById('view-login').hidden;"),
         json!(false)
     );
     ui.press(&[END]);
-    assert_eq!(ui.focused(), "tab-status");
+    ui.wait_focused("tab-status");
     ui.press(&[HOME]);
-    assert_eq!(ui.focused(), "tab-history");
+    ui.wait_focused("tab-history");
     assert_eq!(
         ui.script("return document.getElementById('view-history').hidden;"),
         json!(false)
@@ -771,9 +866,9 @@ fn usable_with_the_keyboard_alone_and_labelled_for_screen_readers() {
     // "Clear all" asks first; Escape cancels and gives the focus back.
     ui.press_until_focused(&[SHIFT, TAB], "clear-all");
     ui.press(&[ENTER]);
-    assert_eq!(ui.focused(), "clear-confirm-no");
+    ui.wait_focused("clear-confirm-no");
     ui.press(&[ESCAPE]);
-    assert_eq!(ui.focused(), "clear-all");
+    ui.wait_focused("clear-all");
     assert_eq!(
         ui.script("return document.getElementById('clear-confirm').hidden;"),
         json!(true)
@@ -792,4 +887,38 @@ fn usable_with_the_keyboard_alone_and_labelled_for_screen_readers() {
         ui.script("return document.querySelectorAll('li.entry').length;") == json!(1)
     });
     ui.wait_text("li.entry", "the older one");
+}
+
+#[test]
+fn clicking_an_entry_opens_its_web_link_and_marks_it_read() {
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let ui = Ui::start(&flask.stream_url());
+    flask.wait_for_subscribers("sse", 1);
+    flask.publish(json!({"data": {"body": "not a web link", "url": "javascript:window.pwned=4"}, "type": "message", "id": "bad"}));
+    flask.publish(json!({"data": {"body": "the release notes", "url": "https://example.test/notes?v=2"}, "type": "message", "id": "good"}));
+    ui.wait_text("#unread-count", "2");
+    let opened = ui.home.dir.path().join("opened.txt");
+
+    // The javascript: entry is plain text: clicking it opens nothing.
+    ui.wait_text("li.entry:nth-child(2) .entry-text", "not a web link");
+    ui.click("li.entry:nth-child(2) .entry-text");
+    std::thread::sleep(Duration::from_secs(1));
+    assert!(!opened.exists(), "something was opened");
+    assert_eq!(ui.script("return window.pwned === undefined;"), json!(true));
+
+    // The https entry: a click on its text opens it and marks it read.
+    ui.wait_text("li.entry:nth-child(1) .entry-text", "the release notes");
+    ui.click("li.entry:nth-child(1) .entry-text");
+    wait_until("the link opened", || {
+        std::fs::read_to_string(&opened)
+            .is_ok_and(|text| text == "https://example.test/notes?v=2\n")
+    });
+    ui.wait_text("#unread-count", "1");
+    assert_eq!(
+        ui.script(
+            "return document.querySelector('li.entry:nth-child(1)').classList.contains('unread');"
+        ),
+        json!(false)
+    );
 }

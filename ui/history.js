@@ -189,6 +189,10 @@ export function createHistory({ onUnread, onTypes, announce }) {
     const li = el("li", { className: "entry", dataset: { id: entry.id } });
     const kind = KNOWN_KINDS.has(entry.kind) ? entry.kind : "message";
     li.classList.add(`kind-${kind}`);
+    if (entry.url !== null) {
+      li.classList.add("has-link");
+      li.title = `Open ${entry.url}`;
+    }
 
     const textId = `entry-text-${entry.id}`;
     const dot = el("span", { className: "unread-dot", attrs: { role: "img", "aria-label": "unread" } });
@@ -539,14 +543,24 @@ export function createHistory({ onUnread, onTypes, announce }) {
   // ---- actions -------------------------------------------------------------------
 
   async function onListClick(event) {
-    const target = event.target instanceof Element ? event.target.closest("button[data-action]") : null;
-    if (!target || !list.contains(target)) {
+    const clicked = event.target instanceof Element ? event.target : null;
+    const li = clicked?.closest("li.entry");
+    if (!li || !list.contains(li)) {
       return;
     }
-    const li = target.closest("li.entry");
-    const id = Number(li?.dataset.id);
+    const id = Number(li.dataset.id);
     const entry = shown.get(id);
     if (!entry) {
+      return;
+    }
+    const target = clicked.closest("button[data-action]");
+    if (target === null) {
+      // A click on the entry itself opens its link, unless it ended a text
+      // selection. Keyboard users have the "Open link" button.
+      const selecting = window.getSelection()?.isCollapsed === false;
+      if (entry.url !== null && !selecting) {
+        await openLink(li, entry);
+      }
       return;
     }
     const action = target.dataset.action;
@@ -560,13 +574,22 @@ export function createHistory({ onUnread, onTypes, announce }) {
         removeRow(li);
         announce("Deleted.");
       } else if (action === "open-link" && entry.url !== null) {
-        await invoke("open_link", { url: entry.url, id });
-        markedRead(li, entry);
+        await openLink(li, entry);
       }
     } catch (error) {
       announce(errorText(error), true);
     } finally {
       target.disabled = false;
+    }
+  }
+
+  /** Opens the entry's link in the browser (the Rust side allows http and https only) and marks it read. */
+  async function openLink(li, entry) {
+    try {
+      await invoke("open_link", { url: entry.url, id: entry.id });
+      markedRead(li, entry);
+    } catch (error) {
+      announce(errorText(error), true);
     }
   }
 

@@ -93,6 +93,8 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
   const edited = new Set();
   let saving = false;
   let loading = null;
+  /** Bumped by every save: a load that began before it must not undo what it showed. */
+  let saves = 0;
   let rowCounter = 0;
   /** Elements flagged aria-invalid by the last error. */
   let flagged = [];
@@ -373,10 +375,16 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
     if (dirty && !force) {
       return Promise.resolve();
     }
+    const savesBefore = saves;
     loading = (async () => {
       form.setAttribute("aria-busy", "true");
       try {
         const settings = await invoke("get_settings");
+        if (savesBefore !== saves) {
+          // A save went out meanwhile: its answer (saved, or an error next
+          // to a field) is newer than this read.
+          return;
+        }
         if (!settings || typeof settings !== "object") {
           throw new Error("the settings came back empty");
         }
@@ -388,7 +396,7 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
       } catch (error) {
         general.textContent = `Could not read the settings: ${errorText(error)}`;
       } finally {
-        form.setAttribute("aria-busy", "false");
+        form.setAttribute("aria-busy", saving ? "true" : "false");
         loading = null;
         setReady();
       }
@@ -401,6 +409,7 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
     if (saving || loaded === null) {
       return;
     }
+    saves++;
     clearErrors();
     saved.textContent = "";
     let settings;
