@@ -890,7 +890,7 @@ fn usable_with_the_keyboard_alone_and_labelled_for_screen_readers() {
 }
 
 #[test]
-fn clicking_an_entry_opens_its_web_link_and_marks_it_read() {
+fn clicking_a_link_unread_only_type_filter_and_delete() {
     let redis = Redis::start();
     let flask = FlaskSse::start(&redis);
     let ui = Ui::start(&flask.stream_url());
@@ -921,4 +921,50 @@ fn clicking_an_entry_opens_its_web_link_and_marks_it_read() {
         ),
         json!(false)
     );
+    let rows = || {
+        ui.script("return [...document.querySelectorAll('li.entry .entry-text')].map((e) => e.textContent);")
+    };
+    // Unread only: the one left unread.
+    ui.click("#unread-only");
+    wait_until("unread only", || rows() == json!(["not a web link"]));
+    ui.click("#unread-only");
+    wait_until("all again", || {
+        rows() == json!(["the release notes", "not a web link"])
+    });
+
+    // Filter by type: a notification among messages.
+    flask.publish(json!({"data": {"count": 3}, "type": "notification", "id": "n"}));
+    wait_until("the notification row", || {
+        rows().as_array().is_some_and(|rows| rows.len() == 3)
+    });
+    let choose = |value: &str| {
+        ui.script(&format!(
+            "const select = document.getElementById('type-filter');
+             select.value = {value:?};
+             select.dispatchEvent(new Event('change', {{ bubbles: true }}));
+             return select.value;"
+        ))
+    };
+    assert_eq!(choose("notification"), json!("notification"));
+    wait_until("only the notification", || {
+        rows() == json!(["3 new messages"])
+    });
+    assert_eq!(choose(""), json!(""));
+    wait_until("every type again", || {
+        rows().as_array().is_some_and(|rows| rows.len() == 3)
+    });
+
+    // Delete one entry: gone from the page and from the store.
+    ui.click("li.entry:nth-child(3) .action-delete");
+    wait_until("the row deleted", || {
+        rows() == json!(["3 new messages", "the release notes"])
+    });
+    wait_until("the entry deleted from the store", || {
+        ui.home.history().len() == 2
+    });
+    assert!(ui
+        .home
+        .history()
+        .iter()
+        .all(|entry| !entry.to_string().contains("not a web link")));
 }
