@@ -656,6 +656,14 @@ fn measure_opening_and_searching_ten_thousand() {
         "const m = performance.getEntriesByName('ssetray:reload', 'measure').pop();
          return m ? m.duration : null;",
     );
+    let answer = ui.script(
+        "const m = performance.getEntriesByName('ssetray:reload-answer', 'measure').pop();
+         return m ? m.duration : null;",
+    );
+    println!(
+        "| search asked of the store → its answer in the page | {:.0} ms |",
+        answer.as_f64().unwrap_or(f64::NAN)
+    );
     println!(
         "| search asked of the store → its one row drawn | {:.0} ms |",
         search.as_f64().unwrap_or(f64::NAN)

@@ -380,6 +380,8 @@ export function createHistory({ onUnread, onTypes, announce }) {
       const firstPage = Math.min(PAGE, Math.ceil(Math.max(scroller.clientHeight, 400) / MIN_ROW_HEIGHT) + 2);
       const page = await invoke("history", query(null, firstPage));
       markOnce("ssetray:history-answered");
+      performance.clearMeasures("ssetray:reload-answer");
+      performance.measure("ssetray:reload-answer", { start: asked, end: performance.now() });
       if (gen !== generation) {
         return;
       }
