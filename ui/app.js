@@ -3,7 +3,7 @@
 // Rust side produced; links open through the open_link command.
 
 import { listen, errorText } from "./api.js";
-import { byId } from "./dom.js";
+import { afterNextFrame, byId } from "./dom.js";
 import { createHistory } from "./history.js";
 import { createLogin } from "./login.js";
 import { createSettings } from "./settings.js";
@@ -334,7 +334,7 @@ async function start() {
   }
   // The other views fill in once the first rows are drawn.
   await firstPage;
-  await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  await afterNextFrame();
   if (currentView !== "login") {
     login.refresh();
   }

@@ -154,6 +154,11 @@ export function refreshTimes(root) {
   }
 }
 
+/** Resolves once the next frame has been drawn (after its animation-frame callbacks). */
+export function afterNextFrame() {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}
+
 /** Call `fn` once `wait` ms after the last call. */
 export function debounce(fn, wait) {
   let timer = null;

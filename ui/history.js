@@ -1,7 +1,7 @@
 // The History view: newest first, filters, paging, live inserts, row actions.
 
 import { invoke, errorText } from "./api.js";
-import { byId, debounce, el, refreshTimes, setTime } from "./dom.js";
+import { afterNextFrame, byId, debounce, el, refreshTimes, setTime } from "./dom.js";
 
 /** Older entries come in pages of this many as the user scrolls down. */
 const PAGE = 100;
@@ -18,17 +18,20 @@ const MAX_TEXT = 4000;
  * Marks for the window benchmark (the Performance API's timeline), each set
  * once: when the first history page was asked for, answered, and in the page.
  */
+function marked(name) {
+  return performance.getEntriesByName(name, "mark").length > 0;
+}
+
 function markOnce(name) {
-  if (performance.getEntriesByName(name, "mark").length === 0) {
+  if (!marked(name)) {
     performance.mark(name);
   }
 }
 
 function markFirstRows(count) {
-  if (count > 0 && performance.getEntriesByName("ssetray:first-rows", "mark").length === 0) {
+  if (count > 0 && !marked("ssetray:first-rows")) {
     performance.mark("ssetray:first-rows");
-    // The frame with the rows is drawn after the next animation frame.
-    requestAnimationFrame(() => setTimeout(() => markOnce("ssetray:first-rows-drawn"), 0));
+    afterNextFrame().then(() => markOnce("ssetray:first-rows-drawn"));
   }
 }
 
@@ -36,13 +39,10 @@ function markFirstRows(count) {
  * For the window benchmark: the newest reload (a search, a filter), from
  * asking the store to its rows drawn.
  */
-function measureReload(asked) {
-  requestAnimationFrame(() =>
-    setTimeout(() => {
-      performance.clearMeasures("ssetray:reload");
-      performance.measure("ssetray:reload", { start: asked, end: performance.now() });
-    }, 0),
-  );
+async function measureReload(asked) {
+  await afterNextFrame();
+  performance.clearMeasures("ssetray:reload");
+  performance.measure("ssetray:reload", { start: asked, end: performance.now() });
 }
 
 const KNOWN_KINDS = new Set(["message", "notification", "login", "server_closed"]);
