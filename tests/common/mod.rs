@@ -640,6 +640,26 @@ impl Desktop {
         )
     }
 
+    /// The tray icon's smallest (16 px) pixmap as ARGB bytes, read from the
+    /// bus, or `None` when it cannot be read yet.
+    pub fn icon_pixels(&self, service: &str) -> Option<Vec<u8>> {
+        let printed = self.icon_pixmap(service);
+        // gdbus prints `[(16, 16, [byte 0x00, 0xff, ...]), (22, 22, ...`.
+        let start = printed.find("[byte ")? + "[byte ".len();
+        let end = start + printed[start..].find(']')?;
+        printed[start..end]
+            .split(", ")
+            .map(|byte| u8::from_str_radix(byte.trim().trim_start_matches("0x"), 16).ok())
+            .collect()
+    }
+
+    /// Whether the tray icon shows exactly the badge for `unread`, drawn
+    /// as connected: compared pixel for pixel with the app's own drawing.
+    pub fn icon_shows(&self, service: &str, unread: u64) -> bool {
+        self.icon_pixels(service)
+            .is_some_and(|pixels| pixels == ssetray::badge::render(16, unread, true).argb())
+    }
+
     /// Start our minimal StatusNotifierWatcher; its output lines
     /// ("REGISTERED <service>" for each tray icon), once it is ready.
     pub fn start_tray_host(&self) -> (Proc, mpsc::Receiver<String>) {
