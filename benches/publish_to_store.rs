@@ -52,8 +52,7 @@ fn main() {
             .build()
             .expect("runtime");
         runtime.block_on(async move {
-            let (engine, handle, commands) =
-                Engine::new(settings, store, Backoff::default()).expect("engine");
+            let (engine, handle, commands) = Engine::new(settings, store, Backoff::default());
             let mut events = handle.subscribe();
             tokio::spawn(async move {
                 while let Ok(event) = events.recv().await {

@@ -16,12 +16,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::cli::{open_store, runtime, shutdown_signal, Failure};
+use crate::cli::{runtime, shutdown_signal, Failure};
 use crate::engine::{Command, Engine, EngineEvent};
 use crate::ipc::{self, Incoming, Reply, Request, View};
 use crate::notifier::{self, Click, NotifierConfig};
 use crate::settings::{Paths, Settings};
 use crate::sse::{Backoff, ConnectionState};
+use crate::store::Store;
 
 /// How `ssetray` was started.
 #[derive(Debug, Clone, Copy, Default)]
@@ -50,6 +51,20 @@ pub struct Status {
     pub events_received: u64,
     pub bytes_received: u64,
     pub reconnects: u64,
+    /// The settings file could not be used: why, and what to do.
+    pub settings_problem: Option<String>,
+    /// The history cannot be written: why, and what happens meanwhile.
+    pub store_problem: Option<String>,
+}
+
+impl Status {
+    /// What is wrong, in words, for the tray's tooltip and menu.
+    pub fn problems(&self) -> impl Iterator<Item = &str> {
+        self.settings_problem
+            .iter()
+            .chain(self.store_problem.iter())
+            .map(String::as_str)
+    }
 }
 
 /// What goes to a subscribed window: the engine's events, the status, and
@@ -165,7 +180,20 @@ fn window_binary() -> Option<PathBuf> {
 /// Run the tray process until Quit, Ctrl-C or SIGTERM.
 pub fn run(options: AppOptions) -> Result<(), Failure> {
     let paths = Paths::from_environment();
-    let mut settings = Settings::load(&paths.config_file).map_err(Failure::usage)?;
+    // A settings file that cannot be used does not stop the app: it runs on
+    // the defaults (without saving them over the user's file) and says what
+    // is wrong until the file is fixed.
+    let (mut settings, mut settings_problem) = match Settings::load(&paths.config_file) {
+        Ok(settings) => (settings, None),
+        Err(error) => {
+            tracing::error!("{error}");
+            eprintln!("ssetray: {error}");
+            (
+                Settings::default(),
+                Some(format!("Settings not used: {error}")),
+            )
+        }
+    };
     // Read while this process has one thread, which is when the platform
     // can tell it safely; daylight saving changes need a restart.
     let utc_offset = time::UtcOffset::current_local_offset()
@@ -178,11 +206,11 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
             ipc::Bound::AlreadyRunning => return hand_over(options).await,
             ipc::Bound::Listener(listener) => listener,
         };
-        let store = open_store(&paths)?;
         if let Err(error) = crate::autostart::apply(settings.autostart) {
             tracing::warn!("{error}");
         }
-        let demo = settings.server_url.is_none();
+        // No demo in place of settings that could not be read.
+        let demo = settings.server_url.is_none() && settings_problem.is_none();
         if demo {
             // A first start: follow the built-in demo (not saved), so the
             // user sees the app work before configuring anything.
@@ -196,8 +224,25 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                 "ssetray: no server configured, so this is the built-in demo. Set yours in Settings, or with `ssetray config set server_url https://example.com/stream`."
             );
         }
-        let (engine, handle, commands) = Engine::new(settings.clone(), store, Backoff::default())
-            .map_err(Failure::runtime)?;
+        let (engine, handle, commands) = match Store::open(&paths.database) {
+            Ok((store, recovered)) => {
+                if let Some(recovered) = recovered {
+                    eprintln!(
+                        "ssetray: the history database was damaged ({}); it was moved to {} and a new one started.",
+                        recovered.problem,
+                        recovered.moved_to.display()
+                    );
+                }
+                Engine::new(settings.clone(), store, Backoff::default())
+            }
+            // The app runs all the same and keeps what arrives meanwhile.
+            Err(error) => Engine::with_store_closed(
+                settings.clone(),
+                paths.database.clone(),
+                &error,
+                Backoff::default(),
+            ),
+        };
         let mut engine_events = handle.subscribe();
         let mut paused_until: Option<SystemTime> = None;
         let (config_tx, config_rx) = watch::channel(notifier_config(&settings, paused_until, utc_offset));
@@ -221,6 +266,8 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
             events_received: 0,
             bytes_received: 0,
             reconnects: 0,
+            settings_problem: settings_problem.clone(),
+            store_problem: None,
         };
         let (status_tx, status_rx) = watch::channel(status.clone());
         #[cfg(all(feature = "tray", target_os = "linux"))]
@@ -243,8 +290,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
             tokio::select! {
                 finished = &mut engine_task => {
                     return match finished {
-                        Ok(Ok(())) => Ok(()),
-                        Ok(Err(error)) => Err(Failure::runtime(error)),
+                        Ok(()) => Ok(()),
                         Err(error) => Err(Failure { code: 1, message: format!("the engine stopped: {error}") }),
                     };
                 }
@@ -265,6 +311,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                                     status.state_text = state.to_string();
                                 }
                                 EngineEvent::UnreadCount(count) => status.unread = *count,
+                                EngineEvent::StoreProblem(problem) => status.store_problem = problem.clone(),
                                 EngineEvent::Stored(_) => {
                                     status.events_received += 1;
                                     status.last_event_ms = Some(now_ms());
@@ -309,9 +356,18 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                         Request::MarkAllRead => forward(&handle.commands, Command::MarkAllRead).await,
                         Request::DeleteEntry { id } => forward(&handle.commands, Command::Delete(id)).await,
                         Request::ClearHistory => forward(&handle.commands, Command::ClearHistory).await,
-                        Request::Reconnect => forward(&handle.commands, Command::ReconnectNow).await,
-                        Request::SettingsChanged => match Settings::load(&paths.config_file) {
+                        Request::Reconnect if settings_problem.is_none() => forward(&handle.commands, Command::ReconnectNow).await,
+                        Request::ResetResumePoint => forward(&handle.commands, Command::ResetResumePoint).await,
+                        // "Reconnect now" after fixing the settings file by
+                        // hand reads it again.
+                        Request::Reconnect | Request::SettingsChanged => match Settings::load(&paths.config_file) {
                             Ok(new_settings) => {
+                                if settings_problem.take().is_some() {
+                                    tracing::info!("the settings file is good again");
+                                    status.settings_problem = None;
+                                    let _ = status_tx.send(status.clone());
+                                    let _ = window_events.send(WindowEvent::Status(status.clone()));
+                                }
                                 let mut new_settings = new_settings;
                                 if new_settings.server_url.is_none() && demo {
                                     new_settings.server_url = settings.server_url.clone();

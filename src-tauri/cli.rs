@@ -55,6 +55,20 @@ pub enum Command {
     /// Open the window of the running app.
     #[command(after_help = EXIT_CODES)]
     Window(WindowArgs),
+    /// Show the running app's status: connection, unread, problems.
+    #[command(after_help = EXIT_CODES)]
+    Status(StatusArgs),
+    /// Forget where the stream stopped: the next connection asks the
+    /// server for no replay (for a server that refuses the resume point).
+    #[command(after_help = EXIT_CODES)]
+    ResetResume,
+}
+
+#[derive(Args, Debug)]
+pub struct StatusArgs {
+    /// The status as one JSON object.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -93,6 +107,9 @@ pub struct ListenArgs {
     /// Also store the events in the history database.
     #[arg(long)]
     pub store: bool,
+    /// A PEM file of CA certificates trusted besides the system's.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
     /// Reconnection time until the server sends `retry`, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 3000)]
     pub retry_ms: u64,
@@ -215,6 +232,7 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
     })?;
     let mut config = ClientConfig::new(url.clone());
     config.last_event_id = args.last_event_id.clone().unwrap_or_default();
+    config.extra_ca_file = args.ca_file.clone();
     config.backoff = Backoff {
         default_retry: Duration::from_millis(args.retry_ms),
         max_delay: Duration::from_millis(args.max_retry_ms),
@@ -341,6 +359,70 @@ pub fn window(args: WindowArgs) -> Result<(), Failure> {
     }
 }
 
+/// Ask the running app; `None` when it is not running.
+fn ask_the_app(request: crate::ipc::Request) -> Result<Option<crate::ipc::Reply>, Failure> {
+    let runtime = runtime()?;
+    let path = crate::ipc::socket_path();
+    let answer = runtime.block_on(async {
+        let mut client = crate::ipc::Client::connect(&path).await?;
+        client.request(&request).await
+    });
+    match answer {
+        Ok(crate::ipc::Reply::Error { message }) => Err(Failure::runtime(message)),
+        Ok(reply) => Ok(Some(reply)),
+        Err(crate::ipc::IpcError::NotRunning(_)) => Ok(None),
+        Err(error) => Err(Failure::runtime(error)),
+    }
+}
+
+/// `ssetray status`: the running app's status.
+pub fn status(args: StatusArgs) -> Result<(), Failure> {
+    let Some(reply) = ask_the_app(crate::ipc::Request::Status)? else {
+        return Err(Failure::runtime(
+            "SSE Tray is not running; start it with `ssetray`",
+        ));
+    };
+    let crate::ipc::Reply::Status { status } = reply else {
+        return Err(Failure::runtime(format!("unexpected answer: {reply:?}")));
+    };
+    if args.json {
+        println!("{status}");
+        return Ok(());
+    }
+    let text = |key: &str| status[key].as_str().unwrap_or("").to_string();
+    println!("{}", text("state_text"));
+    println!("server: {}", text("server"));
+    println!("unread: {}", status["unread"]);
+    for key in ["settings_problem", "store_problem"] {
+        if let Some(problem) = status[key].as_str() {
+            println!("problem: {problem}");
+        }
+    }
+    Ok(())
+}
+
+/// `ssetray reset-resume`: through the app when it runs (it reconnects at
+/// once), else in the store directly.
+pub fn reset_resume() -> Result<(), Failure> {
+    if ask_the_app(crate::ipc::Request::ResetResumePoint)?.is_some() {
+        eprintln!("ssetray: reconnecting without a resume point");
+        return Ok(());
+    }
+    let paths = Paths::from_environment();
+    let settings = load_settings(&paths)?;
+    let Some(url) = settings.stream_url() else {
+        return Err(Failure::usage(
+            "no server is configured, so there is no resume point to forget",
+        ));
+    };
+    let store = open_store(&paths)?;
+    store
+        .reset_last_event_id(url.as_str())
+        .map_err(Failure::runtime)?;
+    eprintln!("ssetray: the next connection to {url} starts from now");
+    Ok(())
+}
+
 /// Ctrl-C or SIGTERM: quit cleanly, with the store flushed.
 pub async fn shutdown_signal() {
     #[cfg(unix)]
@@ -429,6 +511,15 @@ pub fn config(command: ConfigCommand) -> Result<(), Failure> {
             let settings = load_settings(&paths)?;
             let changed = settings.set(&key, &value).map_err(Failure::usage)?;
             changed.save(&paths.config_file).map_err(Failure::usage)?;
+            // A running app applies it at once.
+            match ask_the_app(crate::ipc::Request::SettingsChanged) {
+                Ok(Some(_)) => eprintln!("ssetray: saved; the running app applied it"),
+                Ok(None) => {}
+                Err(failure) => eprintln!(
+                    "ssetray: saved, but the running app did not apply it: {}",
+                    failure.message
+                ),
+            }
         }
     }
     Ok(())

@@ -6,17 +6,25 @@
 //! the sinks (notifier, tray, window). Sinks never call back; they, and the
 //! user, send [`Command`]s. The engine is the only writer of the store, which
 //! is what lets the window read it with a plain read-only connection.
+//!
+//! A store that cannot be written (disk full, locked, unreadable at start)
+//! never ends the engine: what arrives meanwhile waits in a bounded queue,
+//! the problem is reported to the sinks in words, and the queue is written,
+//! in order, as soon as the store takes writes again.
 
+use std::collections::VecDeque;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::feed::{self, AppEvent};
 use crate::settings::{Settings, TypeRule};
-use crate::sse::client::{self, ClientError};
-use crate::sse::{Backoff, ClientConfig, ConnectionState, Control, SseEvent, Update};
+use crate::sse::client;
+use crate::sse::{Backoff, ClientConfig, ConnectionState, Control, Limits, SseEvent, Update};
 use crate::store::{now_ms, HistoryEntry, NewEntry, Store, StoreError};
 
 /// What the user (through the tray, window or CLI) asks of the engine.
@@ -27,6 +35,8 @@ pub enum Command {
     Delete(i64),
     ClearHistory,
     ReconnectNow,
+    /// Forget where the stream stopped and reconnect without `Last-Event-ID`.
+    ResetResumePoint,
     /// Validated settings to apply at once (a new server reconnects).
     ApplySettings(Box<Settings>),
     Quit,
@@ -47,21 +57,68 @@ pub enum EngineEvent {
     Stored(Arc<StoredEvent>),
     State(ConnectionState),
     UnreadCount(u64),
+    /// Why the history cannot be written now, in words; `None` once it can.
+    StoreProblem(Option<String>),
 }
 
 /// How many events go into one store transaction at most: a flood is
 /// written in batches, a single event at once.
 const BATCH: usize = 512;
 
-/// Run retention after this many inserts (and at start).
+/// Run retention after this many inserts or this much data (and at start).
 const RETENTION_EVERY: u64 = 1000;
+const RETENTION_EVERY_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What waits for a store that cannot be written, at most: the newest
+/// events are kept, the oldest dropped (and counted) beyond this.
+const MAX_PENDING_EVENTS: usize = 10_000;
+const MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;
+
+/// How often a store that failed is tried again. Only while it fails: a
+/// healthy engine has no timer.
+const STORE_RETRY: Duration = Duration::from_secs(5);
+
+/// Something to write, in the order it arrived, with the server it came
+/// from (the settings may change while it waits).
+#[derive(Debug)]
+enum Pending {
+    Event {
+        server: Arc<str>,
+        event: SseEvent,
+        app_event: AppEvent,
+        rule: TypeRule,
+        received_at_ms: i64,
+    },
+    /// The stream moved on without an event to store (an id-only block,
+    /// an ignored type, a reset).
+    ResumePoint { server: Arc<str>, id: String },
+}
+
+impl Pending {
+    fn bytes(&self) -> usize {
+        match self {
+            Pending::Event { event, .. } => event.data.len() + event.last_event_id.len(),
+            Pending::ResumePoint { id, .. } => id.len(),
+        }
+    }
+}
 
 pub struct Engine {
-    store: Store,
+    /// `None` while the store cannot be opened.
+    store: Option<Store>,
+    /// Where the store lives, to open it again.
+    database: PathBuf,
+    /// Why the store cannot be written now, as the sinks were last told.
+    store_problem: Option<String>,
+    pending: VecDeque<Pending>,
+    pending_bytes: usize,
+    /// Events dropped from a full queue since the store last worked.
+    dropped: u64,
+    retry_store: Option<tokio::time::Instant>,
     settings: Settings,
     backoff: Backoff,
     /// The stream URL being followed, as stored with each event.
-    server: Option<String>,
+    server: Option<Arc<str>>,
     client: Option<mpsc::Sender<Control>>,
     updates_tx: mpsc::Sender<Update>,
     updates: mpsc::Receiver<Update>,
@@ -69,6 +126,7 @@ pub struct Engine {
     state: ConnectionState,
     unread: u64,
     inserts_since_retention: u64,
+    bytes_since_retention: u64,
     bytes_received: Arc<AtomicU64>,
 }
 
@@ -91,26 +149,51 @@ impl EngineHandle {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Client(#[from] ClientError),
-}
-
 impl Engine {
+    /// An engine on an open store.
     pub fn new(
         settings: Settings,
         store: Store,
         backoff: Backoff,
-    ) -> Result<(Engine, EngineHandle, mpsc::Receiver<Command>), EngineError> {
+    ) -> (Engine, EngineHandle, mpsc::Receiver<Command>) {
+        let database = store.path().to_path_buf();
+        Engine::build(settings, Some(store), database, backoff, None)
+    }
+
+    /// An engine whose store could not be opened: it runs all the same,
+    /// keeps what arrives, and opens the store when it can.
+    pub fn with_store_closed(
+        settings: Settings,
+        database: PathBuf,
+        error: &StoreError,
+        backoff: Backoff,
+    ) -> (Engine, EngineHandle, mpsc::Receiver<Command>) {
+        let problem = store_problem(error);
+        tracing::error!("{problem}");
+        Engine::build(settings, None, database, backoff, Some(problem))
+    }
+
+    fn build(
+        settings: Settings,
+        store: Option<Store>,
+        database: PathBuf,
+        backoff: Backoff,
+        store_problem: Option<String>,
+    ) -> (Engine, EngineHandle, mpsc::Receiver<Command>) {
         let (commands_tx, commands) = mpsc::channel(64);
         let (sinks, _) = broadcast::channel(1024);
         let (updates_tx, updates) = mpsc::channel(1024);
-        let unread = store.unread_count()?;
+        let retry_store = store_problem
+            .is_some()
+            .then(|| tokio::time::Instant::now() + STORE_RETRY);
         let engine = Engine {
             store,
+            database,
+            store_problem,
+            pending: VecDeque::new(),
+            pending_bytes: 0,
+            dropped: 0,
+            retry_store,
             settings,
             backoff,
             server: None,
@@ -121,8 +204,9 @@ impl Engine {
             state: ConnectionState::Stopped {
                 reason: "no server configured".into(),
             },
-            unread,
+            unread: 0,
             inserts_since_retention: 0,
+            bytes_since_retention: 0,
             bytes_received: Arc::default(),
         };
         let handle = EngineHandle {
@@ -130,7 +214,7 @@ impl Engine {
             sinks,
             bytes_received: engine.bytes_received.clone(),
         };
-        Ok((engine, handle, commands))
+        (engine, handle, commands)
     }
 
     pub fn state(&self) -> &ConnectionState {
@@ -138,23 +222,30 @@ impl Engine {
     }
 
     /// Run until `Quit` or until every command sender is gone.
-    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) -> Result<(), EngineError> {
-        self.store.apply_retention(self.settings.history)?;
-        self.connect()?;
-        self.broadcast(EngineEvent::UnreadCount(self.unread));
+    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        let retention = self.settings.history;
+        self.with_store(|store| store.apply_retention(retention));
+        self.refresh_unread();
+        if self.store_problem.is_some() {
+            self.broadcast(EngineEvent::StoreProblem(self.store_problem.clone()));
+        }
+        self.connect();
         loop {
+            let retry_store = self.retry_store;
             tokio::select! {
                 command = commands.recv() => match command {
                     None | Some(Command::Quit) => break,
-                    Some(command) => self.handle(command)?,
+                    Some(command) => self.handle(command),
                 },
-                Some(update) = self.updates.recv() => self.on_update(update)?,
+                Some(update) = self.updates.recv() => self.on_update(update),
+                _ = sleep_until(retry_store), if retry_store.is_some() => self.retry_store_now(),
             }
         }
         if let Some(client) = self.client.take() {
             let _ = client.send(Control::Stop).await;
         }
-        Ok(())
+        // A last try for what still waits.
+        self.flush();
     }
 
     fn broadcast(&self, event: EngineEvent) {
@@ -168,21 +259,120 @@ impl Engine {
         self.broadcast(EngineEvent::State(state));
     }
 
+    /// Run `action` on the open store. A failure is reported and `None`
+    /// returned: the engine goes on, and tries the store again later.
+    fn with_store<T>(
+        &mut self,
+        action: impl FnOnce(&mut Store) -> Result<T, StoreError>,
+    ) -> Option<T> {
+        let result = action(self.store.as_mut()?);
+        match result {
+            Ok(value) => Some(value),
+            Err(error) => {
+                self.store_failed(&error);
+                None
+            }
+        }
+    }
+
+    /// Say what is wrong and try again later; writes wait until then, so
+    /// that a locked or full store is not hammered once per event.
+    fn store_failed(&mut self, error: &StoreError) {
+        let problem = store_problem(error);
+        if self.store_problem.as_deref() != Some(&problem) {
+            tracing::error!("{problem}");
+            self.store_problem = Some(problem);
+        }
+        self.retry_store = Some(tokio::time::Instant::now() + STORE_RETRY);
+        self.broadcast_store_problem();
+    }
+
+    /// The problem in words, with what waits and what was lost.
+    fn broadcast_store_problem(&self) {
+        let mut problem = self.store_problem.clone();
+        if let Some(text) = problem.as_mut() {
+            if !self.pending.is_empty() {
+                text.push_str(&format!(
+                    " {} new event(s) wait in memory and will be written when it can.",
+                    self.pending.len()
+                ));
+            }
+            if self.dropped > 0 {
+                text.push_str(&format!(
+                    " {} older one(s) could not be kept.",
+                    self.dropped
+                ));
+            }
+        }
+        self.broadcast(EngineEvent::StoreProblem(problem));
+    }
+
+    /// The retry timer: open the store if it is closed, check that it takes
+    /// writes, and write what waits. Success ends the timer and the problem.
+    fn retry_store_now(&mut self) {
+        self.retry_store = None;
+        if self.store.is_none() {
+            match Store::open(&self.database) {
+                Ok((store, _)) => {
+                    tracing::info!("the history database {} is open", self.database.display());
+                    let stored_resume_point = self
+                        .server
+                        .as_deref()
+                        .and_then(|server| store.last_event_id(server).ok().flatten())
+                        .filter(|id| !id.is_empty());
+                    self.store = Some(store);
+                    // Nothing received yet, and the store knows where the
+                    // stream stopped: reconnect from there, so that what the
+                    // server sent while the store was closed is replayed.
+                    if stored_resume_point.is_some() && self.pending.is_empty() {
+                        self.connect();
+                    }
+                }
+                Err(error) => {
+                    self.store_failed(&error);
+                    return;
+                }
+            }
+        }
+        if self.pending.is_empty() && self.with_store(|store| store.check_writable()).is_none() {
+            return;
+        }
+        self.flush();
+    }
+
     /// (Re)start the client on the configured server.
-    fn connect(&mut self) -> Result<(), EngineError> {
+    fn connect(&mut self) {
         self.stop_client();
         let Some(url) = self.settings.stream_url() else {
             self.server = None;
             self.set_state(ConnectionState::Stopped {
                 reason: "no server configured".into(),
             });
-            return Ok(());
+            return;
         };
         let server = url.to_string();
         let mut config = ClientConfig::new(url);
         config.backoff = self.backoff;
         config.bytes_received = self.bytes_received.clone();
-        config.last_event_id = self.store.last_event_id(&server)?.unwrap_or_default();
+        config.limits = Limits {
+            max_line_bytes: self.settings.max_event_bytes,
+            max_event_bytes: self.settings.max_event_bytes,
+        };
+        // Where the store says, else (the store unreadable) where this run
+        // got to: the newest resume point still waiting to be written.
+        let waiting = self.pending.iter().rev().find_map(|pending| match pending {
+            Pending::Event {
+                server: from,
+                event,
+                ..
+            } if **from == *server => Some(event.last_event_id.to_string()),
+            Pending::ResumePoint { server: from, id } if **from == *server => Some(id.clone()),
+            _ => None,
+        });
+        let stored = self
+            .with_store(|store| store.last_event_id(&server))
+            .flatten();
+        config.last_event_id = waiting.or(stored).unwrap_or_default();
         config.extra_ca_file = self.settings.extra_ca_file.clone();
         for (name, value) in &self.settings.headers {
             // Validated with the settings; a bad pair is skipped, not fatal.
@@ -196,7 +386,7 @@ impl Engine {
         if !config.last_event_id.is_empty() {
             tracing::info!(last_event_id = %config.last_event_id, "resuming {server}");
         }
-        self.server = Some(server);
+        self.server = Some(server.into());
         match client::spawn(config, self.updates_tx.clone()) {
             Ok(control) => self.client = Some(control),
             Err(error) => {
@@ -207,7 +397,6 @@ impl Engine {
                 });
             }
         }
-        Ok(())
     }
 
     /// Stop the client and take a fresh updates channel, so that nothing the
@@ -223,137 +412,258 @@ impl Engine {
         self.updates = updates;
     }
 
-    fn handle(&mut self, command: Command) -> Result<(), EngineError> {
+    fn handle(&mut self, command: Command) {
         match command {
             Command::MarkRead(id) => {
-                if self.store.mark_read(id)? {
-                    self.refresh_unread()?;
+                if self.with_store(|store| store.mark_read(id)) == Some(true) {
+                    self.refresh_unread();
                 }
             }
             Command::MarkAllRead => {
-                self.store.mark_all_read()?;
-                self.refresh_unread()?;
+                self.with_store(|store| store.mark_all_read());
+                self.refresh_unread();
             }
             Command::Delete(id) => {
-                if self.store.delete(id)? {
-                    self.refresh_unread()?;
+                if self.with_store(|store| store.delete(id)) == Some(true) {
+                    self.refresh_unread();
                 }
             }
             Command::ClearHistory => {
-                self.store.clear()?;
-                self.refresh_unread()?;
+                self.with_store(|store| store.clear());
+                self.refresh_unread();
             }
             Command::ReconnectNow => match &self.client {
                 Some(client) if !client.is_closed() => {
                     let _ = client.try_send(Control::ReconnectNow);
                 }
-                _ => self.connect()?,
+                _ => self.connect(),
             },
+            Command::ResetResumePoint => {
+                if let Some(server) = self.server.clone() {
+                    tracing::info!("forgetting where {server} stopped, at the user's request");
+                    // In order with what waits, so that nothing older
+                    // written later puts the old point back.
+                    self.queue(Pending::ResumePoint {
+                        server,
+                        id: String::new(),
+                    });
+                    self.flush();
+                }
+                match &self.client {
+                    Some(client) if !client.is_closed() => {
+                        let _ = client.try_send(Control::ForgetResumePoint);
+                    }
+                    _ => self.connect(),
+                }
+            }
             Command::ApplySettings(settings) => {
                 let reconnect = settings.stream_url() != self.settings.stream_url()
                     || settings.headers != self.settings.headers
-                    || settings.extra_ca_file != self.settings.extra_ca_file;
+                    || settings.extra_ca_file != self.settings.extra_ca_file
+                    || settings.max_event_bytes != self.settings.max_event_bytes;
                 let retention_changed = settings.history != self.settings.history;
                 self.settings = *settings;
                 if retention_changed {
-                    self.store.apply_retention(self.settings.history)?;
-                    self.refresh_unread()?;
+                    let retention = self.settings.history;
+                    self.with_store(|store| store.apply_retention(retention));
+                    self.refresh_unread();
                 }
                 if reconnect {
-                    self.connect()?;
+                    self.connect();
                 }
             }
             Command::Quit => {}
         }
-        Ok(())
     }
 
-    fn refresh_unread(&mut self) -> Result<(), EngineError> {
-        self.unread = self.store.unread_count()?;
+    fn refresh_unread(&mut self) {
+        if let Some(unread) = self.with_store(|store| store.unread_count()) {
+            self.unread = unread;
+        }
         self.broadcast(EngineEvent::UnreadCount(self.unread));
-        Ok(())
     }
 
-    fn on_update(&mut self, first: Update) -> Result<(), EngineError> {
-        let mut events = Vec::new();
+    fn on_update(&mut self, first: Update) {
         let mut next = Some(first);
+        let mut batched = 0;
         while let Some(update) = next.take() {
             match update {
                 Update::Event(event) => {
-                    events.push(event);
-                    if events.len() < BATCH {
+                    self.receive(event);
+                    batched += 1;
+                    if batched < BATCH {
                         next = self.updates.try_recv().ok();
                     }
                 }
                 Update::State(state) => {
-                    self.store_events(std::mem::take(&mut events))?;
+                    self.flush();
                     self.set_state(state);
                 }
                 Update::LastEventId(id) => {
-                    self.store_events(std::mem::take(&mut events))?;
-                    if let Some(server) = &self.server {
-                        self.store.set_last_event_id(server, &id)?;
+                    if let Some(server) = self.server.clone() {
+                        self.queue(Pending::ResumePoint { server, id });
                     }
                 }
             }
         }
-        self.store_events(events)
+        self.flush();
     }
 
-    /// Interpret, commit, and only then tell the sinks.
-    fn store_events(&mut self, events: Vec<SseEvent>) -> Result<(), EngineError> {
+    /// Interpret an event and queue it for the store.
+    fn receive(&mut self, event: SseEvent) {
         let Some(server) = self.server.clone() else {
-            return Ok(());
+            return;
         };
-        if events.is_empty() {
-            return Ok(());
+        let app_event = feed::interpret(&event);
+        let rule = self.settings.rule_for(&event.event_type);
+        let server_closed = app_event == AppEvent::ServerClosed;
+        if rule == TypeRule::Ignore {
+            // Not stored, but the stream still resumes after it.
+            self.queue(Pending::ResumePoint {
+                server,
+                id: event.last_event_id.to_string(),
+            });
+        } else {
+            self.queue(Pending::Event {
+                server,
+                event,
+                app_event,
+                rule,
+                received_at_ms: now_ms(),
+            });
         }
-        let received_at_ms = now_ms();
-        let interpreted: Vec<(SseEvent, AppEvent, TypeRule)> = events
-            .into_iter()
-            .map(|event| {
-                let app_event = feed::interpret(&event);
-                let rule = self.settings.rule_for(&event.event_type);
-                (event, app_event, rule)
-            })
-            .collect();
-        let entries: Vec<NewEntry> = interpreted
-            .iter()
-            .filter(|(_, _, rule)| *rule != TypeRule::Ignore)
-            .map(|(event, app_event, _)| NewEntry {
-                server: &server,
-                event_type: &event.event_type,
-                event_id: event.has_own_id.then_some(&*event.last_event_id),
-                last_event_id: &event.last_event_id,
-                data: &event.data,
-                event: app_event,
-                received_at_ms,
-            })
-            .collect();
-        let ids = self.store.insert_many(&entries)?;
-        // Ignored events are not stored, but the stream still resumes after
-        // them.
-        if let Some((last, _, TypeRule::Ignore)) = interpreted.last() {
-            self.store.set_last_event_id(&server, &last.last_event_id)?;
+        if server_closed {
+            self.stop_client();
+            self.set_state(ConnectionState::Stopped {
+                reason: "the server closed the stream (server_closed)".into(),
+            });
         }
+    }
+
+    fn queue(&mut self, pending: Pending) {
+        self.pending_bytes += pending.bytes();
+        self.pending.push_back(pending);
+        while self.pending.len() > MAX_PENDING_EVENTS || self.pending_bytes > MAX_PENDING_BYTES {
+            let Some(oldest) = self.pending.pop_front() else {
+                break;
+            };
+            self.pending_bytes -= oldest.bytes();
+            if let Pending::Event { .. } = oldest {
+                self.dropped = self.dropped.saturating_add(1);
+                tracing::warn!("the history cannot be written and its queue is full: dropped the oldest waiting event");
+            }
+        }
+    }
+
+    /// Write what waits, in order, in batches; only what was committed is
+    /// told to the sinks. Stops at the first failure, keeping the rest;
+    /// while a failure waits for its retry, writes nothing.
+    fn flush(&mut self) {
+        if self.retry_store.is_some() || self.store.is_none() {
+            return;
+        }
+        while let Some(front) = self.pending.front() {
+            let events = self
+                .pending
+                .iter()
+                .take(BATCH)
+                .take_while(|pending| matches!(pending, Pending::Event { .. }))
+                .count();
+            let written = if events > 0 {
+                self.write_events(events)
+            } else if let Pending::ResumePoint { server, id } = front {
+                let (server, id) = (server.clone(), id.clone());
+                let written = self
+                    .with_store(|store| store.set_last_event_id(&server, &id))
+                    .is_some();
+                if written {
+                    self.take_front(1);
+                }
+                written
+            } else {
+                false
+            };
+            if !written {
+                return;
+            }
+        }
+        if self.store_problem.take().is_some() {
+            tracing::info!("the history database takes writes again");
+            self.dropped = 0;
+            self.broadcast(EngineEvent::StoreProblem(None));
+            self.refresh_unread();
+        }
+    }
+
+    fn take_front(&mut self, count: usize) -> Vec<Pending> {
+        let taken: Vec<Pending> = self.pending.drain(..count).collect();
+        self.pending_bytes -= taken.iter().map(Pending::bytes).sum::<usize>();
+        taken
+    }
+
+    /// Commit the first `count` waiting items, all events, and only then
+    /// tell the sinks. `false` when the store refused them (they stay).
+    fn write_events(&mut self, count: usize) -> bool {
+        let ids = {
+            let entries: Vec<NewEntry> = self
+                .pending
+                .iter()
+                .take(count)
+                .filter_map(|pending| match pending {
+                    Pending::Event {
+                        server,
+                        event,
+                        app_event,
+                        received_at_ms,
+                        ..
+                    } => Some(NewEntry {
+                        server,
+                        event_type: &event.event_type,
+                        event_id: event.has_own_id.then_some(&*event.last_event_id),
+                        last_event_id: &event.last_event_id,
+                        data: &event.data,
+                        event: app_event,
+                        received_at_ms: *received_at_ms,
+                    }),
+                    Pending::ResumePoint { .. } => None,
+                })
+                .collect();
+            let Some(store) = self.store.as_mut() else {
+                return false;
+            };
+            match store.insert_many(&entries) {
+                Ok(ids) => ids,
+                Err(error) => {
+                    self.store_failed(&error);
+                    return false;
+                }
+            }
+        };
+        let written = self.take_front(count);
         let mut added_unread = false;
-        let mut server_closed = false;
-        let kept = interpreted
-            .into_iter()
-            .filter(|(_, _, rule)| *rule != TypeRule::Ignore);
-        for ((event, app_event, rule), id) in kept.zip(ids) {
+        for (pending, id) in written.into_iter().zip(ids) {
+            let Pending::Event {
+                server,
+                event,
+                app_event,
+                rule,
+                received_at_ms,
+            } = pending
+            else {
+                continue;
+            };
             let Some(id) = id else {
                 tracing::debug!(id = %event.last_event_id, "skipping a replayed event");
                 continue;
             };
             self.inserts_since_retention += 1;
-            let weight = app_event.unread_weight();
+            self.bytes_since_retention += event.data.len() as u64;
+            let weight = app_event.unread_weight().min(feed::MAX_NOTIFICATION_COUNT);
             added_unread |= weight > 0;
-            self.unread += weight;
-            server_closed |= app_event == AppEvent::ServerClosed;
+            self.unread = self.unread.saturating_add(weight);
             let entry = HistoryEntry {
                 id,
-                server: server.clone(),
+                server: server.to_string(),
                 event_type: event.event_type.to_string(),
                 event_id: event.has_own_id.then(|| event.last_event_id.to_string()),
                 data: event.data,
@@ -373,18 +683,31 @@ impl Engine {
             // recount per batch would make a flood quadratic.
             self.broadcast(EngineEvent::UnreadCount(self.unread));
         }
-        if self.inserts_since_retention >= RETENTION_EVERY {
+        if self.inserts_since_retention >= RETENTION_EVERY
+            || self.bytes_since_retention >= RETENTION_EVERY_BYTES
+        {
             self.inserts_since_retention = 0;
-            if self.store.apply_retention(self.settings.history)? > 0 {
-                self.refresh_unread()?;
+            self.bytes_since_retention = 0;
+            let retention = self.settings.history;
+            if self
+                .with_store(|store| store.apply_retention(retention))
+                .is_some_and(|removed| removed > 0)
+            {
+                self.refresh_unread();
             }
         }
-        if server_closed {
-            self.stop_client();
-            self.set_state(ConnectionState::Stopped {
-                reason: "the server closed the stream (server_closed)".into(),
-            });
-        }
-        Ok(())
+        true
     }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// A store error in words for the tray and the status view.
+fn store_problem(error: &StoreError) -> String {
+    format!("History unavailable: {error}.")
 }

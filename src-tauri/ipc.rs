@@ -58,6 +58,9 @@ pub enum Request {
     },
     ClearHistory,
     Reconnect,
+    /// Forget where the stream stopped: the next connection sends no
+    /// `Last-Event-ID`.
+    ResetResumePoint,
     /// The settings file changed: reload and apply it.
     SettingsChanged,
     /// Pause notifications for `minutes`, or until resumed when `None`.

@@ -21,6 +21,8 @@ fn main() {
         Some(Command::MarkRead(mark)) => cli::mark_read(mark),
         Some(Command::Config(config)) => cli::config(config),
         Some(Command::DemoServer(demo)) => cli::demo_server(demo),
+        Some(Command::Status(status)) => cli::status(status),
+        Some(Command::ResetResume) => cli::reset_resume(),
     };
     if let Err(failure) = result {
         eprintln!("ssetray: {}", failure.message);

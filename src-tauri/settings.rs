@@ -70,8 +70,14 @@ pub struct Settings {
     pub qr_expiry_minutes: u32,
     pub start_hidden: bool,
     pub autostart: bool,
+    /// The largest event (its data) kept, in bytes; a larger one is
+    /// dropped with a warning and the stream goes on.
+    pub max_event_bytes: usize,
     pub history: Retention,
 }
+
+/// Bounds of `max_event_bytes`: 1 KiB to 16 MiB.
+const MAX_EVENT_BYTES_RANGE: std::ops::RangeInclusive<usize> = 1024..=16 * 1024 * 1024;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -87,6 +93,7 @@ impl Default for Settings {
             qr_expiry_minutes: 5,
             start_hidden: false,
             autostart: false,
+            max_event_bytes: crate::sse::parser::DEFAULT_LIMIT_BYTES,
             history: Retention::default(),
         }
     }
@@ -216,6 +223,20 @@ impl Settings {
                 "history.keep_days",
                 format!("= {} is out of range", self.history.keep_days),
                 "Keep between 1 and 36500 days (default 30).",
+            ));
+        }
+        if self.history.keep_megabytes == 0 || self.history.keep_megabytes > 1_000_000 {
+            return Err(invalid(
+                "history.keep_megabytes",
+                format!("= {} is out of range", self.history.keep_megabytes),
+                "Keep between 1 and 1000000 MB of event data (default 256).",
+            ));
+        }
+        if !MAX_EVENT_BYTES_RANGE.contains(&self.max_event_bytes) {
+            return Err(invalid(
+                "max_event_bytes",
+                format!("= {} is out of range", self.max_event_bytes),
+                "Use between 1024 and 16777216 bytes (default 1048576, 1 MiB).",
             ));
         }
         Ok(())
@@ -368,7 +389,7 @@ fn unknown_key(key: &str) -> SettingsError {
     invalid(
         key,
         "is not a setting",
-        "Known settings: server_url, channel, headers.NAME, extra_ca_file, web_app_url, rules.TYPE (notify, store_only, ignore), notifications, quiet_hours.from, quiet_hours.to, qr_expiry_minutes, start_hidden, autostart, history.keep_count, history.keep_days.",
+        "Known settings: server_url, channel, headers.NAME, extra_ca_file, web_app_url, rules.TYPE (notify, store_only, ignore), notifications, quiet_hours.from, quiet_hours.to, qr_expiry_minutes, start_hidden, autostart, max_event_bytes, history.keep_count, history.keep_days, history.keep_megabytes.",
     )
 }
 

@@ -5,10 +5,15 @@
 //! a user saw is always on disk, and the window process can read the history
 //! through its own read-only connection while the tray process writes.
 //!
-//! An event that carried its own `id` is stored at most once per server (a
-//! unique index), which is what makes a replay after a reconnect or restart
-//! harmless. The last event id per server is written in the same transaction
-//! as the events, so a restart resumes exactly where the store stands.
+//! An event that carried its own `id` is stored at most once per server with
+//! the same type and data (a unique index over server, id, type and a hash
+//! of the data), which is what makes a replay after a reconnect or restart
+//! harmless, while a server that restarted and counts its ids from 1 again
+//! is still heard. An empty id names nothing and is never a dedupe key.
+//! Dedupe reaches as far back as the history does: once retention has
+//! pruned an entry, a replay of it is stored as new. The last event id per
+//! server is written in the same transaction as the events, so a restart
+//! resumes exactly where the store stands.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,13 +21,22 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
-use crate::feed::{AppEvent, Login};
+use crate::feed::{AppEvent, Login, MAX_NOTIFICATION_COUNT};
+use crate::sse::connection::resume_point;
+
+/// One schema step: SQL, or SQL and then Rust for what SQL cannot compute.
+struct Migration {
+    sql: &'static str,
+    then: Option<fn(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>>,
+}
 
 /// The schema, one step per version; `PRAGMA user_version` says how many
 /// have been applied. Steps are only ever appended.
-const MIGRATIONS: &[&str] = &[
+const MIGRATIONS: &[Migration] = &[
     // 1: history, resume points, login state.
-    "CREATE TABLE events (
+    Migration {
+        then: None,
+        sql: "CREATE TABLE events (
         id INTEGER PRIMARY KEY,
         server TEXT NOT NULL,
         event_type TEXT NOT NULL,
@@ -47,8 +61,12 @@ const MIGRATIONS: &[&str] = &[
         login_json TEXT NOT NULL,
         updated_at INTEGER NOT NULL
     );",
+    },
     // 2: full-text search over the event data, kept in step by triggers.
-    "CREATE VIRTUAL TABLE events_fts USING fts5(data, content='events', content_rowid='id');
+    Migration {
+        then: None,
+        sql:
+            "CREATE VIRTUAL TABLE events_fts USING fts5(data, content='events', content_rowid='id');
     CREATE TRIGGER events_fts_insert AFTER INSERT ON events BEGIN
         INSERT INTO events_fts(rowid, data) VALUES (new.id, new.data);
     END;
@@ -56,7 +74,55 @@ const MIGRATIONS: &[&str] = &[
         INSERT INTO events_fts(events_fts, rowid, data) VALUES ('delete', old.id, old.data);
     END;
     INSERT INTO events_fts(events_fts) VALUES ('rebuild');",
+    },
+    // 3: dedupe on id, type and data; empty and oversized ids name nothing;
+    // counts clamped, so that no sum can overflow; each entry's size, for
+    // the history's size limit.
+    Migration {
+        sql: "ALTER TABLE events ADD COLUMN data_hash INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE events ADD COLUMN data_bytes INTEGER NOT NULL DEFAULT 0;
+    UPDATE events SET data_bytes = length(CAST(data AS BLOB));
+    UPDATE events SET event_id = NULL WHERE event_id = '' OR length(event_id) > 1024;
+    UPDATE events SET unread_weight = MIN(MAX(unread_weight, 0), 1000000)
+        WHERE unread_weight < 0 OR unread_weight > 1000000;
+    UPDATE servers SET last_event_id = '' WHERE length(last_event_id) > 1024;
+    DROP INDEX events_by_server_and_id;
+    CREATE INDEX events_by_size ON events(data_bytes);",
+        then: Some(hash_stored_data),
+    },
 ];
+
+/// Migration 3's second half: the data hash of every stored entry, then the
+/// unique index that needs it.
+fn hash_stored_data(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    {
+        let mut read = tx.prepare("SELECT id, data FROM events")?;
+        let mut write = tx.prepare("UPDATE events SET data_hash = ?2 WHERE id = ?1")?;
+        let mut rows = read.query([])?;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            let data: String = row.get(1)?;
+            write.execute(params![id, data_hash(&data)])?;
+        }
+    }
+    tx.execute_batch(
+        "CREATE UNIQUE INDEX events_replay ON events(server, event_id, event_type, data_hash)
+            WHERE event_id IS NOT NULL;",
+    )
+}
+
+/// A stable 64-bit hash of an event's data (FNV-1a), for the dedupe index:
+/// with the server, the id and the type, it tells a replay from a new event
+/// that reuses an id. Stable across builds, unlike std's hasher, because it
+/// is stored.
+fn data_hash(data: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &byte in data.as_bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash as i64
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -82,9 +148,12 @@ pub enum StoreError {
 
 /// How much history to keep.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Retention {
     pub keep_count: u64,
     pub keep_days: u64,
+    /// The most event data kept in all, in megabytes (10^6 bytes).
+    pub keep_megabytes: u64,
 }
 
 impl Default for Retention {
@@ -92,6 +161,7 @@ impl Default for Retention {
         Retention {
             keep_count: 10_000,
             keep_days: 30,
+            keep_megabytes: 256,
         }
     }
 }
@@ -277,8 +347,11 @@ impl Store {
             });
         }
         for step in MIGRATIONS.iter().skip(version as usize) {
-            tx.execute_batch(step)
+            tx.execute_batch(step.sql)
                 .map_err(|source| sqlite(&path, source))?;
+            if let Some(then) = step.then {
+                then(&tx).map_err(|source| sqlite(&path, source))?;
+            }
         }
         tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)
             .map_err(|source| sqlite(&path, source))?;
@@ -309,8 +382,8 @@ impl Store {
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO events (server, event_type, event_id, last_event_id, data, kind,
-                        unread_weight, received_at, read)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                        unread_weight, received_at, read, data_hash, data_bytes)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
                      ON CONFLICT DO NOTHING",
                 )
                 .map_err(|source| sqlite(&path, source))?;
@@ -328,22 +401,25 @@ impl Store {
                 )
                 .map_err(|source| sqlite(&path, source))?;
             for entry in entries {
-                let weight = entry.event.unread_weight();
+                let weight = entry.event.unread_weight().min(MAX_NOTIFICATION_COUNT);
+                let resume_at = resume_point(entry.last_event_id);
                 let changed = insert
                     .execute(params![
                         entry.server,
                         entry.event_type,
-                        entry.event_id,
-                        entry.last_event_id,
+                        entry.event_id.filter(|id| names_an_event(id)),
+                        resume_at,
                         entry.data,
                         entry.event.kind(),
                         weight as i64,
                         entry.received_at_ms,
                         weight == 0,
+                        data_hash(entry.data),
+                        entry.data.len() as i64,
                     ])
                     .map_err(|source| sqlite(&path, source))?;
                 resume
-                    .execute(params![entry.server, entry.last_event_id])
+                    .execute(params![entry.server, resume_at])
                     .map_err(|source| sqlite(&path, source))?;
                 if changed == 0 {
                     ids.push(None);
@@ -369,7 +445,7 @@ impl Store {
             .execute(
                 "INSERT INTO servers (server, last_event_id) VALUES (?1, ?2)
                  ON CONFLICT (server) DO UPDATE SET last_event_id = excluded.last_event_id",
-                params![server, last_event_id],
+                params![server, resume_point(last_event_id)],
             )
             .map_err(|source| self.err(source))?;
         Ok(())
@@ -392,11 +468,14 @@ impl Store {
     pub fn unread_count(&self) -> Result<u64, StoreError> {
         self.conn
             .query_row(
-                "SELECT COALESCE(SUM(unread_weight), 0) FROM events WHERE read = 0",
-                [],
-                |row| row.get::<_, i64>(0),
+                // TOTAL, unlike SUM, is a float and cannot overflow, even
+                // over rows written before weights were clamped.
+                "SELECT TOTAL(MIN(MAX(unread_weight, 0), ?1)) FROM events WHERE read = 0",
+                [MAX_NOTIFICATION_COUNT as i64],
+                |row| row.get::<_, f64>(0),
             )
-            .map(|count| count.max(0) as u64)
+            // A float to integer cast saturates.
+            .map(|count| count as u64)
             .map_err(|source| self.err(source))
     }
 
@@ -501,7 +580,8 @@ impl Store {
     }
 
     /// Drop what the retention policy no longer keeps: entries older than
-    /// `keep_days`, and all but the newest `keep_count`.
+    /// `keep_days`, all but the newest `keep_count`, and the oldest until
+    /// the data left is within `keep_megabytes`.
     pub fn apply_retention(&self, retention: Retention) -> Result<usize, StoreError> {
         let cutoff = now_ms() - (retention.keep_days as i64).saturating_mul(86_400_000);
         let old = self
@@ -516,7 +596,40 @@ impl Store {
                 [retention.keep_count as i64],
             )
             .map_err(|source| self.err(source))?;
-        Ok(old + surplus)
+        let limit = retention.keep_megabytes.saturating_mul(1_000_000) as f64;
+        let total: f64 = self
+            .conn
+            .query_row("SELECT TOTAL(data_bytes) FROM events", [], |row| row.get(0))
+            .map_err(|source| self.err(source))?;
+        let oversize = if total > limit {
+            self.conn
+                .execute(
+                    "DELETE FROM events WHERE id <= (
+                        SELECT id FROM (
+                            SELECT id, SUM(data_bytes) OVER (ORDER BY id DESC) AS newer
+                            FROM events)
+                        WHERE newer > ?1 ORDER BY id DESC LIMIT 1)",
+                    [limit as i64],
+                )
+                .map_err(|source| self.err(source))?
+        } else {
+            0
+        };
+        Ok(old + surplus + oversize)
+    }
+
+    /// Whether the store takes writes now (not locked by another writer,
+    /// not read-only): takes and gives back the write lock.
+    pub fn check_writable(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE; COMMIT;")
+            .map_err(|source| self.err(source))
+    }
+
+    /// Forget where to resume `server`: the next connection asks for no
+    /// replay.
+    pub fn reset_last_event_id(&self, server: &str) -> Result<(), StoreError> {
+        self.set_last_event_id(server, "")
     }
 
     pub fn count(&self) -> Result<u64, StoreError> {
@@ -527,6 +640,12 @@ impl Store {
             .map(|count| count as u64)
             .map_err(|source| self.err(source))
     }
+}
+
+/// Whether an event's own id can name it for dedupe: not empty (the
+/// standard's reset) and short enough to be a resume point.
+fn names_an_event(id: &str) -> bool {
+    !id.is_empty() && resume_point(id) == id
 }
 
 fn sqlite(path: &Path, source: rusqlite::Error) -> StoreError {
@@ -714,9 +833,13 @@ mod tests {
         assert_eq!(search("needle")[0].data, "the needle in the haystack");
         assert_eq!(search("NEEDLE hay").len(), 1, "words, any case, prefixes");
         assert_eq!(search("topic3").len(), 71);
+        // Query syntax is searched as words: none of these is in the data,
+        // so none finds anything (and none is an error).
         for hostile in ["\"", "AND OR NOT", "(", "*", "a:b", "NEAR(x y)"] {
-            assert!(search(hostile).len() <= 501, "{hostile}");
+            assert_eq!(search(hostile).len(), 0, "{hostile}");
         }
+        // The word "the" is, in one entry only.
+        assert_eq!(search("\"the\"").len(), 1);
         // Deleted entries leave the index too.
         let found = search("needle")[0].id;
         assert!(store.delete(found).unwrap());
@@ -741,6 +864,7 @@ mod tests {
             .apply_retention(Retention {
                 keep_count: 5,
                 keep_days: 30,
+                ..Retention::default()
             })
             .unwrap();
         assert_eq!(removed, 16);
@@ -752,6 +876,143 @@ mod tests {
             .unwrap();
         let texts: Vec<_> = left.iter().map(|e| e.data.as_str()).collect();
         assert_eq!(texts, ["19", "18", "17", "16", "15"]);
+    }
+
+    #[test]
+    fn retention_keeps_the_history_within_its_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(&dir.path().join("h.db")).unwrap();
+        let event = message("m");
+        let data: Vec<String> = (0..5).map(|n| n.to_string().repeat(400_000)).collect();
+        let entries: Vec<_> = data.iter().map(|d| entry(&event, None, d)).collect();
+        store.insert_many(&entries).unwrap();
+        // 1 MB kept: the newest two 400 kB entries fit, a third does not.
+        let removed = store
+            .apply_retention(Retention {
+                keep_megabytes: 1,
+                ..Retention::default()
+            })
+            .unwrap();
+        assert_eq!(removed, 3);
+        let left: Vec<_> = store
+            .history(&HistoryQuery {
+                limit: 100,
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|entry| entry.data.chars().next().unwrap())
+            .collect();
+        assert_eq!(left, ['4', '3']);
+    }
+
+    #[test]
+    fn dedupe_drops_only_true_replays() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(&dir.path().join("h.db")).unwrap();
+        let event = message("m");
+        let first = store
+            .insert_many(&[
+                entry(&event, Some("1"), "run one"),
+                entry(&event, Some(""), "a"),
+            ])
+            .unwrap();
+        assert!(first.iter().all(Option::is_some));
+        let again = store
+            .insert_many(&[
+                // The same id, type and data: a replay.
+                entry(&event, Some("1"), "run one"),
+                // The same id with new data: a server that counts from 1 again.
+                entry(&event, Some("1"), "run two"),
+                // An empty id names nothing.
+                entry(&event, Some(""), "a"),
+            ])
+            .unwrap();
+        assert_eq!(again[0], None);
+        assert!(again[1].is_some());
+        assert!(again[2].is_some());
+        let mut other_type = entry(&event, Some("1"), "run one");
+        other_type.event_type = "other";
+        assert!(store.insert_many(&[other_type]).unwrap()[0].is_some());
+    }
+
+    #[test]
+    fn numbers_from_the_server_cannot_overflow_the_unread_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        let (mut store, _) = Store::open(&path).unwrap();
+        let huge = AppEvent::Notification { count: u64::MAX };
+        store
+            .insert_many(&[entry(&huge, None, "a"), entry(&huge, None, "b")])
+            .unwrap();
+        assert_eq!(store.unread_count().unwrap(), 2 * MAX_NOTIFICATION_COUNT);
+        // Rows from before weights were clamped: a sum of these overflows
+        // SQLite's integers, and a negative one lowered the count.
+        store
+            .conn
+            .execute_batch(
+                "UPDATE events SET unread_weight = 9223372036854775807;
+                 INSERT INTO events (server, event_type, last_event_id, data, kind,
+                     unread_weight, received_at)
+                 VALUES ('s', 'notification', '', '', 'notification', -5, 0);",
+            )
+            .unwrap();
+        assert_eq!(store.unread_count().unwrap(), 2 * MAX_NOTIFICATION_COUNT);
+    }
+
+    #[test]
+    fn an_oversized_id_is_no_resume_point() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(&dir.path().join("h.db")).unwrap();
+        let event = message("m");
+        let long = "9".repeat(100 * 1024);
+        store
+            .insert_many(&[entry(&event, Some(&long), "x")])
+            .unwrap();
+        assert_eq!(
+            store.last_event_id("http://s/stream").unwrap().as_deref(),
+            Some("")
+        );
+        store.set_last_event_id("http://s/stream", "5").unwrap();
+        store.reset_last_event_id("http://s/stream").unwrap();
+        assert_eq!(
+            store.last_event_id("http://s/stream").unwrap().as_deref(),
+            Some("")
+        );
+    }
+
+    #[test]
+    fn a_version_2_database_is_migrated_with_its_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for step in &MIGRATIONS[..2] {
+                conn.execute_batch(step.sql).unwrap();
+            }
+            conn.execute_batch(
+                "INSERT INTO events (server, event_type, event_id, last_event_id, data, kind,
+                     unread_weight, received_at)
+                 VALUES ('s', 'notification', '7', '7', '{\"count\": 1}', 'notification',
+                     9223372036854775807, 0),
+                        ('s', 'message', '8', '8', 'hello', 'message', 1, 0),
+                        ('s', 'message', '', '', 'first empty id', 'message', 1, 0);
+                 PRAGMA user_version = 2;",
+            )
+            .unwrap();
+        }
+        let (mut store, recovered) = Store::open(&path).unwrap();
+        assert!(recovered.is_none());
+        assert_eq!(store.count().unwrap(), 3, "nothing stored is lost");
+        assert_eq!(store.unread_count().unwrap(), MAX_NOTIFICATION_COUNT + 2);
+        let event = message("m");
+        let mut replay = entry(&event, Some("8"), "hello");
+        replay.server = "s";
+        let mut empty = entry(&event, Some(""), "first empty id");
+        empty.server = "s";
+        let ids = store.insert_many(&[replay, empty]).unwrap();
+        assert_eq!(ids[0], None, "the stored event's replay is known");
+        assert!(ids[1].is_some(), "an empty id is no dedupe key");
     }
 
     #[test]

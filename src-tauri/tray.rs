@@ -79,6 +79,10 @@ impl Tray for TrayIcon {
 
     fn tool_tip(&self) -> ToolTip {
         let mut description = self.status.state_text.clone();
+        for problem in self.status.problems() {
+            description.push('\n');
+            description.push_str(problem);
+        }
         if self.status.unread > 0 {
             description.push_str(&format!("\n{} unread", self.status.unread));
         }
@@ -123,6 +127,16 @@ impl Tray for TrayIcon {
             ..Default::default()
         }
         .into()];
+        for problem in self.status.problems() {
+            // A menu line, not a page: the first sentence, the rest in the
+            // Status view.
+            let first = problem.split(". ").next().unwrap_or(problem);
+            items.push(item(format!("⚠ {first}"), |tray: &mut TrayIcon| {
+                tray.send(Request::OpenWindow {
+                    view: Some(View::Status),
+                })
+            }));
+        }
         if self.status.demo {
             items.push(item(
                 "Demo server: set yours in Settings…",

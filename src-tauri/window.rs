@@ -17,7 +17,7 @@ use crate::feed::{self, AppEvent, Login};
 use crate::ipc::{self, Reply, Request};
 use crate::notifier::{open_in_browser, safe_url};
 use crate::settings::{Paths, Settings, SettingsError};
-use crate::sse::connection::{request_headers, Connection, OpenError};
+use crate::sse::connection::{Connection, OpenError};
 use crate::sse::{ClientConfig, SseEvent};
 use crate::store::{now_ms, HistoryEntry, HistoryQuery, Store};
 
@@ -407,7 +407,7 @@ pub async fn test_connection(text: &str) -> ConnectionTest {
             }
         }
     };
-    let open = Connection::open(&http, &url, request_headers(&config.headers, ""));
+    let open = Connection::open(&http, &url, &config.headers, "");
     match tokio::time::timeout(config.connect_timeout + Duration::from_secs(1), open).await {
         Ok(Ok(_)) => ConnectionTest {
             ok: true,

@@ -63,6 +63,11 @@ async fn reconnect() -> Result<()> {
 }
 
 #[tauri::command]
+async fn reset_resume_point() -> Result<()> {
+    window::forward(Request::ResetResumePoint).await
+}
+
+#[tauri::command]
 async fn pause(minutes: Option<u32>) -> Result<()> {
     window::forward(Request::Pause { minutes }).await
 }
@@ -162,6 +167,7 @@ fn main() {
             delete_entry,
             clear_history,
             reconnect,
+            reset_resume_point,
             pause,
             resume,
             status,

@@ -32,19 +32,20 @@ fn start_starlette(port: u16, env: &[(&str, &str)]) -> Proc {
 #[test]
 fn sse_starlette_crlf_events_and_ping_comments() {
     let port = free_port();
-    let _server = start_starlette(
-        port,
-        &[("EVENT_INTERVAL", "0.05"), ("PING_INTERVAL", "0.3")],
-    );
+    // Pings between the events: several before each event.
+    let _server = start_starlette(port, &[("EVENT_INTERVAL", "0.5"), ("PING_INTERVAL", "0.2")]);
     let home = AppHome::new();
     let url = format!("http://127.0.0.1:{port}/stream");
     let client = home.spawn(&["listen", &url, "--json", "--max-events", "5"]);
     for n in 1..=5 {
         let event = client.next_event();
         assert_eq!(event["type"], "message");
-        // CRLF line endings leave no stray CR in the data.
+        // CRLF line endings leave no stray CR in the data, and the ping
+        // comments between the events are no events.
         assert_eq!(event["data"], n.to_string());
     }
+    // The pings were read as heartbeats: their interval was learnt.
+    client.wait_stderr("the server sends a heartbeat every 0.2 s");
 }
 
 #[test]

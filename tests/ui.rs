@@ -192,10 +192,7 @@ impl Ui {
              }
              return [window.__inputSeen.clicks, window.__inputSeen.keys];",
         );
-        (
-            seen[0].as_u64().unwrap_or(0),
-            seen[1].as_u64().unwrap_or(0),
-        )
+        (seen[0].as_u64().unwrap_or(0), seen[1].as_u64().unwrap_or(0))
     }
 
     fn find(&self, css: &str) -> Option<String> {
@@ -420,7 +417,9 @@ fn login_flow_history_settings_and_hostile_text() {
     );
     let rows = rows.as_array().expect("rows").clone();
     assert!(
-        rows.iter().any(|row| row.as_str().is_some_and(|row| row.contains(hostile) && row.contains("<b>bold?</b>"))),
+        rows.iter().any(|row| row
+            .as_str()
+            .is_some_and(|row| row.contains(hostile) && row.contains("<b>bold?</b>"))),
         "the markup is shown as text: {rows:?}"
     );
     assert_eq!(

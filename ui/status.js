@@ -40,6 +40,8 @@ export function createStatus({ announce }) {
   const pausedRow = byId("status-paused-row");
   const paused = byId("status-paused");
   const reconnectButton = byId("reconnect-now");
+  const resetResumeButton = byId("reset-resume");
+  const problems = byId("status-problems");
   const indicator = byId("conn-indicator");
   const indicatorText = byId("conn-text");
 
@@ -95,7 +97,25 @@ export function createStatus({ announce }) {
     bytes.textContent = formatBytes(status.bytes_received);
     number(reconnects, status.reconnects);
     number(unread, status.unread);
+    renderProblems([status.settings_problem, status.store_problem]);
     renderPause();
+  }
+
+  /** What is wrong, as the tray process words it: text only. */
+  function renderProblems(list) {
+    const texts = list.filter((text) => typeof text === "string" && text !== "");
+    const shown = [...problems.children].map((item) => item.textContent);
+    if (shown.length === texts.length && shown.every((text, i) => text === texts[i])) {
+      return;
+    }
+    problems.replaceChildren(
+      ...texts.map((text) => {
+        const item = document.createElement("li");
+        item.textContent = text;
+        return item;
+      }),
+    );
+    problems.hidden = texts.length === 0;
   }
 
   function renderPause() {
@@ -114,6 +134,18 @@ export function createStatus({ announce }) {
       throw error;
     }
   }
+
+  resetResumeButton.addEventListener("click", async () => {
+    resetResumeButton.disabled = true;
+    try {
+      await invoke("reset_resume_point");
+      announce("Starting from now: older events will not be replayed.");
+    } catch (error) {
+      announce(errorText(error), true);
+    } finally {
+      resetResumeButton.disabled = false;
+    }
+  });
 
   reconnectButton.addEventListener("click", async () => {
     reconnectButton.disabled = true;

@@ -25,7 +25,7 @@ use reqwest::header::HeaderMap;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use super::connection::{describe_error, request_headers, Connection, OpenError};
+use super::connection::{describe_error, Connection, OpenError};
 use super::parser::{Item, Limits, Parser, SseEvent};
 
 /// How long to wait before reconnecting.
@@ -56,6 +56,19 @@ impl Default for Backoff {
     }
 }
 
+/// The shortest reconnection time a server's `retry` can set: Gecko's
+/// floor. `retry: 0` on a stream that ends at once would otherwise make
+/// thousands of connections a second.
+pub const MIN_RETRY: Duration = Duration::from_millis(500);
+
+/// The longest: a server may ask for a pause, but not to go deaf for hours.
+pub const MAX_RETRY: Duration = Duration::from_secs(300);
+
+/// A server's `retry`, within what the client accepts.
+pub fn clamp_retry(retry: Duration) -> Duration {
+    retry.clamp(MIN_RETRY, MAX_RETRY)
+}
+
 impl Backoff {
     /// The wait before reconnect number `failures` (1 for the first failure
     /// in a row). The first wait is exactly the reconnection time, as in a
@@ -80,6 +93,10 @@ impl Backoff {
         jittered.max(base)
     }
 }
+
+/// Refusals in a row of a request with `Last-Event-ID` after which the
+/// client tries without it: one refusal may be a passing fault.
+const RESUME_POINT_REFUSALS: u32 = 2;
 
 /// Everything the client needs to know to connect.
 #[derive(Debug, Clone)]
@@ -163,6 +180,8 @@ pub enum Control {
     /// Drop the current connection or wait and connect now; also restarts a
     /// client stopped by a 204.
     ReconnectNow,
+    /// Forget the last event id and reconnect now without `Last-Event-ID`.
+    ForgetResumePoint,
     Stop,
 }
 
@@ -181,7 +200,8 @@ pub enum ClientError {
 pub fn http_client(config: &ClientConfig) -> Result<reqwest::Client, ClientError> {
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("ssetray/", env!("CARGO_PKG_VERSION")))
-        .redirect(reqwest::redirect::Policy::limited(10))
+        // Followed by `Connection::open`, which decides what each hop gets.
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.connect_timeout)
         .tcp_keepalive(Duration::from_secs(30))
         .tcp_keepalive_interval(Duration::from_secs(10))
@@ -211,22 +231,31 @@ pub fn http_client(config: &ClientConfig) -> Result<reqwest::Client, ClientError
 }
 
 /// Tells whether the server has gone quiet for longer than its heartbeats
-/// allow. Only servers that send comments (`: ping`) get a deadline: the gap
-/// between their last heartbeats is the observed interval, and silence for
-/// three of them means the connection is dead.
+/// allow. Only servers that send comments (`: ping`) get a deadline, and
+/// only once [`GAPS_TO_LEARN`] gaps between comments were seen: one gap may
+/// be a greeting comment followed by the first timer ping. The interval is
+/// the longest of the recent gaps, so a server that slows down is followed,
+/// and silence for three intervals means the connection is dead.
 #[derive(Debug)]
 struct Heartbeat {
     last_activity: Instant,
     last_comment: Option<Instant>,
-    interval: Option<Duration>,
+    /// The most recent gaps between comments, newest last.
+    gaps: std::collections::VecDeque<Duration>,
 }
+
+/// Gaps between comments seen before a heartbeat interval is trusted.
+const GAPS_TO_LEARN: usize = 3;
+
+/// Gaps remembered: the interval is the longest of these.
+const GAPS_KEPT: usize = 8;
 
 impl Heartbeat {
     fn new(now: Instant) -> Self {
         Heartbeat {
             last_activity: now,
             last_comment: None,
-            interval: None,
+            gaps: std::collections::VecDeque::with_capacity(GAPS_KEPT),
         }
     }
 
@@ -239,23 +268,25 @@ impl Heartbeat {
             let gap = now.saturating_duration_since(previous);
             // Several comments in one read say nothing about the interval.
             if gap >= Duration::from_millis(200) {
-                self.interval = Some(match self.interval {
-                    // Follow a server that slows down, so as not to cut it.
-                    Some(known) => known.max(gap),
-                    None => gap,
-                });
+                if self.gaps.len() == GAPS_KEPT {
+                    self.gaps.pop_front();
+                }
+                self.gaps.push_back(gap);
             }
         }
         self.last_comment = Some(now);
     }
 
-    fn deadline(&self) -> Option<Instant> {
-        self.interval
-            .map(|interval| self.last_activity + interval * 3)
+    fn observed_interval(&self) -> Option<Duration> {
+        if self.gaps.len() < GAPS_TO_LEARN {
+            return None;
+        }
+        self.gaps.iter().max().copied()
     }
 
-    fn observed_interval(&self) -> Option<Duration> {
-        self.interval
+    fn deadline(&self) -> Option<Instant> {
+        self.observed_interval()
+            .map(|interval| self.last_activity + interval * 3)
     }
 }
 
@@ -340,6 +371,8 @@ pub struct Client {
     parser: Parser,
     retry: Duration,
     failures: u32,
+    /// Refusals in a row of a request that carried `Last-Event-ID`.
+    resume_point_refusals: u32,
     updates: mpsc::Sender<Update>,
     control: mpsc::Receiver<Control>,
     host: String,
@@ -363,6 +396,7 @@ impl Client {
             http,
             parser,
             failures: 0,
+            resume_point_refusals: 0,
             updates,
             control,
             host,
@@ -379,6 +413,11 @@ impl Client {
                     self.failures = 0;
                     continue;
                 }
+                Ended::Control(Control::ForgetResumePoint) => {
+                    self.forget_resume_point().await;
+                    self.failures = 0;
+                    continue;
+                }
                 Ended::ServerAskedToStop => {
                     let state = ConnectionState::Stopped {
                         reason: OpenError::ServerAskedToStop.reason(),
@@ -392,11 +431,16 @@ impl Client {
                             self.failures = 0;
                             continue;
                         }
+                        Some(Control::ForgetResumePoint) => {
+                            self.forget_resume_point().await;
+                            self.failures = 0;
+                            continue;
+                        }
                         Some(Control::Stop) | None => return,
                     }
                 }
                 Ended::Failure { reason, slow } => {
-                    self.failures += 1;
+                    self.failures = self.failures.saturating_add(1);
                     let delay = self.config.backoff.delay(
                         self.retry,
                         self.failures,
@@ -423,10 +467,22 @@ impl Client {
                 _ = tokio::time::sleep(delay) => {}
                 control = self.control.recv() => match control {
                     Some(Control::ReconnectNow) => self.failures = 0,
+                    Some(Control::ForgetResumePoint) => {
+                        self.forget_resume_point().await;
+                        self.failures = 0;
+                    }
                     Some(Control::Stop) | None => return,
                 },
             }
         }
+    }
+
+    /// Connect from now on without `Last-Event-ID`, and tell the receiver,
+    /// so that a store forgets the resume point too.
+    async fn forget_resume_point(&mut self) {
+        self.parser.forget_last_event_id();
+        self.resume_point_refusals = 0;
+        let _ = self.send(Update::LastEventId(String::new())).await;
     }
 
     fn clock_watch(&self) -> ClockWatch {
@@ -452,9 +508,13 @@ impl Client {
             return Ended::Closed;
         }
         self.parser.start_new_stream();
-        let headers = request_headers(&self.config.headers, self.parser.last_event_id());
-        let (http, url) = (self.http.clone(), self.config.url.clone());
-        let open = Connection::open(&http, &url, headers);
+        let resume_point = super::connection::resume_point(self.parser.last_event_id()).to_string();
+        let (http, url, extra) = (
+            self.http.clone(),
+            self.config.url.clone(),
+            self.config.headers.clone(),
+        );
+        let open = Connection::open(&http, &url, &extra, &resume_point);
         tokio::pin!(open);
         let mut clock = self.clock_watch();
         // Flask-SSE answers nothing, not even its headers, until the first
@@ -487,13 +547,28 @@ impl Client {
             Ok(connection) => connection,
             Err(OpenError::ServerAskedToStop) => return Ended::ServerAskedToStop,
             Err(error) => {
-                let slow = matches!(error, OpenError::NotAStream(_));
+                let mut reason = error.reason();
+                if !resume_point.is_empty() && error.may_blame_the_resume_point() {
+                    self.resume_point_refusals = self.resume_point_refusals.saturating_add(1);
+                    if self.resume_point_refusals >= RESUME_POINT_REFUSALS {
+                        tracing::warn!(
+                            "{reason} twice to a request that carried Last-Event-ID; trying without it"
+                        );
+                        self.forget_resume_point().await;
+                        reason.push_str(
+                            "; the server refused the resume point, so the next try goes without it (events sent meanwhile may be missed)",
+                        );
+                    }
+                } else {
+                    self.resume_point_refusals = 0;
+                }
                 return Ended::Failure {
-                    reason: error.reason(),
-                    slow,
+                    reason,
+                    slow: error.is_slow(),
                 };
             }
         };
+        self.resume_point_refusals = 0;
         if !announced && !self.send(Update::State(open_state)).await {
             return Ended::Closed;
         }
@@ -558,11 +633,19 @@ impl Client {
                         Update::Event(event)
                     }
                     Item::Retry(retry) => {
-                        self.retry = retry;
+                        self.retry = clamp_retry(retry);
                         continue;
                     }
                     Item::Comment => {
+                        let learning = heartbeat.observed_interval().is_none();
                         heartbeat.comment(now);
+                        if let Some(interval) = heartbeat.observed_interval().filter(|_| learning) {
+                            tracing::info!(
+                                "the server sends a heartbeat every {:.1} s: silence for {:.1} s will count as a lost connection",
+                                interval.as_secs_f64(),
+                                (interval * 3).as_secs_f64()
+                            );
+                        }
                         continue;
                     }
                 };
@@ -642,20 +725,65 @@ mod tests {
     }
 
     #[test]
-    fn heartbeat_deadline_only_once_an_interval_is_seen() {
+    fn heartbeat_deadline_only_once_several_gaps_are_seen() {
         let start = Instant::now();
         let mut heartbeat = Heartbeat::new(start);
+        let at = |heartbeat: &mut Heartbeat, secs: u64| {
+            let now = start + Duration::from_secs(secs);
+            heartbeat.activity(now);
+            heartbeat.comment(now);
+            now
+        };
+        at(&mut heartbeat, 0);
         assert_eq!(heartbeat.deadline(), None);
-        heartbeat.comment(start);
-        assert_eq!(heartbeat.deadline(), None);
-        let second = start + Duration::from_secs(15);
-        heartbeat.activity(second);
-        heartbeat.comment(second);
-        assert_eq!(heartbeat.deadline(), Some(second + Duration::from_secs(45)));
+        at(&mut heartbeat, 15);
+        at(&mut heartbeat, 30);
+        assert_eq!(heartbeat.deadline(), None, "two gaps are not enough");
+        let fourth = at(&mut heartbeat, 45);
+        assert_eq!(heartbeat.deadline(), Some(fourth + Duration::from_secs(45)));
         // Events in between push the deadline on.
-        let event = second + Duration::from_secs(40);
+        let event = fourth + Duration::from_secs(40);
         heartbeat.activity(event);
         assert_eq!(heartbeat.deadline(), Some(event + Duration::from_secs(45)));
+    }
+
+    #[test]
+    fn a_greeting_comment_does_not_set_a_short_interval() {
+        // ": hello" at once, the first timer ping 300 ms later, then one
+        // every 15 s: the watchdog must wait for 15 s gaps, not 300 ms ones.
+        let start = Instant::now();
+        let mut heartbeat = Heartbeat::new(start);
+        for at in [
+            Duration::ZERO,
+            Duration::from_millis(300),
+            Duration::from_millis(15_300),
+            Duration::from_millis(30_300),
+        ] {
+            heartbeat.activity(start + at);
+            heartbeat.comment(start + at);
+        }
+        assert_eq!(heartbeat.observed_interval(), Some(Duration::from_secs(15)));
+    }
+
+    #[test]
+    fn a_server_retry_is_clamped() {
+        assert_eq!(clamp_retry(Duration::ZERO), MIN_RETRY);
+        assert_eq!(
+            clamp_retry(Duration::from_millis(1500)),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(clamp_retry(Duration::from_secs(u64::MAX / 4)), MAX_RETRY);
+    }
+
+    #[test]
+    fn the_backoff_of_a_clamped_retry_never_comes_below_it() {
+        let backoff = Backoff::default();
+        let mut rng = rand::rng();
+        for failures in [1, 2, 10, u32::MAX] {
+            assert!(
+                backoff.delay(clamp_retry(Duration::ZERO), failures, false, &mut rng) >= MIN_RETRY
+            );
+        }
     }
 
     #[test]

@@ -9,10 +9,29 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use reqwest::StatusCode;
 
 use super::parser::{Item, Parser};
+
+/// Redirects followed at most, as reqwest's own default.
+pub const MAX_REDIRECTS: usize = 10;
+
+/// The longest last event id sent back as `Last-Event-ID` and kept as a
+/// resume point. A server that sends a longer one would have every later
+/// request carry it, and one that then refuses such a request (HTTP 431)
+/// would never be heard again.
+pub const MAX_RESUME_POINT_BYTES: usize = 1024;
+
+/// What of a last event id may be used to resume: the id itself, or
+/// nothing when it is too long to send.
+pub fn resume_point(last_event_id: &str) -> &str {
+    if last_event_id.len() > MAX_RESUME_POINT_BYTES {
+        ""
+    } else {
+        last_event_id
+    }
+}
 
 /// Why a response was not an event stream, or why a request failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +40,11 @@ pub enum OpenError {
     ServerAskedToStop,
     /// 5xx: the server is in trouble; retry on the normal schedule.
     ServerError(String),
-    /// Any other status, or the wrong content type: a maintenance page, a
-    /// wrong URL. Retried slowly, since such pages do go away.
+    /// A 4xx status: the server refuses this request. Retried slowly.
+    Refused { status: u16, reason: String },
+    /// Any other status, the wrong content type or a redirect not followed:
+    /// a maintenance page, a wrong URL. Retried slowly, since such pages do
+    /// go away.
     NotAStream(String),
     /// No response at all: DNS, refused, TLS, timeout.
     Network(String),
@@ -33,8 +55,26 @@ impl OpenError {
         match self {
             OpenError::ServerAskedToStop => "the server asked to stop (HTTP 204)".to_string(),
             OpenError::ServerError(reason)
+            | OpenError::Refused { reason, .. }
             | OpenError::NotAStream(reason)
             | OpenError::Network(reason) => reason.clone(),
+        }
+    }
+
+    /// A wrong status or content type: retried on the slow schedule.
+    pub fn is_slow(&self) -> bool {
+        matches!(self, OpenError::Refused { .. } | OpenError::NotAStream(_))
+    }
+
+    /// A refusal that may be the request's fault rather than the user's
+    /// (credentials, URL) or the server's load: what a resume point the
+    /// server cannot take would cause (400, 413, 422, 431...).
+    pub fn may_blame_the_resume_point(&self) -> bool {
+        match self {
+            OpenError::Refused { status, .. } => {
+                !matches!(status, 401 | 403 | 404 | 405 | 407 | 408 | 410 | 429)
+            }
+            _ => false,
         }
     }
 }
@@ -49,6 +89,7 @@ pub fn request_headers(extra: &HeaderMap, last_event_id: &str) -> HeaderMap {
     let mut headers = extra.clone();
     headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    let last_event_id = resume_point(last_event_id);
     if !last_event_id.is_empty() {
         // The parser never keeps an id with NUL; CR and LF end lines; so the
         // id is a valid header value unless it holds other control bytes,
@@ -60,8 +101,32 @@ pub fn request_headers(extra: &HeaderMap, last_event_id: &str) -> HeaderMap {
     headers
 }
 
+/// Where a redirect leads, if it may be followed: http(s) only, and never
+/// from https down to plain http, where anyone on the way could read and
+/// change the stream.
+pub fn redirect_target(from: &url::Url, location: &str) -> Result<url::Url, OpenError> {
+    let shown: String = location.chars().take(120).collect();
+    let target = from.join(location).map_err(|_| {
+        OpenError::NotAStream(format!("a redirect to an invalid address {shown:?}"))
+    })?;
+    match (from.scheme(), target.scheme()) {
+        ("https", "http") => Err(OpenError::NotAStream(format!(
+            "refused a redirect from https down to plain http ({})",
+            target.host_str().unwrap_or("")
+        ))),
+        (_, "http" | "https") => Ok(target),
+        (_, other) => Err(OpenError::NotAStream(format!(
+            "refused a redirect to a `{other}:` address"
+        ))),
+    }
+}
+
 impl Connection {
-    /// Send the request and check the response.
+    /// Send the request and check the response, following redirects.
+    ///
+    /// Redirects are followed here rather than by reqwest so that the user's
+    /// headers (a token) and `Last-Event-ID` go only to the origin the user
+    /// configured: a hop to another origin gets the standard headers alone.
     ///
     /// The wait for the response head has no timeout of its own: Flask-SSE
     /// sends not even its headers before the first event, which on a quiet
@@ -70,14 +135,38 @@ impl Connection {
     pub async fn open(
         http: &reqwest::Client,
         url: &url::Url,
-        headers: HeaderMap,
+        extra: &HeaderMap,
+        last_event_id: &str,
     ) -> Result<Connection, OpenError> {
-        let response = http
-            .get(url.clone())
-            .headers(headers)
-            .send()
-            .await
-            .map_err(|error| OpenError::Network(describe_error(&error)))?;
+        let mut current = url.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let headers = if current.origin() == url.origin() {
+                request_headers(extra, last_event_id)
+            } else {
+                request_headers(&HeaderMap::new(), "")
+            };
+            let response = http
+                .get(current.clone())
+                .headers(headers)
+                .send()
+                .await
+                .map_err(|error| OpenError::Network(describe_error(&error)))?;
+            let status = response.status();
+            let followed = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
+            match response.headers().get(LOCATION) {
+                Some(location) if followed => {
+                    let location = String::from_utf8_lossy(location.as_bytes()).into_owned();
+                    current = redirect_target(&current, &location)?;
+                }
+                _ => return Connection::check(response),
+            }
+        }
+        Err(OpenError::NotAStream(format!(
+            "more than {MAX_REDIRECTS} redirects"
+        )))
+    }
+
+    fn check(response: reqwest::Response) -> Result<Connection, OpenError> {
         let status = response.status();
         if status == StatusCode::NO_CONTENT {
             return Err(OpenError::ServerAskedToStop);
@@ -89,6 +178,11 @@ impl Connection {
             };
             return Err(if status.is_server_error() {
                 OpenError::ServerError(reason)
+            } else if status.is_client_error() {
+                OpenError::Refused {
+                    status: status.as_u16(),
+                    reason,
+                }
             } else {
                 OpenError::NotAStream(reason)
             });
@@ -175,5 +269,50 @@ mod tests {
         assert_eq!(headers[CACHE_CONTROL], "no-cache");
         let headers = request_headers(&HeaderMap::new(), "41");
         assert_eq!(headers["last-event-id"], "41");
+        // An id too long to send back is not sent at all.
+        let long = "7".repeat(MAX_RESUME_POINT_BYTES + 1);
+        assert!(request_headers(&HeaderMap::new(), &long)
+            .get("last-event-id")
+            .is_none());
+        assert_eq!(resume_point(&long), "");
+        let longest = "7".repeat(MAX_RESUME_POINT_BYTES);
+        assert_eq!(resume_point(&longest), longest);
+    }
+
+    #[test]
+    fn redirects_stay_on_http_and_never_go_down_from_https() {
+        let https = url::Url::parse("https://example.com/stream").unwrap();
+        let http = url::Url::parse("http://example.com/stream").unwrap();
+        assert_eq!(
+            redirect_target(&https, "/other").unwrap().as_str(),
+            "https://example.com/other"
+        );
+        assert_eq!(
+            redirect_target(&http, "https://secure.example/s")
+                .unwrap()
+                .as_str(),
+            "https://secure.example/s"
+        );
+        assert!(redirect_target(&https, "http://example.com/stream")
+            .unwrap_err()
+            .reason()
+            .contains("from https down to plain http"));
+        assert!(redirect_target(&http, "file:///etc/passwd").is_err());
+        assert!(redirect_target(&http, "javascript:alert(1)").is_err());
+    }
+
+    #[test]
+    fn which_refusals_may_blame_the_resume_point() {
+        let refused = |status| OpenError::Refused {
+            status,
+            reason: String::new(),
+        };
+        for status in [400, 413, 422, 431] {
+            assert!(refused(status).may_blame_the_resume_point(), "{status}");
+        }
+        for status in [401, 403, 404, 429] {
+            assert!(!refused(status).may_blame_the_resume_point(), "{status}");
+        }
+        assert!(!OpenError::ServerError("HTTP 500".into()).may_blame_the_resume_point());
     }
 }

@@ -138,6 +138,13 @@ impl Parser {
         &self.last_event_id
     }
 
+    /// Forget the last event id: the next connection asks for no replay.
+    /// For a resume point the server refuses, or one the user reset.
+    pub fn forget_last_event_id(&mut self) {
+        self.id_buffer.clear();
+        self.last_event_id = Arc::from("");
+    }
+
     /// Forget everything of the current stream but the last event id, for
     /// the next connection. An event cut off by the end of a stream is
     /// discarded, as the standard says.

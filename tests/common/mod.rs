@@ -487,6 +487,13 @@ pub struct FaultServer {
 
 impl FaultServer {
     pub fn start(script: impl Fn(usize, &mut TcpStream) + Send + Sync + 'static) -> FaultServer {
+        FaultServer::start_with_head(move |index, _, stream| script(index, stream))
+    }
+
+    /// As [`FaultServer::start`], the script also given the request head.
+    pub fn start_with_head(
+        script: impl Fn(usize, &str, &mut TcpStream) + Send + Sync + 'static,
+    ) -> FaultServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("address").port();
         let requests: Arc<Mutex<Vec<String>>> = Arc::default();
@@ -503,11 +510,10 @@ impl FaultServer {
                         _ => break,
                     }
                 }
-                seen.lock()
-                    .expect("lock")
-                    .push(String::from_utf8_lossy(&head).into_owned());
+                let head = String::from_utf8_lossy(&head).into_owned();
+                seen.lock().expect("lock").push(head.clone());
                 let script = script.clone();
-                std::thread::spawn(move || script(index, &mut stream));
+                std::thread::spawn(move || script(index, &head, &mut stream));
             }
         });
         FaultServer { port, requests }
