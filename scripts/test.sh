@@ -2,7 +2,8 @@
 # Set up and run every test: installs what is missing (system packages, the
 # Python test servers' venv), checks formatting and lints for both feature
 # sets, runs the core tests (no Tauri), then builds the desktop app and runs
-# its tests under Xvfb.
+# its tests under Xvfb, then fuzzes the decoders of outside bytes for a
+# bounded time (SSETRAY_FUZZ_SECONDS per target, default 45).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
@@ -25,6 +26,8 @@ cargo test --test desktop
 step "tests, window in the real webview"
 # One at a time: each drives its own WebKit, heavy on a 2-core machine.
 cargo test --test ui -- --test-threads=1
+step "fuzz: the decoders of outside bytes, ${SSETRAY_FUZZ_SECONDS:-45} s each"
+bash scripts/fuzz.sh "${SSETRAY_FUZZ_SECONDS:-45}"
 step "package"
 deb="$(bash scripts/package-deb.sh debug | tail -n 1)"
 dpkg-deb --info "$deb" >/dev/null

@@ -84,6 +84,15 @@ pub enum Reply {
     Error { message: String },
 }
 
+/// Decode one request line: bounded, and any bytes at all give either a
+/// request or an error in words, never a crash (a fuzz target checks it).
+pub fn decode_request(line: &[u8]) -> Result<Request, String> {
+    if line.len() > MAX_LINE {
+        return Err(format!("request over {MAX_LINE} bytes"));
+    }
+    serde_json::from_slice(line).map_err(|error| format!("not a request: {error}"))
+}
+
 /// A request with the way to answer it, for the tray process's main loop.
 pub struct Incoming {
     pub request: Request,
@@ -223,16 +232,16 @@ mod unix {
                     if read? == 0 {
                         return Ok(());
                     }
-                    if line.len() > MAX_LINE {
-                        let reply = Reply::Error { message: format!("request over {MAX_LINE} bytes") };
-                        write_line(&mut write, &reply).await?;
-                        return Ok(());
-                    }
-                    let request: Request = match serde_json::from_slice(&line) {
+                    let too_long = line.len() > MAX_LINE;
+                    let request = match decode_request(&line) {
                         Ok(request) => request,
-                        Err(error) => {
-                            let reply = Reply::Error { message: format!("not a request: {error}") };
-                            write_line(&mut write, &reply).await?;
+                        Err(message) => {
+                            write_line(&mut write, &Reply::Error { message }).await?;
+                            // The rest of an over-long line cannot be told
+                            // from a next request: end the connection.
+                            if too_long {
+                                return Ok(());
+                            }
                             continue;
                         }
                     };

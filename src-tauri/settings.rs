@@ -273,9 +273,16 @@ impl Settings {
                 })
             }
         };
-        let settings: Settings = toml::from_str(&text).map_err(|error| SettingsError::Syntax {
+        Settings::from_toml(&text, path)
+    }
+
+    /// Settings from the text of a settings file at `path` (named in
+    /// errors), validated. Any text gives settings or an error that names
+    /// the line or the field, never a crash (a fuzz target checks it).
+    pub fn from_toml(text: &str, path: &Path) -> Result<Settings, SettingsError> {
+        let settings: Settings = toml::from_str(text).map_err(|error| SettingsError::Syntax {
             path: path.to_path_buf(),
-            message: error.message().to_string() + &line_of(&text, error.span()),
+            message: error.message().to_string() + &line_of(text, error.span()),
         })?;
         settings.validate()?;
         Ok(settings)

@@ -305,18 +305,27 @@ impl Parser {
             return;
         }
         if self.data.len() + value.len() + 1 > self.limits.max_event_bytes {
-            tracing::warn!(
-                limit = self.limits.max_event_bytes,
-                "dropping an event whose data is over the size limit"
-            );
-            self.skipping_event = true;
-            self.data = String::new();
+            self.drop_oversized_event();
             return;
         }
         // One allocation for the value and its LF, not a second to grow.
         self.data.reserve(value.len() + 1);
         push_lossy(&mut self.data, value);
         self.data.push('\n');
+        // Checked again once decoded: an invalid byte becomes a three-byte
+        // U+FFFD, so the text can outgrow the bytes that made it.
+        if self.data.len() > self.limits.max_event_bytes {
+            self.drop_oversized_event();
+        }
+    }
+
+    fn drop_oversized_event(&mut self) {
+        tracing::warn!(
+            limit = self.limits.max_event_bytes,
+            "dropping an event whose data is over the size limit"
+        );
+        self.skipping_event = true;
+        self.data = String::new();
     }
 
     fn dispatch(&mut self, emit: &mut impl FnMut(Item)) {
@@ -664,6 +673,31 @@ mod tests {
         assert_eq!(
             Parser::parse_all(limits, &input),
             vec![event("message", "small", "")]
+        );
+    }
+
+    #[test]
+    fn invalid_bytes_cannot_grow_an_event_past_the_limit() {
+        // Found by the fuzzer: 20 invalid bytes are within a 40-byte limit,
+        // but decode to 20 three-byte U+FFFD, 60 bytes of text.
+        let limits = Limits {
+            max_line_bytes: 64,
+            max_event_bytes: 40,
+        };
+        let mut input = b"data: ".to_vec();
+        input.extend_from_slice(&[0xff; 20]);
+        input.extend_from_slice(b"\n\ndata: small\n\n");
+        assert_eq!(
+            Parser::parse_all(limits, &input),
+            vec![event("message", "small", "")]
+        );
+        // At the limit, decoded, it is kept.
+        let mut input = b"data: ".to_vec();
+        input.extend_from_slice(&[0xff; 13]);
+        input.extend_from_slice(b"\n\n");
+        assert_eq!(
+            Parser::parse_all(limits, &input),
+            vec![event("message", &"\u{FFFD}".repeat(13), "")]
         );
     }
 
