@@ -599,3 +599,46 @@ fn kill_9_mid_burst_then_restart_loses_nothing_and_shows_nothing_twice() {
         assert_eq!(shown, 1, "Burst {n} shown {shown} times");
     }
 }
+
+#[test]
+fn the_tray_says_what_is_wrong_with_the_settings_file_and_the_history() {
+    let full = FullDesktop::start();
+    let home = AppHome::new();
+    let config = home.dir.path().join("config/ssetray/settings.toml");
+    std::fs::create_dir_all(config.parent().expect("folder")).expect("folder");
+    std::fs::write(&config, "server_url = [\n").expect("write");
+    // A folder where the history file should be: it cannot be opened.
+    std::fs::create_dir_all(home.database()).expect("folder");
+    let _app = full.app(&home, &["--hidden"]);
+    let registered = full
+        .watcher_lines
+        .recv_timeout(PATIENCE)
+        .expect("the tray icon registers: the app runs");
+    let service = registered.trim_start_matches("REGISTERED ").to_string();
+    let tooltip = || {
+        full.gdbus(
+            &service,
+            "/StatusNotifierItem",
+            "org.freedesktop.DBus.Properties.Get",
+            &["org.kde.StatusNotifierItem", "ToolTip"],
+        )
+    };
+    wait_until("both problems in the tooltip", || {
+        let text = tooltip();
+        text.contains("Settings not used: the settings file")
+            && text.contains("History unavailable")
+    });
+    let menu = full.menu_layout(&service);
+    assert!(menu.contains("⚠ Settings not used"), "{menu}");
+    assert!(menu.contains("⚠ History unavailable"), "{menu}");
+    // Both put right: the file by hand, then "Reconnect now" reads it; the
+    // history opens on the next try by itself.
+    std::fs::write(&config, "notifications = true\n").expect("write");
+    std::fs::remove_dir(home.database()).expect("remove");
+    full.click_menu(&service, "Reconnect now");
+    wait_until("no problem left", || {
+        let text = tooltip();
+        !text.contains("Settings not used") && !text.contains("History unavailable")
+    });
+    assert!(!full.menu_layout(&service).contains('⚠'));
+}
