@@ -382,7 +382,16 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                                 let _ = config_tx.send(notifier_config(&settings, paused_until, utc_offset));
                                 forward(&handle.commands, Command::ApplySettings(Box::new(new_settings))).await
                             }
-                            Err(error) => Reply::Error { message: error.to_string() },
+                            Err(error) => {
+                                if settings_problem.is_some() {
+                                    // Still broken, maybe elsewhere now: say where.
+                                    settings_problem = Some(format!("Settings not used: {error}"));
+                                    status.settings_problem = settings_problem.clone();
+                                    let _ = status_tx.send(status.clone());
+                                    let _ = window_events.send(WindowEvent::Status(status.clone()));
+                                }
+                                Reply::Error { message: error.to_string() }
+                            }
                         },
                         Request::Pause { minutes } => {
                             let length = minutes.map(|m| Duration::from_secs(u64::from(m) * 60)).unwrap_or(FOREVER);

@@ -478,7 +478,35 @@ pub fn history(args: HistoryArgs) -> Result<(), Failure> {
 }
 
 pub fn mark_read(args: MarkReadArgs) -> Result<(), Failure> {
-    let store = open_store(&Paths::from_environment())?;
+    let paths = Paths::from_environment();
+    // A running app is the store's one writer: ask it, so that its badge
+    // follows at once instead of drifting from the store.
+    let reader = Store::open_read_only(&paths.database).map_err(Failure::runtime)?;
+    for &id in &args.ids {
+        if let Some(reader) = &reader {
+            if !reader.has_entry(id).map_err(Failure::runtime)? {
+                return Err(Failure::usage(format!(
+                    "there is no entry {id}; see `ssetray history`"
+                )));
+            }
+        }
+    }
+    let requests: Vec<crate::ipc::Request> = if args.ids.is_empty() {
+        vec![crate::ipc::Request::MarkAllRead]
+    } else {
+        args.ids
+            .iter()
+            .map(|&id| crate::ipc::Request::MarkRead { id })
+            .collect()
+    };
+    let mut through_the_app = false;
+    for request in requests {
+        through_the_app |= ask_the_app(request)?.is_some();
+    }
+    if through_the_app {
+        return Ok(());
+    }
+    let store = open_store(&paths)?;
     if args.ids.is_empty() {
         let changed = store.mark_all_read().map_err(Failure::runtime)?;
         eprintln!("ssetray: marked {changed} entries read");

@@ -244,7 +244,8 @@ impl Engine {
         if let Some(client) = self.client.take() {
             let _ = client.send(Control::Stop).await;
         }
-        // A last try for what still waits.
+        // A last try for what still waits, whatever the retry timer says.
+        self.retry_store = None;
         self.flush();
     }
 

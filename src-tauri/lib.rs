@@ -22,6 +22,7 @@ pub mod engine;
 pub mod feed;
 pub mod ipc;
 pub mod notifier;
+pub mod private_files;
 pub mod settings;
 pub mod sse;
 pub mod store;

@@ -297,16 +297,18 @@ impl Settings {
             source,
         };
         if let Some(folder) = path.parent() {
-            std::fs::create_dir_all(folder).map_err(io)?;
+            crate::private_files::private_folder(folder).map_err(io)?;
         }
         let text = toml::to_string_pretty(self)
             .map_err(|error| io(std::io::Error::other(format!("cannot write TOML: {error}"))))?;
         let temporary = path.with_extension("toml.tmp");
-        std::fs::write(
+        // The user's alone (it may hold tokens), on every save.
+        crate::private_files::write_private(
             &temporary,
             format!(
                 "# SSE Tray settings. Edit here or with `ssetray config set KEY VALUE`.\n{text}"
-            ),
+            )
+            .as_bytes(),
         )
         .map_err(io)?;
         std::fs::rename(&temporary, path).map_err(io)
@@ -456,6 +458,29 @@ mod tests {
         );
         assert_eq!(loaded.rule_for("message"), TypeRule::StoreOnly);
         assert_eq!(loaded.rule_for("login"), TypeRule::Notify);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_settings_file_holding_a_token_is_the_users_alone_after_every_save() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("ssetray");
+        let path = folder.join("settings.toml");
+        let settings = Settings::default()
+            .set("headers.Authorization", "Bearer secret")
+            .unwrap();
+        settings.save(&path).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&folder), 0o700);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        settings
+            .set("notifications", "false")
+            .unwrap()
+            .save(&path)
+            .unwrap();
+        assert_eq!(mode(&path), 0o600, "a save makes it private again");
     }
 
     #[test]

@@ -241,7 +241,7 @@ impl Store {
     /// tells the user through the returned [`Recovered`].
     pub fn open(path: &Path) -> Result<(Store, Option<Recovered>), StoreError> {
         if let Some(folder) = path.parent() {
-            std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+            crate::private_files::private_folder(folder).map_err(|source| StoreError::Folder {
                 path: folder.to_path_buf(),
                 source,
             })?;
@@ -294,6 +294,20 @@ impl Store {
     }
 
     fn open_checked(path: &Path) -> Result<Store, StoreError> {
+        // Made 0600 before SQLite opens it: its WAL and shared-memory files
+        // take the database file's mode.
+        if !path.is_dir() {
+            crate::private_files::create_private(path).map_err(|source| StoreError::Folder {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            for suffix in ["-wal", "-shm"] {
+                let _ = crate::private_files::make_private(&PathBuf::from(format!(
+                    "{}{suffix}",
+                    path.display()
+                )));
+            }
+        }
         let conn = Connection::open(path).map_err(|source| sqlite(path, source))?;
         let mut store = Store {
             conn,
@@ -519,6 +533,17 @@ impl Store {
             )
             .map_err(|source| self.err(source))?;
         rows.collect::<Result<_, _>>()
+            .map_err(|source| self.err(source))
+    }
+
+    /// Whether there is an entry with this id.
+    pub fn has_entry(&self, id: i64) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM events WHERE id = ?1)",
+                [id],
+                |row| row.get(0),
+            )
             .map_err(|source| self.err(source))
     }
 
@@ -1060,6 +1085,27 @@ mod tests {
         let (store, recovered) = Store::open(&path).unwrap();
         assert!(recovered.is_some());
         assert_eq!(store.count().unwrap(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_history_and_its_folder_are_the_users_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("ssetray");
+        let path = folder.join("history.db");
+        let (mut store, _) = Store::open(&path).unwrap();
+        let event = message("m");
+        store.insert_many(&[entry(&event, None, "x")]).unwrap();
+        assert_eq!(mode(&folder), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&folder.join("history.db-wal")), 0o600);
+        drop(store);
+        // Opened up by someone: private again at the next open.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        Store::open(&path).unwrap();
+        assert_eq!(mode(&path), 0o600);
     }
 
     #[test]

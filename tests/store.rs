@@ -190,3 +190,57 @@ fn the_demo_server_plays_a_login_and_messages() {
     assert!(kinds.contains(&"notification".to_string()), "{kinds:?}");
     assert!(kinds.contains(&"message".to_string()), "{kinds:?}");
 }
+
+#[test]
+fn mark_read_from_the_cli_goes_through_the_running_app_and_its_count_follows() {
+    let (send, rounds) = std::sync::mpsc::channel::<u32>();
+    let rounds = std::sync::Mutex::new(Some(rounds));
+    let server = FaultServer::start(move |_, stream| {
+        let _ = stream.write_all(STREAM_HEAD.as_bytes());
+        let Some(rounds) = rounds.lock().expect("lock").take() else {
+            hold(stream);
+            return;
+        };
+        for n in rounds {
+            let round = format!(
+                "id: n{n}\nevent: notification\ndata: {{\"count\": 4}}\n\nid: m{n}\ndata: message {n}\n\n"
+            );
+            if stream.write_all(round.as_bytes()).is_err() {
+                return;
+            }
+        }
+    });
+    let home = AppHome::new();
+    home.set("server_url", &server.url());
+    let _app = home.spawn(&["run", "--headless"]);
+    let unread = || {
+        let (code, stdout, _) = home.run(&["status", "--json"]);
+        (code == 0)
+            .then(|| serde_json::from_str::<serde_json::Value>(&stdout).ok())
+            .flatten()
+            .and_then(|status| status["unread"].as_u64())
+    };
+    wait_until("the app answering", || unread().is_some());
+    wait_until("connected", || server.connections() >= 1);
+    for n in 0..5 {
+        send.send(n).expect("send");
+        wait_until("5 unread", || unread() == Some(5));
+        let (code, _, stderr) = home.run(&["mark-read"]);
+        assert_eq!(code, 0, "{stderr}");
+        wait_until("0 unread", || unread() == Some(0));
+    }
+    // One entry by id, through the app too.
+    send.send(9).expect("send");
+    wait_until("5 unread", || unread() == Some(5));
+    let message = home
+        .history()
+        .iter()
+        .find(|entry| entry["data"] == "message 9")
+        .and_then(|entry| entry["id"].as_i64())
+        .expect("the message");
+    let (code, _, stderr) = home.run(&["mark-read", &message.to_string()]);
+    assert_eq!(code, 0, "{stderr}");
+    wait_until("4 unread", || unread() == Some(4));
+    let (code, _, stderr) = home.run(&["mark-read", "999999"]);
+    assert_eq!(code, 2, "{stderr}");
+}
