@@ -446,9 +446,20 @@ async fn hand_over(options: AppOptions) -> Result<(), Failure> {
         eprintln!("ssetray: SSE Tray is already running.");
         return Ok(());
     }
-    let mut client = ipc::Client::connect(&ipc::socket_path())
-        .await
-        .map_err(Failure::runtime)?;
+    // The first instance may hold the lock a moment before its socket
+    // answers (both started at once): give it that moment.
+    let path = ipc::socket_path();
+    let mut tries = 0;
+    let mut client = loop {
+        match ipc::Client::connect(&path).await {
+            Ok(client) => break client,
+            Err(ipc::IpcError::NotRunning(_)) if tries < 20 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => return Err(Failure::runtime(error)),
+        }
+    };
     match client.request(&Request::OpenWindow { view: None }).await {
         Ok(Reply::Ok) => {
             eprintln!("ssetray: SSE Tray is already running; its window is open.");

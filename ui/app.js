@@ -312,6 +312,13 @@ function onEvent(message) {
         showView(payload.value);
       }
       break;
+    case "lagged":
+      // The tray process dropped live events this window was too slow to
+      // take: read everything afresh rather than show a gap.
+      history.reload();
+      refreshStatus();
+      login.refreshSoon();
+      break;
   }
 }
 

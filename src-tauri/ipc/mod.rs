@@ -1,0 +1,144 @@
+//! The local socket between the tray process and everything else.
+//!
+//! One Unix socket in `$XDG_RUNTIME_DIR/ssetray/` (folder 0700, socket 0600)
+//! carries requests to the tray process (open the window, mark read,
+//! reconnect, settings changed, pause) and, to a connection that subscribes,
+//! the engine's events and the connection state. It also makes the app
+//! single-instance: a second start finds the socket answering and hands over.
+//!
+//! The protocol is JSON, one object a line, because both ends are ours and a
+//! human can speak it with `socat` when debugging. Every connection is checked:
+//! the peer must be the same user (`SO_PEERCRED`), a line may be at most
+//! [`MAX_LINE`] bytes, and a malformed request gets an error reply, never a
+//! crash.
+//!
+//! This file is the protocol, the same on every platform; the transport is
+//! one file per platform beside it (`unix.rs`: a Unix socket and a lock
+//! file), with the same `bind`, `serve` and `Client`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+
+/// Longest request line accepted.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// Which view of the window to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum View {
+    History,
+    Login,
+    Settings,
+    Status,
+}
+
+impl View {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            View::History => "history",
+            View::Login => "login",
+            View::Settings => "settings",
+            View::Status => "status",
+        }
+    }
+}
+
+/// What a client asks of the tray process.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "snake_case")]
+pub enum Request {
+    OpenWindow {
+        view: Option<View>,
+    },
+    MarkRead {
+        id: i64,
+    },
+    MarkAllRead,
+    DeleteEntry {
+        id: i64,
+    },
+    ClearHistory,
+    Reconnect,
+    /// Forget where the stream stopped: the next connection sends no
+    /// `Last-Event-ID`.
+    ResetResumePoint,
+    /// The settings file changed: reload and apply it.
+    SettingsChanged,
+    /// Pause notifications for `minutes`, or until resumed when `None`.
+    Pause {
+        minutes: Option<u32>,
+    },
+    Resume,
+    /// The current status (connection state, unread count, pause).
+    Status,
+    /// Stream the engine's events to this connection from now on.
+    Subscribe,
+    Quit,
+}
+
+/// The answer to a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "snake_case")]
+pub enum Reply {
+    Ok,
+    Status { status: serde_json::Value },
+    Error { message: String },
+}
+
+/// Decode one request line: bounded, and any bytes at all give either a
+/// request or an error in words, never a crash (a fuzz target checks it).
+pub fn decode_request(line: &[u8]) -> Result<Request, String> {
+    if line.len() > MAX_LINE {
+        return Err(format!("request over {MAX_LINE} bytes"));
+    }
+    serde_json::from_slice(line).map_err(|error| format!("not a request: {error}"))
+}
+
+/// A request with the way to answer it, for the tray process's main loop.
+pub struct Incoming {
+    pub request: Request,
+    pub reply: oneshot::Sender<Reply>,
+}
+
+/// Where the socket lives. `XDG_RUNTIME_DIR` is private to the user by the
+/// specification; without it, a folder of our own in the temp dir, made 0700.
+pub fn socket_path() -> PathBuf {
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("ssetray-{}", current_uid())));
+    base.join("ssetray").join("ssetray.sock")
+}
+
+#[cfg(unix)]
+fn current_uid() -> u32 {
+    // The owner of /proc/self is this process's user; no libc call needed.
+    std::fs::metadata("/proc/self")
+        .map(|meta| std::os::unix::fs::MetadataExt::uid(&meta))
+        .unwrap_or(0)
+}
+
+#[cfg(not(unix))]
+fn current_uid() -> u32 {
+    0
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IpcError {
+    #[error("SSE Tray is not running (nothing answers on {0}). Start it with `ssetray`.")]
+    NotRunning(PathBuf),
+    #[error("the local socket {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the tray process answered something unexpected: {0}")]
+    Protocol(String),
+}
+
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub use unix::*;
