@@ -90,7 +90,6 @@ const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 fn notifier_config(
     settings: &Settings,
     paused_until: Option<SystemTime>,
-    utc_offset_seconds: i32,
 ) -> NotifierConfig {
     let stream = settings.stream_url();
     NotifierConfig {
@@ -98,7 +97,7 @@ fn notifier_config(
             .quiet_hours
             .as_ref()
             .and_then(|quiet| quiet.minutes()),
-        utc_offset_seconds,
+        time_zone: None,
         enabled: settings.notifications,
         paused_until,
         server_name: stream
@@ -194,11 +193,6 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
             )
         }
     };
-    // Read while this process has one thread, which is when the platform
-    // can tell it safely; daylight saving changes need a restart.
-    let utc_offset = time::UtcOffset::current_local_offset()
-        .map(|offset| offset.whole_seconds())
-        .unwrap_or(0);
     let runtime = runtime()?;
     runtime.block_on(async move {
         #[cfg(unix)]
@@ -245,7 +239,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
         };
         let mut engine_events = handle.subscribe();
         let mut paused_until: Option<SystemTime> = None;
-        let (config_tx, config_rx) = watch::channel(notifier_config(&settings, paused_until, utc_offset));
+        let (config_tx, config_rx) = watch::channel(notifier_config(&settings, paused_until));
         let (clicks_tx, mut clicks) = mpsc::channel::<Click>(16);
         tokio::spawn(notifier::run(handle.subscribe(), config_rx, clicks_tx));
 
@@ -379,7 +373,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                                     tracing::warn!("{error}");
                                 }
                                 settings = new_settings.clone();
-                                let _ = config_tx.send(notifier_config(&settings, paused_until, utc_offset));
+                                let _ = config_tx.send(notifier_config(&settings, paused_until));
                                 forward(&handle.commands, Command::ApplySettings(Box::new(new_settings))).await
                             }
                             Err(error) => {
@@ -397,14 +391,14 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                             let length = minutes.map(|m| Duration::from_secs(u64::from(m) * 60)).unwrap_or(FOREVER);
                             paused_until = Some(SystemTime::now() + length);
                             status.paused_until_ms = paused_until.map(|until| until.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0));
-                            let _ = config_tx.send(notifier_config(&settings, paused_until, utc_offset));
+                            let _ = config_tx.send(notifier_config(&settings, paused_until));
                             let _ = status_tx.send(status.clone());
                             Reply::Ok
                         }
                         Request::Resume => {
                             paused_until = None;
                             status.paused_until_ms = None;
-                            let _ = config_tx.send(notifier_config(&settings, paused_until, utc_offset));
+                            let _ = config_tx.send(notifier_config(&settings, paused_until));
                             let _ = status_tx.send(status.clone());
                             Reply::Ok
                         }

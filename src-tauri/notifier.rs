@@ -176,8 +176,10 @@ pub struct NotifierConfig {
     pub web_app_url: Option<String>,
     /// Quiet hours as minutes after local midnight, from and to.
     pub quiet_hours: Option<(u32, u32)>,
-    /// The local time zone's offset from UTC, read once at start-up.
-    pub utc_offset_seconds: i32,
+    /// The time zone of the quiet hours; `None` for the system's, looked up
+    /// at each check, so that a daylight saving change or a new zone is
+    /// followed without a restart.
+    pub time_zone: Option<jiff::tz::TimeZone>,
 }
 
 impl NotifierConfig {
@@ -189,12 +191,15 @@ impl NotifierConfig {
         let Some((from, to)) = self.quiet_hours else {
             return false;
         };
-        let seconds = now
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|elapsed| elapsed.as_secs() as i64)
-            .unwrap_or(0)
-            + i64::from(self.utc_offset_seconds);
-        let minute = (seconds.rem_euclid(86_400) / 60) as u32;
+        let zone = self
+            .time_zone
+            .clone()
+            .unwrap_or_else(jiff::tz::TimeZone::system);
+        let Ok(now) = jiff::Timestamp::try_from(now) else {
+            return false;
+        };
+        let local = now.to_zoned(zone);
+        let minute = local.hour() as u32 * 60 + local.minute() as u32;
         if from <= to {
             (from..to).contains(&minute)
         } else {
@@ -540,7 +545,7 @@ mod tests {
             server_name: String::new(),
             web_app_url: None,
             quiet_hours: quiet,
-            utc_offset_seconds: 3600,
+            time_zone: Some(jiff::tz::TimeZone::fixed(jiff::tz::offset(1))),
         };
         let at = |hour: u64, minute: u64| {
             std::time::UNIX_EPOCH + Duration::from_secs(86_400 * 1000 + hour * 3600 + minute * 60)
@@ -555,6 +560,28 @@ mod tests {
         assert!(lunch.is_paused(at(11, 15)));
         assert!(!lunch.is_paused(at(12, 15)));
         assert!(!config(None).is_paused(at(3, 0)));
+    }
+
+    #[test]
+    fn quiet_hours_follow_daylight_saving_time() {
+        // Central Europe: UTC+1 in winter, UTC+2 from the last Sunday of
+        // March. Quiet 22:00 to 07:00 local time, on either side of it.
+        let config = NotifierConfig {
+            enabled: true,
+            paused_until: None,
+            server_name: String::new(),
+            web_app_url: None,
+            quiet_hours: Some((22 * 60, 7 * 60)),
+            time_zone: Some(jiff::tz::TimeZone::posix("CET-1CEST,M3.5.0,M10.5.0/3").unwrap()),
+        };
+        let utc = |text: &str| -> SystemTime { text.parse::<jiff::Timestamp>().unwrap().into() };
+        // Winter: 06:30 UTC is 07:30 local, not quiet; 05:30 UTC is 06:30.
+        assert!(!config.is_paused(utc("2026-01-15T06:30:00Z")));
+        assert!(config.is_paused(utc("2026-01-15T05:30:00Z")));
+        // Summer: 05:30 UTC is 07:30 local, no longer quiet; 20:30 UTC is
+        // 22:30 local, quiet (an offset read in winter would say 21:30).
+        assert!(!config.is_paused(utc("2026-07-15T05:30:00Z")));
+        assert!(config.is_paused(utc("2026-07-15T20:30:00Z")));
     }
 
     #[test]

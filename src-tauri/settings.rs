@@ -196,12 +196,22 @@ impl Settings {
             }
         }
         if let Some(quiet) = &self.quiet_hours {
-            if quiet.minutes().is_none() {
-                return Err(invalid(
-                    "quiet_hours",
-                    format!("= {} to {} is not a pair of times", quiet.from, quiet.to),
-                    "Give both times as HH:MM, e.g. 22:00 and 07:00, or remove quiet hours.",
-                ));
+            match quiet.minutes() {
+                None => {
+                    return Err(invalid(
+                        "quiet_hours",
+                        format!("= {} to {} is not a pair of times", quiet.from, quiet.to),
+                        "Give both times as HH:MM, e.g. 22:00 and 07:00, or remove quiet hours.",
+                    ))
+                }
+                Some((from, to)) if from == to => {
+                    return Err(invalid(
+                        "quiet_hours",
+                        format!("= {} to {} starts and ends at once", quiet.from, quiet.to),
+                        "Give two different times, e.g. 22:00 and 07:00, or remove quiet hours.",
+                    ))
+                }
+                Some(_) => {}
             }
         }
         if !(1..=1440).contains(&self.qr_expiry_minutes) {
@@ -560,6 +570,12 @@ mod tests {
             settings.quiet_hours.as_ref().unwrap().minutes(),
             Some((1320, 450))
         );
+        settings.quiet_hours = Some(QuietHours {
+            from: "22:00".into(),
+            to: " 22:00".into(),
+        });
+        let error = settings.validate().unwrap_err().to_string();
+        assert!(error.contains("starts and ends at once"), "{error}");
         settings.quiet_hours = Some(QuietHours {
             from: "25:00".into(),
             to: "07:30".into(),
