@@ -87,10 +87,7 @@ fn now_ms() -> u64 {
 /// Pausing "until resumed" is a pause that ends in a hundred years.
 const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
-fn notifier_config(
-    settings: &Settings,
-    paused_until: Option<SystemTime>,
-) -> NotifierConfig {
+fn notifier_config(settings: &Settings, paused_until: Option<SystemTime>) -> NotifierConfig {
     let stream = settings.stream_url();
     NotifierConfig {
         quiet_hours: settings

@@ -148,7 +148,10 @@ fn a_stalled_socket_after_heartbeats_is_found_and_reconnected() {
     assert_eq!(client.next_event()["data"], "before the stall");
     assert_eq!(client.next_event()["data"], "after the stall");
     let stderr = client.drain_stderr().join("\n");
-    assert!(stderr.contains("no heartbeat for"), "{stderr}");
+    assert!(
+        stderr.contains("Connection lost (no answer for"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -258,4 +261,31 @@ fn extra_headers_and_redirects() {
         second.contains("Bearer t0ken"),
         "same-origin redirect keeps the header: {second}"
     );
+}
+
+#[test]
+fn network_failures_are_said_in_a_users_words() {
+    // Nothing listens on this port: refused.
+    let port = free_port();
+    let home = AppHome::new();
+    let url = format!("http://127.0.0.1:{port}/stream");
+    let client = listen(&home, &url, &[]);
+    let seen = client.wait_stderr("ssetray: Retrying in");
+    // The state says it in words; the error chain goes to the log only.
+    let state = seen
+        .iter()
+        .find(|line| line.starts_with("ssetray: Retrying"))
+        .expect("a state line");
+    assert!(
+        state.contains("Server unreachable: it refused the connection"),
+        "{state}"
+    );
+    assert!(!state.contains("tcp connect error"), "{state}");
+    assert!(
+        seen.iter().any(|line| line.contains("tcp connect error")),
+        "{seen:?}"
+    );
+    // A name that does not resolve.
+    let client = listen(&home, "http://nonexistent.invalid/stream", &[]);
+    client.wait_stderr("Server not found: its name does not resolve");
 }

@@ -331,6 +331,17 @@ fn a_redirect_from_https_down_to_http_is_refused() {
     );
     wait_for_port(port);
     let home = AppHome::new();
+    // Without its CA, the certificate is refused, in words.
+    let untrusted = home.spawn(&[
+        "listen",
+        &format!("https://127.0.0.1:{port}/stream"),
+        "--retry-ms",
+        "200",
+    ]);
+    untrusted.wait_stderr(
+        "Certificate not trusted: it is signed by an authority this computer does not know",
+    );
+    drop(untrusted);
     let client = home.spawn(&[
         "listen",
         &format!("https://127.0.0.1:{port}/stream"),

@@ -68,7 +68,7 @@ fn sse_starlette_gone_silent_is_detected_by_its_missing_pings() {
     // stays open, but nothing comes any more, as with a dead peer.
     std::thread::sleep(std::time::Duration::from_millis(1500));
     server.signal("STOP");
-    client.wait_stderr("no heartbeat for");
+    client.wait_stderr("Connection lost (no answer for");
     server.signal("CONT");
     // The reconnect gets a fresh stream.
     assert_eq!(client.next_event()["data"], "1");

@@ -29,6 +29,7 @@ export function createStatus({ announce }) {
   const view = byId("view-status");
   const state = byId("status-state");
   const detail = byId("status-detail");
+  const errorDetail = byId("status-error-detail");
   const since = byId("status-since");
   const server = byId("status-server");
   const demo = byId("status-demo");
@@ -85,6 +86,9 @@ export function createStatus({ announce }) {
     renderState(status.state);
     const text = typeof status.state_text === "string" ? status.state_text : "";
     detail.textContent = text;
+    // The whole error chain behind the state's words, when there is one.
+    const chain = typeof status.state?.detail === "string" ? status.state.detail : "";
+    errorDetail.textContent = chain === "" ? "" : `Details: ${chain}`;
     indicator.setAttribute("title", text);
     setTime(since, status.since_ms);
     server.textContent = typeof status.server === "string" && status.server !== "" ? status.server : "none";

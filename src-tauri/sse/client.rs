@@ -139,9 +139,19 @@ impl ClientConfig {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ConnectionState {
     Connecting,
-    Open { host: String },
-    Retrying { delay_ms: u64, reason: String },
-    Stopped { reason: String },
+    Open {
+        host: String,
+    },
+    Retrying {
+        delay_ms: u64,
+        reason: String,
+        /// The whole error chain, for the Status view's details.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
+    Stopped {
+        reason: String,
+    },
 }
 
 impl ConnectionState {
@@ -155,7 +165,9 @@ impl std::fmt::Display for ConnectionState {
         match self {
             ConnectionState::Connecting => write!(f, "Connecting…"),
             ConnectionState::Open { host } => write!(f, "Connected to {host}"),
-            ConnectionState::Retrying { delay_ms, reason } => {
+            ConnectionState::Retrying {
+                delay_ms, reason, ..
+            } => {
                 let secs = delay_ms.div_ceil(1000);
                 write!(f, "Retrying in {secs} s: {reason}")
             }
@@ -207,6 +219,12 @@ pub fn http_client(config: &ClientConfig) -> Result<reqwest::Client, ClientError
         .tcp_keepalive_interval(Duration::from_secs(10))
         .tcp_keepalive_retries(3u32)
         .pool_max_idle_per_host(0);
+    // Data or probes unacknowledged this long: the connection is dead,
+    // whatever the retransmission timer would still try.
+    #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
+    {
+        builder = builder.tcp_user_timeout(Duration::from_secs(40));
+    }
     if let Some(path) = &config.extra_ca_file {
         let pem = std::fs::read(path).map_err(|error| ClientError::CaFile {
             path: path.clone(),
@@ -328,6 +346,8 @@ impl ClockJump {
 enum Ended {
     Failure {
         reason: String,
+        /// The whole error chain, when there is one.
+        detail: Option<String>,
         slow: bool,
     },
     ServerAskedToStop,
@@ -339,7 +359,8 @@ enum Ended {
 impl Ended {
     fn clock_jumped() -> Ended {
         Ended::Failure {
-            reason: "the clock jumped (suspend or resume)".into(),
+            reason: "Connection lost: the computer slept or its clock jumped".into(),
+            detail: None,
             slow: false,
         }
     }
@@ -407,7 +428,7 @@ impl Client {
     pub async fn run(mut self) {
         loop {
             let ended = self.connect_and_read().await;
-            let (delay, reason, slow) = match ended {
+            let (delay, reason, detail, slow) = match ended {
                 Ended::Closed | Ended::Control(Control::Stop) => return,
                 Ended::Control(Control::ReconnectNow) => {
                     self.failures = 0;
@@ -439,7 +460,11 @@ impl Client {
                         Some(Control::Stop) | None => return,
                     }
                 }
-                Ended::Failure { reason, slow } => {
+                Ended::Failure {
+                    reason,
+                    detail,
+                    slow,
+                } => {
                     self.failures = self.failures.saturating_add(1);
                     let delay = self.config.backoff.delay(
                         self.retry,
@@ -447,18 +472,20 @@ impl Client {
                         slow,
                         &mut rand::rng(),
                     );
-                    (delay, reason, slow)
+                    (delay, reason, detail, slow)
                 }
             };
             tracing::info!(
                 delay_ms = delay.as_millis() as u64,
                 failures = self.failures,
                 slow,
+                detail = detail.as_deref().unwrap_or(""),
                 "{reason}; reconnecting"
             );
             let state = ConnectionState::Retrying {
                 delay_ms: delay.as_millis() as u64,
                 reason,
+                detail,
             };
             if !self.send(Update::State(state)).await {
                 return;
@@ -564,6 +591,7 @@ impl Client {
                 }
                 return Ended::Failure {
                     reason,
+                    detail: error.detail().map(str::to_string),
                     slow: error.is_slow(),
                 };
             }
@@ -603,18 +631,24 @@ impl Client {
                     Ok(true) => {}
                     Ok(false) => return Ended::Failure {
                         reason: "the server closed the stream".into(),
+                        detail: None,
                         slow: false,
                     },
-                    Err(reason) => return Ended::Failure { reason, slow: false },
+                    Err(error) => return Ended::Failure {
+                        reason: error.reason(),
+                        detail: error.detail().map(str::to_string),
+                        slow: false,
+                    },
                 },
                 _ = silence => {
                     let interval = heartbeat.observed_interval().unwrap_or_default();
                     return Ended::Failure {
                         reason: format!(
-                            "no heartbeat for {} s (the server sends one every {} s)",
+                            "Connection lost (no answer for {} s; the server's heartbeat comes every {} s)",
                             (interval * 3).as_secs(),
                             interval.as_secs()
                         ),
+                        detail: None,
                         slow: false,
                     };
                 }
@@ -813,6 +847,7 @@ mod tests {
         let retrying = ConnectionState::Retrying {
             delay_ms: 11_200,
             reason: "HTTP 503 Service Unavailable".into(),
+            detail: None,
         };
         assert_eq!(
             retrying.to_string(),

@@ -46,8 +46,9 @@ pub enum OpenError {
     /// a maintenance page, a wrong URL. Retried slowly, since such pages do
     /// go away.
     NotAStream(String),
-    /// No response at all: DNS, refused, TLS, timeout.
-    Network(String),
+    /// No response at all: DNS, refused, TLS, timeout. `reason` in a
+    /// user's words, `detail` the whole error chain.
+    Network { reason: String, detail: String },
 }
 
 impl OpenError {
@@ -57,7 +58,15 @@ impl OpenError {
             OpenError::ServerError(reason)
             | OpenError::Refused { reason, .. }
             | OpenError::NotAStream(reason)
-            | OpenError::Network(reason) => reason.clone(),
+            | OpenError::Network { reason, .. } => reason.clone(),
+        }
+    }
+
+    /// The whole error chain, where there is more to say than the reason.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            OpenError::Network { detail, .. } => Some(detail),
+            _ => None,
         }
     }
 
@@ -150,7 +159,7 @@ impl Connection {
                 .headers(headers)
                 .send()
                 .await
-                .map_err(|error| OpenError::Network(describe_error(&error)))?;
+                .map_err(|error| network_failure(&error))?;
             let status = response.status();
             let followed = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
             match response.headers().get(LOCATION) {
@@ -213,7 +222,7 @@ impl Connection {
         parser: &mut Parser,
         items: &mut Vec<Item>,
         received: &AtomicU64,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, OpenError> {
         match self.response.chunk().await {
             Ok(Some(bytes)) => {
                 received.fetch_add(bytes.len() as u64, Ordering::Relaxed);
@@ -221,7 +230,17 @@ impl Connection {
                 Ok(true)
             }
             Ok(None) => Ok(false),
-            Err(error) => Err(format!("connection lost: {}", describe_error(&error))),
+            Err(error) => {
+                let OpenError::Network { reason, detail } = network_failure(&error) else {
+                    unreachable!("network_failure gives a network error");
+                };
+                let reason = if reason.starts_with("Connection lost") {
+                    reason
+                } else {
+                    format!("Connection lost: {}", lowercase_first(&reason))
+                };
+                Err(OpenError::Network { reason, detail })
+            }
         }
     }
 }
@@ -230,6 +249,95 @@ impl Connection {
 fn is_event_stream(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
     essence.eq_ignore_ascii_case("text/event-stream")
+}
+
+/// A failure to reach the server, in a user's words ("Server unreachable:
+/// it refused the connection", "Certificate not trusted: …"), with the
+/// whole error chain beside it for the log and the Status view.
+pub fn network_failure(error: &(dyn std::error::Error + 'static)) -> OpenError {
+    let detail = describe_error(error);
+    let reason = network_reason(error, &detail);
+    OpenError::Network { reason, detail }
+}
+
+fn network_reason(error: &(dyn std::error::Error + 'static), detail: &str) -> String {
+    let mut source = Some(error);
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            use std::io::ErrorKind;
+            // EHOSTUNREACH, ENETUNREACH and ENETDOWN on Linux.
+            let no_route = matches!(io.raw_os_error(), Some(113 | 101 | 100))
+                || matches!(
+                    io.kind(),
+                    ErrorKind::HostUnreachable
+                        | ErrorKind::NetworkUnreachable
+                        | ErrorKind::NetworkDown
+                );
+            if no_route {
+                return "Offline: no route to the server".into();
+            }
+            match io.kind() {
+                ErrorKind::ConnectionRefused => {
+                    return "Server unreachable: it refused the connection".into()
+                }
+                ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted
+                | ErrorKind::BrokenPipe => {
+                    return "Connection lost: the server or the network dropped it".into()
+                }
+                ErrorKind::TimedOut => return "Server unreachable: no answer".into(),
+                _ => {}
+            }
+        }
+        source = cause.source();
+    }
+    if let Some(at) = detail.find("invalid peer certificate: ") {
+        let problem = detail[at + "invalid peer certificate: ".len()..]
+            .split(':')
+            .next()
+            .unwrap_or("")
+            .trim();
+        return format!("Certificate not trusted: {}", certificate_problem(problem));
+    }
+    if detail.contains("dns error") || detail.contains("failed to lookup address") {
+        return "Server not found: its name does not resolve".into();
+    }
+    if detail.contains("timed out") || detail.contains("deadline has elapsed") {
+        return "Server unreachable: no answer".into();
+    }
+    if detail.contains("error sending request") || detail.contains("client error (Connect)") {
+        return "Server unreachable".into();
+    }
+    "Network error".into()
+}
+
+/// rustls's words for a certificate it refuses, in a user's.
+fn certificate_problem(problem: &str) -> String {
+    let words = match problem {
+        "UnknownIssuer" => "it is signed by an authority this computer does not know",
+        "CaUsedAsEndEntity" | "Other(OtherError(CaUsedAsEndEntity))" => {
+            "the server uses a CA certificate as its own (self-signed with CA:TRUE)"
+        }
+        "NotValidForName" => "it is not made out for this server's name",
+        "Expired" => "it has expired",
+        "NotValidYet" => "it is not valid yet",
+        "Revoked" => "it was revoked",
+        "BadSignature" => "its signature is wrong",
+        other if other.contains("CaUsedAsEndEntity") => {
+            "the server uses a CA certificate as its own (self-signed with CA:TRUE)"
+        }
+        other if other.contains("NotValidForName") => "it is not made out for this server's name",
+        other => return other.chars().take(120).collect(),
+    };
+    words.to_string()
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 /// An error and its causes in one line: reqwest's own message alone ("error
@@ -299,6 +407,39 @@ mod tests {
             .contains("from https down to plain http"));
         assert!(redirect_target(&http, "file:///etc/passwd").is_err());
         assert!(redirect_target(&http, "javascript:alert(1)").is_err());
+    }
+
+    #[test]
+    fn network_failures_in_a_users_words() {
+        #[derive(Debug)]
+        struct Wrapper(std::io::Error);
+        impl std::fmt::Display for Wrapper {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "error sending request for url (http://x/stream)")
+            }
+        }
+        impl std::error::Error for Wrapper {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let reason = |error: std::io::Error| network_failure(&Wrapper(error)).reason();
+        assert_eq!(
+            reason(std::io::Error::from(std::io::ErrorKind::ConnectionRefused)),
+            "Server unreachable: it refused the connection"
+        );
+        assert_eq!(
+            reason(std::io::Error::from_raw_os_error(113)),
+            "Offline: no route to the server"
+        );
+        let failure = network_failure(&Wrapper(std::io::Error::other(
+            "invalid peer certificate: UnknownIssuer",
+        )));
+        assert_eq!(
+            failure.reason(),
+            "Certificate not trusted: it is signed by an authority this computer does not know"
+        );
+        assert!(failure.detail().unwrap().contains("error sending request"));
     }
 
     #[test]
