@@ -118,6 +118,38 @@ async fn open_link(url: String, id: Option<i64>) -> Result<()> {
     window::open_link(&url, id).await
 }
 
+/// More stored events than this waiting at once (a flood) reach the page as
+/// one "lagged": it reads the history afresh once instead of drawing each.
+const FLOOD: usize = 100;
+
+/// The live events waiting now: at least one, all that are already here.
+/// A flood of stored events becomes one catch-up; the rest pass as they are.
+async fn next_batch(client: &mut ipc::Client) -> std::result::Result<Vec<Value>, ipc::IpcError> {
+    let mut lines = vec![client.next_line().await?];
+    // Cancel-safe: a line half read when the zero timeout ends stays in the
+    // client's buffer for the next call.
+    while lines.len() < 10 * FLOOD {
+        match tokio::time::timeout(std::time::Duration::ZERO, client.next_line()).await {
+            Ok(line) => lines.push(line?),
+            Err(_) => break,
+        }
+    }
+    let events: Vec<Value> = lines
+        .iter()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    let is_stored = |event: &Value| event["type"] == "engine" && event["value"]["type"] == "stored";
+    if events.iter().filter(|event| is_stored(event)).count() <= FLOOD {
+        return Ok(events);
+    }
+    let mut batch: Vec<Value> = events
+        .into_iter()
+        .filter(|event| !is_stored(event))
+        .collect();
+    batch.push(serde_json::json!({"type": "lagged"}));
+    Ok(batch)
+}
+
 /// Forward the tray process's live events to the page; while the tray
 /// process is missing, say so and retry.
 fn follow_tray(app: tauri::AppHandle) {
@@ -126,18 +158,17 @@ fn follow_tray(app: tauri::AppHandle) {
             match ipc::Client::connect(&ipc::socket_path()).await {
                 Ok(mut client) => {
                     if client.request(&Request::Subscribe).await.is_ok() {
-                        while let Ok(line) = client.next_line().await {
-                            let Ok(event) = serde_json::from_str::<Value>(&line) else {
-                                continue;
-                            };
-                            if event["type"] == "show_view" {
-                                if let Some(window) = app.get_webview_window("main") {
-                                    let _ = window.unminimize();
-                                    let _ = window.show();
-                                    let _ = window.set_focus();
+                        while let Ok(batch) = next_batch(&mut client).await {
+                            for event in batch {
+                                if event["type"] == "show_view" {
+                                    if let Some(window) = app.get_webview_window("main") {
+                                        let _ = window.unminimize();
+                                        let _ = window.show();
+                                        let _ = window.set_focus();
+                                    }
                                 }
+                                let _ = app.emit("ssetray://event", event);
                             }
-                            let _ = app.emit("ssetray://event", event);
                         }
                     }
                 }

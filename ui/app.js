@@ -290,6 +290,9 @@ function onEngine(event) {
   }
 }
 
+/** The pending catch-up after the tray process said this window lagged. */
+let catchUp = undefined;
+
 function onEvent(message) {
   const payload = message?.payload;
   if (!payload || typeof payload !== "object") {
@@ -314,10 +317,14 @@ function onEvent(message) {
       break;
     case "lagged":
       // The tray process dropped live events this window was too slow to
-      // take: read everything afresh rather than show a gap.
-      history.reload();
-      refreshStatus();
-      login.refreshSoon();
+      // take: read everything afresh rather than show a gap, once the
+      // flood that caused it has calmed, not once per lag.
+      clearTimeout(catchUp);
+      catchUp = setTimeout(() => {
+        history.reload();
+        refreshStatus();
+        login.refreshSoon();
+      }, 500);
       break;
   }
 }
