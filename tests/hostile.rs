@@ -123,15 +123,10 @@ fn an_empty_id_names_nothing_and_a_server_counting_from_one_again_is_heard() {
     home.set("server_url", &server.url());
     let _app = home.spawn(&["run", "--headless"]);
     wait_until("the marker", || {
-        home.history().iter().any(|entry| entry["data"] == "marker")
+        stored_data(&home).contains(&"marker".to_string())
     });
-    let data: Vec<_> = home
-        .history()
-        .iter()
-        .map(|entry| entry["data"].as_str().unwrap_or("").to_string())
-        .collect();
     assert_eq!(
-        data,
+        stored_data(&home),
         [
             "run one, 1",
             "run one, 2",
@@ -475,13 +470,9 @@ fn events_over_the_size_setting_are_dropped_and_the_stream_goes_on() {
     home.set("max_event_bytes", "1024");
     let _app = home.spawn(&["run", "--headless"]);
     wait_until("the marker", || {
-        home.history().iter().any(|entry| entry["data"] == "marker")
+        stored_data(&home).contains(&"marker".to_string())
     });
-    let sizes: Vec<_> = home
-        .history()
-        .iter()
-        .map(|entry| entry["data"].as_str().unwrap_or("").len())
-        .collect();
+    let sizes: Vec<_> = stored_data(&home).iter().map(String::len).collect();
     assert_eq!(sizes, [500, 6]);
 }
 
