@@ -5,9 +5,10 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use ssetray::clock::now_ms;
 use ssetray::feed;
 use ssetray::sse::SseEvent;
-use ssetray::store::{now_ms, HistoryQuery, NewEntry, Store};
+use ssetray::store::{HistoryQuery, NewEntry, Store};
 use ssetray::window::row;
 
 fn bench(c: &mut Criterion) {

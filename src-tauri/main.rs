@@ -5,7 +5,7 @@ use ssetray::cli::{self, Cli, Command};
 
 fn main() {
     let args = Cli::parse();
-    cli::init_logging();
+    ssetray::bootstrap::init_logging();
     let result = match args.command {
         None => app::run(AppOptions {
             headless: false,

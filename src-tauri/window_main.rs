@@ -78,16 +78,13 @@ async fn resume() -> Result<()> {
 }
 
 #[tauri::command]
-async fn status() -> Result<Value> {
+async fn status() -> Result<Box<ssetray::ipc::Status>> {
     window::status().await
 }
 
 #[tauri::command]
 async fn login_state(state: tauri::State<'_, WindowState>) -> Result<LoginView> {
-    let server = window::status()
-        .await
-        .ok()
-        .and_then(|status| status["server"].as_str().map(str::to_string));
+    let server = window::status().await.ok().map(|status| status.server);
     let stored = {
         let mut reader = state
             .reader
@@ -100,7 +97,7 @@ async fn login_state(state: tauri::State<'_, WindowState>) -> Result<LoginView> 
 
 #[tauri::command]
 async fn get_settings() -> Result<Value> {
-    window::get_settings()
+    window::get_settings().await
 }
 
 #[tauri::command]

@@ -21,8 +21,12 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-/// Longest request line accepted.
-pub const MAX_LINE: usize = 64 * 1024;
+use crate::engine::EngineEvent;
+use crate::sse::{ConnectionState, SseEvent};
+
+/// Longest request line accepted: an event handed over by `listen --store`
+/// at the largest `max_event_bytes`, with room for its fields.
+pub const MAX_LINE: usize = 16 * 1024 * 1024 + 64 * 1024;
 
 /// Which view of the window to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -75,7 +79,90 @@ pub enum Request {
     Status,
     /// Stream the engine's events to this connection from now on.
     Subscribe,
+    /// Store an event that `ssetray listen --store` received, through the
+    /// app's engine (the one writer of the history).
+    StoreEvent {
+        /// The stream's address (redacted by the sender and again here).
+        server: String,
+        event_type: String,
+        /// The id the event came with, if any (`has_own_id`).
+        id: Option<String>,
+        /// Where the stream stands after it (`lastEventId`).
+        last_event_id: String,
+        data: String,
+    },
     Quit,
+}
+
+impl Request {
+    /// The event a `StoreEvent` carries, bounded like the parser's.
+    pub fn event_to_store(&self) -> Option<(String, SseEvent)> {
+        let Request::StoreEvent {
+            server,
+            event_type,
+            id,
+            last_event_id,
+            data,
+        } = self
+        else {
+            return None;
+        };
+        let event = SseEvent {
+            event_type: event_type.as_str().into(),
+            data: data.clone(),
+            last_event_id: crate::sse::connection::resume_point(last_event_id).into(),
+            has_own_id: id.is_some(),
+        };
+        Some((crate::url_policy::redacted_text(server), event))
+    }
+}
+
+/// What the tray icon, the window's status view and `ssetray status` show:
+/// the tray process's state, published as a latest value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Status {
+    pub state: ConnectionState,
+    /// The state in words: "Connected to example.com".
+    pub state_text: String,
+    /// The store's unread count.
+    pub unread: u64,
+    /// Notifications paused until then (ms since the epoch); far in the
+    /// future for "until resumed".
+    pub paused_until_ms: Option<i64>,
+    /// The stream followed, as shown and stored (secrets redacted).
+    pub server: String,
+    /// Following the built-in demo because no server is configured.
+    pub demo: bool,
+    pub since_ms: i64,
+    pub last_event_ms: Option<i64>,
+    pub events_received: u64,
+    pub bytes_received: u64,
+    pub reconnects: u64,
+    /// The settings file could not be used (or a secret in it): why, and
+    /// what to do.
+    pub settings_problem: Option<String>,
+    /// The history cannot be written: why, and what happens meanwhile.
+    pub store_problem: Option<String>,
+}
+
+impl Status {
+    /// What is wrong, in words, for the tray's tooltip and menu.
+    pub fn problems(&self) -> impl Iterator<Item = &str> {
+        self.settings_problem
+            .iter()
+            .chain(self.store_problem.iter())
+            .map(String::as_str)
+    }
+}
+
+/// What goes to a subscribed window: the engine's events, the status, and
+/// requests to show a view.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum WindowEvent {
+    Engine(EngineEvent),
+    Status(Box<Status>),
+    ShowView(View),
 }
 
 /// The answer to a request.
@@ -83,7 +170,7 @@ pub enum Request {
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum Reply {
     Ok,
-    Status { status: serde_json::Value },
+    Status { status: Box<Status> },
     Error { message: String },
 }
 

@@ -9,8 +9,8 @@ use ksni::menu::{StandardItem, SubMenu};
 use ksni::{MenuItem, ToolTip, Tray, TrayMethods};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::app::Status;
 use crate::badge;
+use crate::ipc::Status;
 use crate::ipc::{Incoming, Request, View};
 
 struct TrayIcon {
@@ -101,7 +101,7 @@ impl Tray for TrayIcon {
         let paused = self
             .status
             .paused_until_ms
-            .is_some_and(|until| until > crate::store::now_ms() as u64);
+            .is_some_and(|until| until > crate::clock::now_ms());
         let pause = if paused {
             item("Resume notifications", |tray: &mut TrayIcon| {
                 tray.send(Request::Resume)

@@ -13,13 +13,15 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::clock::now_ms;
 use crate::feed::{self, AppEvent, Login};
 use crate::ipc::{self, Reply, Request};
-use crate::notifier::{open_in_browser, safe_url};
+use crate::notifier::open_in_browser;
 use crate::settings::{Paths, Settings, SettingsError};
 use crate::sse::connection::{Connection, OpenError};
 use crate::sse::{ClientConfig, SseEvent};
-use crate::store::{now_ms, HistoryEntry, HistoryQuery, Store};
+use crate::store::{HistoryEntry, HistoryQuery, Store};
+use crate::url_policy::safe_link;
 
 /// An error for the page: which field (for settings) and what to do.
 #[derive(Debug, Clone, Serialize)]
@@ -175,7 +177,7 @@ pub fn row(entry: HistoryEntry) -> HistoryRow {
         AppEvent::Message(message) => (
             message.title,
             message.text,
-            message.url.as_deref().and_then(safe_url),
+            message.url.as_deref().and_then(safe_link),
         ),
         AppEvent::Notification { count } => (
             None,
@@ -229,7 +231,7 @@ async fn ask(request: Request) -> Result<Reply, CommandError> {
         .map_err(CommandError::message)
 }
 
-pub async fn status() -> Result<Value, CommandError> {
+pub async fn status() -> Result<Box<crate::ipc::Status>, CommandError> {
     match ask(Request::Status).await? {
         Reply::Status { status } => Ok(status),
         Reply::Error { message } => Err(CommandError::message(message)),
@@ -330,7 +332,7 @@ pub async fn image_from_server(reference: &str) -> Option<String> {
             .ok()?;
         return image_data_url(&bytes);
     }
-    let url = safe_url(reference)?;
+    let url = safe_link(reference)?;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::limited(5))
@@ -358,19 +360,25 @@ pub fn qr_expiry() -> Duration {
     Duration::from_secs(u64::from(minutes) * 60)
 }
 
-pub fn get_settings() -> Result<Value, CommandError> {
-    let settings = Settings::load(&Paths::from_environment().config_file)?;
+/// The settings for the page, with the header values the Secret Service
+/// keeps.
+pub async fn get_settings() -> Result<Value, CommandError> {
+    let (settings, problem) = crate::secrets::load(&Paths::from_environment().config_file).await?;
+    if let Some(problem) = problem {
+        tracing::warn!("{problem}");
+    }
     serde_json::to_value(settings).map_err(CommandError::message)
 }
 
-/// Validate and save the settings the page sends, then tell the tray
-/// process to apply them. Nothing invalid is written.
+/// Validate and save the settings the page sends (header values to the
+/// Secret Service where one runs), then tell the tray process to apply
+/// them. Nothing invalid is written.
 pub async fn save_settings(value: Value) -> Result<(), CommandError> {
     let settings: Settings = serde_json::from_value(value).map_err(|error| CommandError {
         field: None,
         message: format!("the settings are not in the expected shape: {error}"),
     })?;
-    settings.save(&Paths::from_environment().config_file)?;
+    crate::secrets::save(&settings, &Paths::from_environment().config_file).await?;
     // Without a running tray process the file is still saved; the app
     // reads it when it starts.
     match forward(Request::SettingsChanged).await {

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rand::Rng;
 use reqwest::header::HeaderMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use super::connection::{describe_error, Connection, OpenError};
@@ -135,7 +135,7 @@ impl ClientConfig {
 }
 
 /// The connection state, for the tray tooltip and the status view.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ConnectionState {
     Connecting,
@@ -146,7 +146,7 @@ pub enum ConnectionState {
         delay_ms: u64,
         reason: String,
         /// The whole error chain, for the Status view's details.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
     },
     Stopped {
@@ -377,7 +377,7 @@ impl ClockWatch {
     async fn jumped(&mut self) {
         loop {
             self.ticks.tick().await;
-            if self.clock.check(SystemTime::now(), Instant::now()) {
+            if self.clock.check(crate::clock::now(), Instant::now()) {
                 return;
             }
         }
@@ -518,7 +518,7 @@ impl Client {
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ClockWatch {
             clock: ClockJump::new(
-                SystemTime::now(),
+                crate::clock::now(),
                 Instant::now(),
                 Duration::from_secs(5).max(every / 2),
             ),
@@ -822,7 +822,7 @@ mod tests {
 
     #[test]
     fn clock_jump_found_when_wall_clock_runs_ahead_of_monotonic() {
-        let wall = SystemTime::now();
+        let wall = crate::clock::now();
         let mono = Instant::now();
         let mut clock = ClockJump::new(wall, mono, Duration::from_secs(5));
         // Ten seconds on both clocks: no jump.

@@ -16,7 +16,9 @@
 //! resumes exactly where the store stands.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
+
+use crate::clock::now_ms;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
@@ -90,7 +92,70 @@ const MIGRATIONS: &[Migration] = &[
     CREATE INDEX events_by_size ON events(data_bytes);",
         then: Some(hash_stored_data),
     },
+    // 4: the unread count kept by the store itself, in step with every
+    // write by triggers (each weight clamped as when it is stored, so no
+    // row can overflow or lower it), so that it is one source read in one
+    // row; stored
+    // addresses without their secrets (a `?token=`).
+    Migration {
+        sql: "CREATE TABLE unread_total (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        total INTEGER NOT NULL
+    );
+    INSERT INTO unread_total (id, total)
+        SELECT 1, CAST(TOTAL(MIN(MAX(unread_weight, 0), 1000000)) AS INTEGER)
+        FROM events WHERE read = 0;
+    CREATE TRIGGER unread_on_insert AFTER INSERT ON events WHEN new.read = 0 BEGIN
+        UPDATE unread_total SET total = total + MIN(MAX(new.unread_weight, 0), 1000000) WHERE id = 1;
+    END;
+    CREATE TRIGGER unread_on_delete AFTER DELETE ON events WHEN old.read = 0 BEGIN
+        UPDATE unread_total SET total = total - MIN(MAX(old.unread_weight, 0), 1000000) WHERE id = 1;
+    END;
+    CREATE TRIGGER unread_on_update AFTER UPDATE OF read, unread_weight ON events BEGIN
+        UPDATE unread_total SET total = total
+            - (CASE WHEN old.read = 0 THEN MIN(MAX(old.unread_weight, 0), 1000000) ELSE 0 END)
+            + (CASE WHEN new.read = 0 THEN MIN(MAX(new.unread_weight, 0), 1000000) ELSE 0 END)
+            WHERE id = 1;
+    END;",
+        then: Some(redact_stored_addresses),
+    },
 ];
+
+/// Migration 4's second half: every stored address through the URL
+/// policy's redaction. Rows whose redacted address collides with another's
+/// are replays of each other (the same stream with another token) and go.
+fn redact_stored_addresses(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let mut servers: Vec<String> = Vec::new();
+    for table in ["events", "servers", "login_state"] {
+        let mut read = tx.prepare(&format!("SELECT DISTINCT server FROM {table}"))?;
+        let found = read.query_map([], |row| row.get::<_, String>(0))?;
+        for server in found {
+            servers.push(server?);
+        }
+    }
+    servers.sort();
+    servers.dedup();
+    for server in servers {
+        let shown = crate::url_policy::redacted_text(&server);
+        if shown == server {
+            continue;
+        }
+        tx.execute(
+            "UPDATE OR IGNORE events SET server = ?2 WHERE server = ?1",
+            params![server, shown],
+        )?;
+        tx.execute("DELETE FROM events WHERE server = ?1", [&server])?;
+        tx.execute(
+            "UPDATE OR REPLACE servers SET server = ?2 WHERE server = ?1",
+            params![server, shown],
+        )?;
+        tx.execute(
+            "UPDATE OR REPLACE login_state SET server = ?2 WHERE server = ?1",
+            params![server, shown],
+        )?;
+    }
+    Ok(())
+}
 
 /// Migration 3's second half: the data hash of every stored entry, then the
 /// unique index that needs it.
@@ -226,13 +291,6 @@ pub struct Recovered {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-}
-
-pub fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|elapsed| elapsed.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 impl Store {
@@ -482,14 +540,14 @@ impl Store {
     pub fn unread_count(&self) -> Result<u64, StoreError> {
         self.conn
             .query_row(
-                // TOTAL, unlike SUM, is a float and cannot overflow, even
-                // over rows written before weights were clamped.
-                "SELECT TOTAL(MIN(MAX(unread_weight, 0), ?1)) FROM events WHERE read = 0",
-                [MAX_NOTIFICATION_COUNT as i64],
+                // Read as a float: an integer sum that SQLite had to widen
+                // (rows edited by hand) still reads, and the cast saturates.
+                "SELECT MAX(CAST(total AS REAL), 0) FROM unread_total WHERE id = 1",
+                [],
                 |row| row.get::<_, f64>(0),
             )
-            // A float to integer cast saturates.
-            .map(|count| count as u64)
+            .optional()
+            .map(|count| count.unwrap_or(0.0) as u64)
             .map_err(|source| self.err(source))
     }
 

@@ -110,24 +110,12 @@ pub fn request_headers(extra: &HeaderMap, last_event_id: &str) -> HeaderMap {
     headers
 }
 
-/// Where a redirect leads, if it may be followed: http(s) only, and never
-/// from https down to plain http, where anyone on the way could read and
-/// change the stream.
-pub fn redirect_target(from: &url::Url, location: &str) -> Result<url::Url, OpenError> {
-    let shown: String = location.chars().take(120).collect();
-    let target = from.join(location).map_err(|_| {
-        OpenError::NotAStream(format!("a redirect to an invalid address {shown:?}"))
-    })?;
-    match (from.scheme(), target.scheme()) {
-        ("https", "http") => Err(OpenError::NotAStream(format!(
-            "refused a redirect from https down to plain http ({})",
-            target.host_str().unwrap_or("")
-        ))),
-        (_, "http" | "https") => Ok(target),
-        (_, other) => Err(OpenError::NotAStream(format!(
-            "refused a redirect to a `{other}:` address"
-        ))),
-    }
+/// Where a redirect leads, if the URL policy lets it be followed.
+fn redirect_target(from: &url::Url, location: &str) -> Result<url::Url, OpenError> {
+    crate::url_policy::redirect_target(from, location).map_err(|refused| {
+        let shown: String = location.chars().take(120).collect();
+        OpenError::NotAStream(format!("refused a redirect to {shown:?}: {refused}"))
+    })
 }
 
 impl Connection {
@@ -149,7 +137,7 @@ impl Connection {
     ) -> Result<Connection, OpenError> {
         let mut current = url.clone();
         for _ in 0..=MAX_REDIRECTS {
-            let headers = if current.origin() == url.origin() {
+            let headers = if crate::url_policy::may_carry_secrets(url, &current) {
                 request_headers(extra, last_event_id)
             } else {
                 request_headers(&HeaderMap::new(), "")
@@ -159,7 +147,7 @@ impl Connection {
                 .headers(headers)
                 .send()
                 .await
-                .map_err(|error| network_failure(&error))?;
+                .map_err(|error| network_failure(&error.without_url()))?;
             let status = response.status();
             let followed = matches!(status.as_u16(), 301 | 302 | 303 | 307 | 308);
             match response.headers().get(LOCATION) {
@@ -231,6 +219,9 @@ impl Connection {
             }
             Ok(None) => Ok(false),
             Err(error) => {
+                // Without the URL: it may carry a `?token=` and this text is
+                // logged and shown.
+                let error = error.without_url();
                 let OpenError::Network { reason, detail } = network_failure(&error) else {
                     unreachable!("network_failure gives a network error");
                 };

@@ -12,11 +12,13 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use tokio::sync::mpsc;
 
+use crate::bootstrap::{load_settings, open_store, runtime, Failure};
+use crate::clock::now_ms;
 use crate::feed;
-use crate::settings::{check_http_url, Paths, Settings};
+use crate::settings::{check_http_url, Paths};
 use crate::sse::client;
 use crate::sse::{Backoff, ClientConfig, ConnectionState, Update};
-use crate::store::{now_ms, HistoryQuery, NewEntry, Store};
+use crate::store::{HistoryQuery, NewEntry, Store};
 
 const EXIT_CODES: &str = "Exit codes: 0 done (listen: the server said stop, or --max-events reached); 1 runtime failure; 2 bad usage or setting.";
 
@@ -157,60 +159,45 @@ pub struct DemoArgs {
     pub interval_ms: u64,
 }
 
-/// A failure with its exit code.
-pub struct Failure {
-    pub code: i32,
-    pub message: String,
+/// Where `listen --store` keeps what it receives.
+enum StoreTo {
+    App(crate::ipc::Client),
+    File(Store),
 }
 
-impl Failure {
-    pub fn usage(message: impl ToString) -> Failure {
-        Failure {
-            code: 2,
-            message: message.to_string(),
+impl StoreTo {
+    async fn keep(&mut self, server: &str, event: &crate::sse::SseEvent) -> Result<(), Failure> {
+        match self {
+            StoreTo::App(app) => {
+                let request = crate::ipc::Request::StoreEvent {
+                    server: server.to_string(),
+                    event_type: event.event_type.to_string(),
+                    id: event.has_own_id.then(|| event.last_event_id.to_string()),
+                    last_event_id: event.last_event_id.to_string(),
+                    data: event.data.clone(),
+                };
+                match app.request(&request).await.map_err(Failure::runtime)? {
+                    crate::ipc::Reply::Error { message } => Err(Failure::runtime(message)),
+                    _ => Ok(()),
+                }
+            }
+            StoreTo::File(store) => {
+                let app_event = feed::interpret(event);
+                store
+                    .insert_many(&[NewEntry {
+                        server,
+                        event_type: &event.event_type,
+                        event_id: event.has_own_id.then_some(&*event.last_event_id),
+                        last_event_id: &event.last_event_id,
+                        data: &event.data,
+                        event: &app_event,
+                        received_at_ms: now_ms(),
+                    }])
+                    .map(|_| ())
+                    .map_err(Failure::runtime)
+            }
         }
     }
-    pub fn runtime(message: impl ToString) -> Failure {
-        Failure {
-            code: 1,
-            message: message.to_string(),
-        }
-    }
-}
-
-/// Logs go to stderr, so stdout stays clean for `--json`.
-pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SSETRAY_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
-}
-
-pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
-    // One thread: the app spends its life waiting on one socket.
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|error| Failure::runtime(format!("cannot start the runtime: {error}")))
-}
-
-pub fn open_store(paths: &Paths) -> Result<Store, Failure> {
-    let (store, recovered) = Store::open(&paths.database).map_err(Failure::runtime)?;
-    if let Some(recovered) = recovered {
-        eprintln!(
-            "ssetray: the history database was damaged ({}); it was moved to {} and a new one started.",
-            recovered.problem,
-            recovered.moved_to.display()
-        );
-    }
-    Ok(store)
-}
-
-pub fn load_settings(paths: &Paths) -> Result<Settings, Failure> {
-    Settings::load(&paths.config_file).map_err(Failure::usage)
 }
 
 /// One line of `listen --json`, fields in the documented order.
@@ -252,14 +239,23 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
         })?;
         config.headers.insert(name, value);
     }
-    let mut store = if args.store {
-        Some(open_store(&Paths::from_environment())?)
-    } else {
-        None
-    };
-    let server = url.to_string();
+    // As stored and shown: without the secrets the URL may carry.
+    let server = crate::url_policy::redacted(&url);
     let runtime = runtime()?;
     runtime.block_on(async move {
+        // Stored through the running app (the one writer of the history,
+        // whose badge then follows), else into the store directly.
+        let mut store = if args.store {
+            match crate::ipc::Client::connect(&crate::ipc::socket_path()).await {
+                Ok(app) => Some(StoreTo::App(app)),
+                Err(crate::ipc::IpcError::NotRunning(_)) => {
+                    Some(StoreTo::File(open_store(&Paths::from_environment())?))
+                }
+                Err(error) => return Err(Failure::runtime(error)),
+            }
+        } else {
+            None
+        };
         let (updates_tx, mut updates) = mpsc::channel(1024);
         let _control = client::spawn(config, updates_tx).map_err(Failure::usage)?;
         let mut seen = 0u64;
@@ -268,18 +264,7 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
             match update {
                 Update::Event(event) => {
                     if let Some(store) = store.as_mut() {
-                        let app_event = feed::interpret(&event);
-                        store
-                            .insert_many(&[NewEntry {
-                                server: &server,
-                                event_type: &event.event_type,
-                                event_id: event.has_own_id.then_some(&*event.last_event_id),
-                                last_event_id: &event.last_event_id,
-                                data: &event.data,
-                                event: &app_event,
-                                received_at_ms: now_ms(),
-                            }])
-                            .map_err(Failure::runtime)?;
+                        store.keep(&server, &event).await?;
                     }
                     let line = if args.json {
                         serde_json::to_string(&JsonEvent {
@@ -386,17 +371,17 @@ pub fn status(args: StatusArgs) -> Result<(), Failure> {
         return Err(Failure::runtime(format!("unexpected answer: {reply:?}")));
     };
     if args.json {
-        println!("{status}");
+        println!(
+            "{}",
+            serde_json::to_string(&status).map_err(Failure::runtime)?
+        );
         return Ok(());
     }
-    let text = |key: &str| status[key].as_str().unwrap_or("").to_string();
-    println!("{}", text("state_text"));
-    println!("server: {}", text("server"));
-    println!("unread: {}", status["unread"]);
-    for key in ["settings_problem", "store_problem"] {
-        if let Some(problem) = status[key].as_str() {
-            println!("problem: {problem}");
-        }
+    println!("{}", status.state_text);
+    println!("server: {}", status.server);
+    println!("unread: {}", status.unread);
+    for problem in status.problems() {
+        println!("problem: {problem}");
     }
     Ok(())
 }
@@ -421,26 +406,6 @@ pub fn reset_resume() -> Result<(), Failure> {
         .map_err(Failure::runtime)?;
     eprintln!("ssetray: the next connection to {url} starts from now");
     Ok(())
-}
-
-/// Ctrl-C or SIGTERM: quit cleanly, with the store flushed.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => return std::future::pending().await,
-            };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
 }
 
 pub fn history(args: HistoryArgs) -> Result<(), Failure> {
@@ -526,19 +491,37 @@ pub fn config(command: ConfigCommand) -> Result<(), Failure> {
     let paths = Paths::from_environment();
     match command {
         ConfigCommand::Path => println!("{}", paths.config_file.display()),
+        // The file as it is: header values kept in the Secret Service are
+        // listed by name only, never printed.
         ConfigCommand::Get { key: None } => {
             let settings = load_settings(&paths)?;
             let text = toml::to_string_pretty(&settings).map_err(Failure::runtime)?;
             print!("{text}");
         }
         ConfigCommand::Get { key: Some(key) } => {
-            let settings = load_settings(&paths)?;
+            let mut settings = load_settings(&paths)?;
+            if key.starts_with("headers.") && !settings.secret_headers.is_empty() {
+                if let Some(problem) = runtime()?.block_on(crate::secrets::fill(&mut settings)) {
+                    eprintln!("ssetray: {problem}");
+                }
+            }
             println!("{}", settings.get(&key).map_err(Failure::usage)?);
         }
         ConfigCommand::Set { key, value } => {
-            let settings = load_settings(&paths)?;
+            let runtime = runtime()?;
+            let mut settings = load_settings(&paths)?;
+            // The other headers' values, so that the save keeps them.
+            if let Some(problem) = runtime.block_on(crate::secrets::fill(&mut settings)) {
+                eprintln!("ssetray: {problem}");
+            }
             let changed = settings.set(&key, &value).map_err(Failure::usage)?;
-            changed.save(&paths.config_file).map_err(Failure::usage)?;
+            let kept_in = runtime
+                .block_on(crate::secrets::save(&changed, &paths.config_file))
+                .map_err(Failure::usage)?;
+            drop(runtime);
+            if key.starts_with("headers.") {
+                eprintln!("ssetray: the header value is kept {}", kept_in.describe());
+            }
             // A running app applies it at once.
             match ask_the_app(crate::ipc::Request::SettingsChanged) {
                 Ok(Some(_)) => eprintln!("ssetray: saved; the running app applied it"),
@@ -575,11 +558,4 @@ pub fn demo_server(args: DemoArgs) -> Result<(), Failure> {
             .await
             .map_err(Failure::runtime)
     })
-}
-
-/// The path of a sibling binary (the window) next to this one.
-pub fn sibling_binary(name: &str) -> Option<PathBuf> {
-    let current = std::env::current_exe().ok()?;
-    let candidate = current.with_file_name(name);
-    candidate.exists().then_some(candidate)
 }

@@ -19,13 +19,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
+use crate::clock::now_ms;
 use crate::feed::{self, AppEvent};
 use crate::settings::{Settings, TypeRule};
 use crate::sse::client;
 use crate::sse::{Backoff, ClientConfig, ConnectionState, Control, Limits, SseEvent, Update};
-use crate::store::{now_ms, HistoryEntry, NewEntry, Store, StoreError};
+use crate::store::{HistoryEntry, NewEntry, Store, StoreError};
 
 /// What the user (through the tray, window or CLI) asks of the engine.
 #[derive(Debug, Clone)]
@@ -39,6 +40,12 @@ pub enum Command {
     ResetResumePoint,
     /// Validated settings to apply at once (a new server reconnects).
     ApplySettings(Box<Settings>),
+    /// Store an event another client received (`ssetray listen --store`
+    /// while the app runs), as if it came from `server` (a redacted URL).
+    Store {
+        server: String,
+        event: SseEvent,
+    },
     Quit,
 }
 
@@ -56,7 +63,6 @@ pub struct StoredEvent {
 pub enum EngineEvent {
     Stored(Arc<StoredEvent>),
     State(ConnectionState),
-    UnreadCount(u64),
     /// Why the history cannot be written now, in words; `None` once it can.
     StoreProblem(Option<String>),
 }
@@ -124,7 +130,9 @@ pub struct Engine {
     updates: mpsc::Receiver<Update>,
     sinks: broadcast::Sender<EngineEvent>,
     state: ConnectionState,
-    unread: u64,
+    /// The store's unread count, published as a latest value: a sink that
+    /// looks late sees the newest count, never an old one after a new.
+    unread: watch::Sender<u64>,
     inserts_since_retention: u64,
     bytes_since_retention: u64,
     bytes_received: Arc<AtomicU64>,
@@ -135,10 +143,16 @@ pub struct Engine {
 pub struct EngineHandle {
     pub commands: mpsc::Sender<Command>,
     sinks: broadcast::Sender<EngineEvent>,
+    unread: watch::Receiver<u64>,
     bytes_received: Arc<AtomicU64>,
 }
 
 impl EngineHandle {
+    /// The unread count as the store has it, updated after every write.
+    pub fn unread(&self) -> watch::Receiver<u64> {
+        self.unread.clone()
+    }
+
     /// Bytes received from servers since start.
     pub fn bytes_received(&self) -> u64 {
         self.bytes_received.load(Ordering::Relaxed)
@@ -183,6 +197,7 @@ impl Engine {
         let (commands_tx, commands) = mpsc::channel(64);
         let (sinks, _) = broadcast::channel(1024);
         let (updates_tx, updates) = mpsc::channel(1024);
+        let (unread, unread_rx) = watch::channel(0);
         let retry_store = store_problem
             .is_some()
             .then(|| tokio::time::Instant::now() + STORE_RETRY);
@@ -204,7 +219,7 @@ impl Engine {
             state: ConnectionState::Stopped {
                 reason: "no server configured".into(),
             },
-            unread: 0,
+            unread,
             inserts_since_retention: 0,
             bytes_since_retention: 0,
             bytes_received: Arc::default(),
@@ -212,6 +227,7 @@ impl Engine {
         let handle = EngineHandle {
             commands: commands_tx,
             sinks,
+            unread: unread_rx,
             bytes_received: engine.bytes_received.clone(),
         };
         (engine, handle, commands)
@@ -351,7 +367,8 @@ impl Engine {
             });
             return;
         };
-        let server = url.to_string();
+        // As stored and logged: without the secrets a URL may carry.
+        let server = crate::url_policy::redacted(&url);
         let mut config = ClientConfig::new(url);
         config.backoff = self.backoff;
         config.bytes_received = self.bytes_received.clone();
@@ -473,15 +490,24 @@ impl Engine {
                     self.connect();
                 }
             }
+            Command::Store { server, event } => {
+                self.receive_from(server.into(), event, false);
+                self.flush();
+            }
             Command::Quit => {}
         }
     }
 
+    /// Publish the store's count (kept by the store itself, so reading it
+    /// costs one row). Without a store, the last count stands.
     fn refresh_unread(&mut self) {
         if let Some(unread) = self.with_store(|store| store.unread_count()) {
-            self.unread = unread;
+            self.unread.send_if_modified(|shown| {
+                let changed = *shown != unread;
+                *shown = unread;
+                changed
+            });
         }
-        self.broadcast(EngineEvent::UnreadCount(self.unread));
     }
 
     fn on_update(&mut self, first: Update) {
@@ -510,11 +536,17 @@ impl Engine {
         self.flush();
     }
 
-    /// Interpret an event and queue it for the store.
+    /// Interpret an event of the followed stream and queue it for the store.
     fn receive(&mut self, event: SseEvent) {
         let Some(server) = self.server.clone() else {
             return;
         };
+        self.receive_from(server, event, true);
+    }
+
+    /// Interpret an event from `server` and queue it; `followed` when it
+    /// came on this engine's own connection.
+    fn receive_from(&mut self, server: Arc<str>, event: SseEvent, followed: bool) {
         let app_event = feed::interpret(&event);
         let rule = self.settings.rule_for(&event.event_type);
         let server_closed = app_event == AppEvent::ServerClosed;
@@ -533,7 +565,7 @@ impl Engine {
                 received_at_ms: now_ms(),
             });
         }
-        if server_closed {
+        if server_closed && followed {
             self.stop_client();
             self.set_state(ConnectionState::Stopped {
                 reason: "the server closed the stream (server_closed)".into(),
@@ -661,7 +693,6 @@ impl Engine {
             self.bytes_since_retention += event.data.len() as u64;
             let weight = app_event.unread_weight().min(feed::MAX_NOTIFICATION_COUNT);
             added_unread |= weight > 0;
-            self.unread = self.unread.saturating_add(weight);
             let entry = HistoryEntry {
                 id,
                 server: server.to_string(),
@@ -680,9 +711,7 @@ impl Engine {
             })));
         }
         if added_unread {
-            // Counted from what was just stored rather than recounted: a
-            // recount per batch would make a flood quadratic.
-            self.broadcast(EngineEvent::UnreadCount(self.unread));
+            self.refresh_unread();
         }
         if self.inserts_since_retention >= RETENTION_EVERY
             || self.bytes_since_retention >= RETENTION_EVERY_BYTES

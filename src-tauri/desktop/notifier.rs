@@ -3,7 +3,7 @@
 //! Two halves: what a notification says and when bursts are folded into one
 //! ([`notification_text`], [`Coalescer`]: plain functions with tests), and
 //! the task that shows them through the desktop's notification service
-//! (notify-rust: the freedesktop service over D-Bus on Linux). Everything
+//! ([`super::notification_service`]) and hands their clicks to the app. Everything
 //! shown is plain text built from untrusted server data, trimmed, with markup
 //! characters escaped because some notification servers render a subset of
 //! HTML in the body.
@@ -16,6 +16,9 @@ use tokio::sync::{broadcast, mpsc, watch};
 use crate::engine::{EngineEvent, StoredEvent};
 use crate::feed::{AppEvent, Login};
 use crate::settings::TypeRule;
+use crate::url_policy::safe_link;
+
+use super::notification_service::{ClickWaiters, NotificationService, Signal};
 
 /// What a notification shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,22 +220,13 @@ pub enum Click {
     OpenLogin { entry_id: i64 },
 }
 
-/// Only http and https are ever opened; anything else (`javascript:`,
-/// `file:`, custom schemes) is refused.
-pub fn safe_url(text: &str) -> Option<String> {
-    let url = url::Url::parse(text.trim()).ok()?;
-    (matches!(url.scheme(), "http" | "https")
-        && url.host_str().is_some_and(|host| !host.is_empty()))
-    .then(|| url.to_string())
-}
-
 /// The click target of a stored event.
 pub fn click_target(stored: &StoredEvent, config: &NotifierConfig) -> Option<Click> {
     let entry_id = stored.entry.id;
     match &stored.event {
         AppEvent::Login(Login::ScanQrCode { .. }) => return Some(Click::OpenLogin { entry_id }),
         AppEvent::Message(message) => {
-            if let Some(url) = message.url.as_deref().and_then(safe_url) {
+            if let Some(url) = message.url.as_deref().and_then(safe_link) {
                 return Some(Click::OpenUrl {
                     url,
                     entry_id: Some(entry_id),
@@ -241,7 +235,7 @@ pub fn click_target(stored: &StoredEvent, config: &NotifierConfig) -> Option<Cli
         }
         _ => {}
     }
-    let fallback = config.web_app_url.as_deref().and_then(safe_url)?;
+    let fallback = config.web_app_url.as_deref().and_then(safe_link)?;
     Some(Click::OpenUrl {
         url: fallback,
         entry_id: Some(entry_id),
@@ -256,6 +250,14 @@ pub async fn run(
     config: watch::Receiver<NotifierConfig>,
     clicks: mpsc::Sender<Click>,
 ) {
+    let mut service = match NotificationService::connect().await {
+        Ok(service) => Some(service),
+        Err(error) => {
+            tracing::warn!("cannot show notifications (is there a D-Bus session?): {error}");
+            None
+        }
+    };
+    let mut waiters = ClickWaiters::default();
     let mut coalescer = Coalescer::new(Duration::from_secs(2), 3);
     let mut summary_id: Option<u32> = None;
     let mut pending_summary: Option<u64> = None;
@@ -269,6 +271,12 @@ pub async fn run(
                 None => std::future::pending().await,
             }
         };
+        let signal = async {
+            match service.as_mut() {
+                Some(service) => service.next_signal().await,
+                None => std::future::pending().await,
+            }
+        };
         let stored = tokio::select! {
             received = events.recv() => match received {
                 Ok(EngineEvent::Stored(stored)) => Some(stored),
@@ -276,7 +284,7 @@ pub async fn run(
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     // A flood outran us: count what we missed into the summary.
                     let current = config.borrow().clone();
-                    if current.enabled && !current.is_paused(SystemTime::now()) {
+                    if current.enabled && !current.is_paused(crate::clock::now()) {
                         if let Decision::Summary(total) = coalescer.offer(Instant::now(), missed) {
                             pending_summary = Some(total);
                             flush_at.get_or_insert_with(|| tokio::time::Instant::now() + flush_every);
@@ -286,6 +294,27 @@ pub async fn run(
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             },
+            signal = signal => {
+                match signal {
+                    Some(Signal::Invoked { id, action }) => {
+                        if let Some(click) = waiters.invoked(id, &action) {
+                            let _ = clicks.send(click).await;
+                        }
+                    }
+                    Some(Signal::Closed { id }) => {
+                        waiters.closed(id);
+                        if summary_id == Some(id) {
+                            // Closed by the user: the next burst starts a new one.
+                            summary_id = None;
+                        }
+                    }
+                    None => {
+                        tracing::warn!("the notification service went away");
+                        service = None;
+                    }
+                }
+                None
+            }
             _ = flush => {
                 flush_at = None;
                 if let Some(total) = pending_summary.take() {
@@ -295,8 +324,8 @@ pub async fn run(
                         body: format!("from {}", current.server_name),
                         urgency: None,
                     };
-                    let click = current.web_app_url.as_deref().and_then(safe_url).map(|url| Click::OpenUrl { url, entry_id: None });
-                    if let Some(id) = show(&text, summary_id, click, &clicks, &mut warned).await {
+                    let click = current.web_app_url.as_deref().and_then(safe_link).map(|url| Click::OpenUrl { url, entry_id: None });
+                    if let Some(id) = show(service.as_ref(), &mut waiters, &text, summary_id, click, &mut warned).await {
                         summary_id = Some(id);
                     }
                 }
@@ -306,7 +335,7 @@ pub async fn run(
         let Some(stored) = stored else { continue };
         let current = config.borrow().clone();
         if !current.enabled
-            || current.is_paused(SystemTime::now())
+            || current.is_paused(crate::clock::now())
             || stored.rule != TypeRule::Notify
         {
             continue;
@@ -318,7 +347,15 @@ pub async fn run(
             Decision::Show => {
                 summary_id = None;
                 let click = click_target(&stored, &current);
-                show(&text, None, click, &clicks, &mut warned).await;
+                show(
+                    service.as_ref(),
+                    &mut waiters,
+                    &text,
+                    None,
+                    click,
+                    &mut warned,
+                )
+                .await;
             }
             Decision::Summary(total) => {
                 pending_summary = Some(total);
@@ -329,85 +366,37 @@ pub async fn run(
 }
 
 /// Show one notification, replacing `replaces` when given; its id. A click
-/// on it (the default action) sends `click`.
+/// on it (the default action) will send `click`, once.
 async fn show(
+    service: Option<&NotificationService>,
+    waiters: &mut ClickWaiters,
     text: &NotificationText,
     replaces: Option<u32>,
     click: Option<Click>,
-    clicks: &mpsc::Sender<Click>,
     warned: &mut bool,
 ) -> Option<u32> {
-    let mut notification = notify_rust::Notification::new();
-    notification
-        .appname("SSE Tray")
-        .icon("ssetray")
-        .summary(&text.summary)
-        .body(&text.body);
-    #[cfg(all(unix, not(target_os = "macos")))]
-    {
-        if let Some(id) = replaces {
-            notification.id(id);
+    let service = service?;
+    match service.show(text, replaces, click.is_some()).await {
+        Ok(id) => {
+            waiters.shown(id, click);
+            Some(id)
         }
-        if click.is_some() {
-            notification.action("default", "Open");
-        }
-        let urgency = match text.urgency.as_deref() {
-            Some("low") => notify_rust::Urgency::Low,
-            Some("critical") => notify_rust::Urgency::Critical,
-            _ => notify_rust::Urgency::Normal,
-        };
-        notification.urgency(urgency);
-        match notification.show_async().await {
-            Ok(handle) => {
-                let id = handle.id();
-                if let Some(click) = click {
-                    let clicks = clicks.clone();
-                    // Waits for this notification's click or close; the
-                    // notification server closes it on timeout, so this
-                    // task does not outlive the bubble.
-                    tokio::spawn(async move {
-                        let mut clicked = false;
-                        handle
-                            .wait_for_action_async(|response| {
-                                clicked = matches!(response, notify_rust::NotificationResponse::Default)
-                                    || matches!(response, notify_rust::NotificationResponse::Action(key) if key == "default");
-                            })
-                            .await;
-                        if clicked {
-                            let _ = clicks.send(click).await;
-                        }
-                    });
-                }
-                Some(id)
-            }
-            Err(error) => {
-                if !*warned {
-                    *warned = true;
-                    tracing::warn!(
-                        "cannot show notifications (is a notification service running?): {error}"
-                    );
-                }
-                None
-            }
-        }
-    }
-    #[cfg(not(all(unix, not(target_os = "macos"))))]
-    {
-        let _ = (replaces, click, clicks);
-        if let Err(error) = notification.show() {
+        Err(error) => {
             if !*warned {
                 *warned = true;
-                tracing::warn!("cannot show notifications: {error}");
+                tracing::warn!(
+                    "cannot show notifications (is a notification service running?): {error}"
+                );
             }
+            None
         }
-        None
     }
 }
 
 /// Open an http(s) URL in the default browser. `SSETRAY_OPENER` names
 /// another program to use (tests point it at a recorder).
 pub fn open_in_browser(url: &str) -> Result<(), String> {
-    let Some(url) = safe_url(url) else {
+    let Some(url) = safe_link(url) else {
         return Err(format!(
             "refusing to open {url:?}: only http and https links are opened"
         ));
@@ -515,11 +504,11 @@ mod tests {
     #[test]
     fn only_http_links_are_ever_opened() {
         assert_eq!(
-            safe_url("https://example.com/a").as_deref(),
+            safe_link("https://example.com/a").as_deref(),
             Some("https://example.com/a")
         );
         assert_eq!(
-            safe_url(" http://example.com").as_deref(),
+            safe_link(" http://example.com").as_deref(),
             Some("http://example.com/")
         );
         for bad in [
@@ -532,7 +521,7 @@ mod tests {
             "/relative",
             "",
         ] {
-            assert_eq!(safe_url(bad), None, "{bad}");
+            assert_eq!(safe_link(bad), None, "{bad}");
         }
         assert!(open_in_browser("javascript:alert(1)").is_err());
     }

@@ -55,6 +55,10 @@ pub struct Settings {
     pub channel: String,
     /// Extra request headers, e.g. `Authorization = "Bearer ..."`.
     pub headers: BTreeMap<String, String>,
+    /// Headers whose values the desktop's Secret Service keeps (see
+    /// `secrets`): only their names are in the file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub secret_headers: Vec<String>,
     /// A PEM file of extra CA certificates (a company CA), added to the
     /// system's.
     pub extra_ca_file: Option<PathBuf>,
@@ -85,6 +89,7 @@ impl Default for Settings {
             server_url: None,
             channel: String::new(),
             headers: BTreeMap::new(),
+            secret_headers: Vec::new(),
             extra_ca_file: None,
             web_app_url: None,
             rules: BTreeMap::new(),
@@ -130,27 +135,8 @@ pub fn check_http_url(field: &str, text: &str) -> Result<url::Url, SettingsError
     let example = format!(
         "Set it to a full address such as `ssetray config set {field} https://example.com/stream`."
     );
-    let url = url::Url::parse(text.trim()).map_err(|error| {
-        invalid(
-            field,
-            format!("= {text:?} is not a URL ({error})"),
-            &example,
-        )
-    })?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid(
-            field,
-            format!(
-                "= {text:?} uses `{}:`; only http and https are allowed",
-                url.scheme()
-            ),
-            &example,
-        ));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid(field, format!("= {text:?} has no host"), &example));
-    }
-    Ok(url)
+    crate::url_policy::http_url(text)
+        .map_err(|refused| invalid(field, format!("= {text:?} is refused: {refused}"), &example))
 }
 
 impl Settings {
@@ -168,6 +154,15 @@ impl Settings {
                 "is too long or holds control characters",
                 "Use a plain channel name such as `sse`, or an empty one for the default.",
             ));
+        }
+        for name in &self.secret_headers {
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+                invalid(
+                    "secret_headers",
+                    format!("names {name:?}, which is not a valid HTTP header name"),
+                    "Remove it from `secret_headers`; set the header again with `ssetray config set headers.NAME VALUE`.",
+                )
+            })?;
         }
         for (name, value) in &self.headers {
             let field = format!("headers.{name}");

@@ -1,0 +1,8 @@
+//! The app without a desktop: everything here runs and is tested without a
+//! display, a D-Bus session or a tray.
+
+pub mod engine;
+pub mod private_files;
+pub mod secrets;
+pub mod settings;
+pub mod store;

@@ -1,0 +1,419 @@
+//! Where the user's secrets (the values of extra request headers, such as
+//! `Authorization = "Bearer ..."`) are kept.
+//!
+//! Where the desktop runs a Secret Service (GNOME Keyring, KeePassXC,
+//! KWallet's bridge), header values go there: the settings file then lists
+//! only the header names under `secret_headers`, so a copied or backed-up
+//! settings file carries no token. Where none answers, the values stay in
+//! the settings file, which is the user's alone (0600 in a 0700 folder, on
+//! every save). Either way a value is never logged.
+//!
+//! The Secret Service is spoken over D-Bus with zbus (the tray's D-Bus
+//! stack), with the "plain" transfer: the session bus is the user's own,
+//! and the secret is not kept anywhere else in memory for longer than a
+//! request.
+
+use std::path::Path;
+
+use crate::settings::{Settings, SettingsError};
+
+/// Where [`save`] put the header values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeptIn {
+    SecretService,
+    SettingsFile,
+}
+
+impl KeptIn {
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeptIn::SecretService => "in the desktop's Secret Service (keyring)",
+            KeptIn::SettingsFile => {
+                "in the settings file, readable by you alone (no Secret Service answers)"
+            }
+        }
+    }
+}
+
+/// Save `settings` to `path`, the header values to the Secret Service when
+/// one answers, else into the file.
+pub async fn save(settings: &Settings, path: &Path) -> Result<KeptIn, SettingsError> {
+    settings.validate()?;
+    let service = SecretService::connect().await;
+    let mut on_disk = settings.clone();
+    let kept_in = match &service {
+        Some(service) if !settings.headers.is_empty() || !settings.secret_headers.is_empty() => {
+            match service.keep_headers(settings).await {
+                Ok(()) => {
+                    on_disk.secret_headers = settings.headers.keys().cloned().collect();
+                    on_disk.headers.clear();
+                    KeptIn::SecretService
+                }
+                Err(error) => {
+                    tracing::warn!("the Secret Service refused the header values, so they stay in the settings file: {error}");
+                    on_disk.secret_headers.clear();
+                    KeptIn::SettingsFile
+                }
+            }
+        }
+        Some(_) => KeptIn::SecretService,
+        None => {
+            on_disk.secret_headers.clear();
+            KeptIn::SettingsFile
+        }
+    };
+    on_disk.save(path)?;
+    Ok(kept_in)
+}
+
+/// Load the settings at `path` with the header values the Secret Service
+/// keeps. A value that cannot be had (no service, a locked keyring, an
+/// entry deleted) leaves that header out and says why, in words for the
+/// status, so that the app still runs.
+pub async fn load(path: &Path) -> Result<(Settings, Option<String>), SettingsError> {
+    let mut settings = Settings::load(path)?;
+    let problem = fill(&mut settings).await;
+    Ok((settings, problem))
+}
+
+/// Fetch the values of `settings.secret_headers` into `settings.headers`.
+pub async fn fill(settings: &mut Settings) -> Option<String> {
+    if settings.secret_headers.is_empty() {
+        return None;
+    }
+    let names = settings.secret_headers.join(", ");
+    let Some(service) = SecretService::connect().await else {
+        return Some(format!(
+            "The header {names} is kept in the desktop's Secret Service, which does not answer; connecting without it. Start or unlock your keyring, then choose Reconnect."
+        ));
+    };
+    let mut missing = Vec::new();
+    for name in settings.secret_headers.clone() {
+        match service.fetch(&name).await {
+            Ok(Some(value)) => {
+                settings.headers.insert(name, value);
+            }
+            Ok(None) => missing.push(name),
+            Err(error) => {
+                tracing::warn!("the Secret Service: {error}");
+                missing.push(name);
+            }
+        }
+    }
+    (!missing.is_empty()).then(|| {
+        let missing = missing.join(", ");
+        format!(
+            "The header {missing} is not in the Secret Service (locked or deleted); connecting without it. Unlock your keyring and choose Reconnect, or set it again with `ssetray config set headers.{} VALUE`.",
+            missing.split(", ").next().unwrap_or_default()
+        )
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("{0}")]
+    Bus(String),
+    #[error("the keyring is locked and unlocking it was dismissed")]
+    Dismissed,
+    #[error("the Secret Service has no default keyring")]
+    NoKeyring,
+}
+
+#[cfg(target_os = "linux")]
+pub use linux::SecretService;
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use futures_util::StreamExt;
+    use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
+
+    use super::SecretError;
+    use crate::settings::Settings;
+
+    /// The Secret Service's transfer format: session, parameters, value,
+    /// content type.
+    type Secret = (OwnedObjectPath, Vec<u8>, Vec<u8>, String);
+
+    #[zbus::proxy(
+        interface = "org.freedesktop.Secret.Service",
+        default_service = "org.freedesktop.secrets",
+        default_path = "/org/freedesktop/secrets"
+    )]
+    trait Service {
+        fn open_session(
+            &self,
+            algorithm: &str,
+            input: &Value<'_>,
+        ) -> zbus::Result<(OwnedValue, OwnedObjectPath)>;
+        fn search_items(
+            &self,
+            attributes: HashMap<&str, &str>,
+        ) -> zbus::Result<(Vec<OwnedObjectPath>, Vec<OwnedObjectPath>)>;
+        fn unlock(
+            &self,
+            objects: &[OwnedObjectPath],
+        ) -> zbus::Result<(Vec<OwnedObjectPath>, OwnedObjectPath)>;
+        fn get_secrets(
+            &self,
+            items: &[OwnedObjectPath],
+            session: &OwnedObjectPath,
+        ) -> zbus::Result<HashMap<OwnedObjectPath, Secret>>;
+        fn read_alias(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
+    }
+
+    #[zbus::proxy(
+        interface = "org.freedesktop.Secret.Collection",
+        default_service = "org.freedesktop.secrets"
+    )]
+    trait Collection {
+        fn create_item(
+            &self,
+            properties: HashMap<&str, Value<'_>>,
+            secret: &Secret,
+            replace: bool,
+        ) -> zbus::Result<(OwnedObjectPath, OwnedObjectPath)>;
+    }
+
+    #[zbus::proxy(
+        interface = "org.freedesktop.Secret.Item",
+        default_service = "org.freedesktop.secrets"
+    )]
+    trait Item {
+        fn delete(&self) -> zbus::Result<OwnedObjectPath>;
+    }
+
+    #[zbus::proxy(
+        interface = "org.freedesktop.Secret.Prompt",
+        default_service = "org.freedesktop.secrets"
+    )]
+    trait Prompt {
+        fn prompt(&self, window_id: &str) -> zbus::Result<()>;
+        #[zbus(signal)]
+        fn completed(&self, dismissed: bool, result: OwnedValue) -> zbus::Result<()>;
+    }
+
+    /// How long a keyring's unlock dialog may take before we give up.
+    const PROMPT_TIMEOUT: Duration = Duration::from_secs(120);
+
+    fn bus(error: impl std::fmt::Display) -> SecretError {
+        SecretError::Bus(error.to_string())
+    }
+
+    /// A session with the desktop's Secret Service.
+    pub struct SecretService {
+        connection: zbus::Connection,
+        service: ServiceProxy<'static>,
+        session: OwnedObjectPath,
+    }
+
+    /// The attributes that name one header's value.
+    fn attributes(name: &str) -> HashMap<&str, &str> {
+        HashMap::from([("application", "ssetray"), ("header", name)])
+    }
+
+    impl SecretService {
+        /// The Secret Service of this session, if one answers.
+        pub async fn connect() -> Option<SecretService> {
+            match Self::try_connect().await {
+                Ok(service) => Some(service),
+                Err(error) => {
+                    tracing::debug!("no Secret Service: {error}");
+                    None
+                }
+            }
+        }
+
+        async fn try_connect() -> Result<SecretService, SecretError> {
+            let connection = zbus::Connection::session().await.map_err(bus)?;
+            let dbus = zbus::fdo::DBusProxy::new(&connection).await.map_err(bus)?;
+            let name = zbus::names::BusName::try_from("org.freedesktop.secrets").map_err(bus)?;
+            // Asked first so that a desktop without one is not made to wait
+            // for D-Bus activation to fail.
+            let has_owner = dbus.name_has_owner(name.clone()).await.unwrap_or(false);
+            let activatable = dbus
+                .list_activatable_names()
+                .await
+                .map(|names| {
+                    names
+                        .iter()
+                        .any(|n| n.as_str() == "org.freedesktop.secrets")
+                })
+                .unwrap_or(false);
+            if !has_owner && !activatable {
+                return Err(SecretError::Bus(
+                    "no org.freedesktop.secrets on the session bus".into(),
+                ));
+            }
+            let service = ServiceProxy::new(&connection).await.map_err(bus)?;
+            let (_, session) = service
+                .open_session("plain", &Value::from(""))
+                .await
+                .map_err(bus)?;
+            Ok(SecretService {
+                connection,
+                service,
+                session,
+            })
+        }
+
+        /// Keep every header value of `settings`, and forget the values of
+        /// headers it no longer has.
+        pub async fn keep_headers(&self, settings: &Settings) -> Result<(), SecretError> {
+            let collection = self.default_collection().await?;
+            for (name, value) in &settings.headers {
+                let label = format!("SSE Tray: the {name} header");
+                let properties = HashMap::from([
+                    ("org.freedesktop.Secret.Item.Label", Value::from(label)),
+                    (
+                        "org.freedesktop.Secret.Item.Attributes",
+                        Value::from(attributes(name)),
+                    ),
+                ]);
+                let secret: Secret = (
+                    self.session.clone(),
+                    Vec::new(),
+                    value.as_bytes().to_vec(),
+                    "text/plain".into(),
+                );
+                let (_, prompt) = collection
+                    .create_item(properties, &secret, true)
+                    .await
+                    .map_err(bus)?;
+                self.complete(prompt).await?;
+            }
+            let (unlocked, locked) = self
+                .service
+                .search_items(HashMap::from([("application", "ssetray")]))
+                .await
+                .map_err(bus)?;
+            let items = unlocked.into_iter().chain(locked);
+            for item in items {
+                let name = self.header_of(&item).await;
+                if name.is_some_and(|name| !settings.headers.contains_key(&name)) {
+                    let item = ItemProxy::builder(&self.connection)
+                        .path(item)
+                        .map_err(bus)?
+                        .build()
+                        .await
+                        .map_err(bus)?;
+                    let prompt = item.delete().await.map_err(bus)?;
+                    self.complete(prompt).await?;
+                }
+            }
+            Ok(())
+        }
+
+        async fn header_of(&self, item: &OwnedObjectPath) -> Option<String> {
+            let properties = zbus::fdo::PropertiesProxy::builder(&self.connection)
+                .destination("org.freedesktop.secrets")
+                .ok()?
+                .path(item.clone())
+                .ok()?
+                .build()
+                .await
+                .ok()?;
+            let interface =
+                zbus::names::InterfaceName::try_from("org.freedesktop.Secret.Item").ok()?;
+            let value = properties.get(interface, "Attributes").await.ok()?;
+            let attributes: HashMap<String, String> = value.try_into().ok()?;
+            attributes.get("header").cloned()
+        }
+
+        /// The value kept for header `name`, unlocking the keyring if need be.
+        pub async fn fetch(&self, name: &str) -> Result<Option<String>, SecretError> {
+            let (mut unlocked, locked) = self
+                .service
+                .search_items(attributes(name))
+                .await
+                .map_err(bus)?;
+            if unlocked.is_empty() && !locked.is_empty() {
+                let (now_unlocked, prompt) = self.service.unlock(&locked).await.map_err(bus)?;
+                unlocked = now_unlocked;
+                if unlocked.is_empty() {
+                    self.complete(prompt).await?;
+                    unlocked = self
+                        .service
+                        .search_items(attributes(name))
+                        .await
+                        .map_err(bus)?
+                        .0;
+                }
+            }
+            let Some(item) = unlocked.into_iter().next() else {
+                return Ok(None);
+            };
+            let secrets = self
+                .service
+                .get_secrets(std::slice::from_ref(&item), &self.session)
+                .await
+                .map_err(bus)?;
+            Ok(secrets
+                .get(&item)
+                .map(|(_, _, value, _)| String::from_utf8_lossy(value).into_owned()))
+        }
+
+        async fn default_collection(&self) -> Result<CollectionProxy<'static>, SecretError> {
+            let mut path = self.service.read_alias("default").await.map_err(bus)?;
+            if path.as_str() == "/" {
+                // GNOME Keyring's login keyring, when no alias was set.
+                path = OwnedObjectPath::try_from("/org/freedesktop/secrets/collection/login")
+                    .map_err(bus)?;
+            }
+            let (_, prompt) = self
+                .service
+                .unlock(std::slice::from_ref(&path))
+                .await
+                .map_err(|_| SecretError::NoKeyring)?;
+            self.complete(prompt).await?;
+            CollectionProxy::builder(&self.connection)
+                .path(path)
+                .map_err(bus)?
+                .build()
+                .await
+                .map_err(bus)
+        }
+
+        /// Wait for a prompt (an unlock dialog) to be answered; `/` is none.
+        async fn complete(&self, prompt: OwnedObjectPath) -> Result<(), SecretError> {
+            if prompt.as_str() == "/" {
+                return Ok(());
+            }
+            let prompt = PromptProxy::builder(&self.connection)
+                .path(prompt)
+                .map_err(bus)?
+                .build()
+                .await
+                .map_err(bus)?;
+            let mut completed = prompt.receive_completed().await.map_err(bus)?;
+            prompt.prompt("").await.map_err(bus)?;
+            match tokio::time::timeout(PROMPT_TIMEOUT, completed.next()).await {
+                Ok(Some(signal)) => match signal.args() {
+                    Ok(args) if !args.dismissed => Ok(()),
+                    _ => Err(SecretError::Dismissed),
+                },
+                _ => Err(SecretError::Dismissed),
+            }
+        }
+    }
+}
+
+/// Elsewhere, until the Windows issue brings the Credential Manager: the
+/// settings file, the user's alone.
+#[cfg(not(target_os = "linux"))]
+pub struct SecretService;
+
+#[cfg(not(target_os = "linux"))]
+impl SecretService {
+    pub async fn connect() -> Option<SecretService> {
+        None
+    }
+    pub async fn keep_headers(&self, _settings: &Settings) -> Result<(), SecretError> {
+        Err(SecretError::NoKeyring)
+    }
+    pub async fn fetch(&self, _name: &str) -> Result<Option<String>, SecretError> {
+        Ok(None)
+    }
+}

@@ -1,0 +1,11 @@
+//! The desktop's parts, each thin over the core: what a notification says
+//! and the service that shows it, the tray icon and its badge, autostart,
+//! and the window's commands (plain Rust; Tauri stays in the window binary).
+
+pub mod autostart;
+pub mod badge;
+pub mod notification_service;
+pub mod notifier;
+#[cfg(all(feature = "tray", target_os = "linux"))]
+pub mod tray;
+pub mod window;

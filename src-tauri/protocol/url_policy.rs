@@ -1,0 +1,199 @@
+//! The one URL policy: which addresses the app connects to, follows, opens
+//! or shows, and how an address is written where others may read it.
+//!
+//! Every address the app meets comes from the user (settings, the command
+//! line) or, worse, from a server (links in events, redirects, image
+//! names). The rules, all here so that no caller decides on its own:
+//! - only `http` and `https`, with a host: never `javascript:`, `file:` or
+//!   a custom scheme;
+//! - a redirect never goes from https down to plain http;
+//! - the user's headers and the resume point go only to the origin the user
+//!   configured;
+//! - an address written to a log, a state text or the history has its
+//!   secrets (a password, a `?token=`) replaced by `***`.
+
+use url::Url;
+
+/// Why an address is refused, in words that end a sentence "... is refused:".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlRefused {
+    #[error("it is not a URL ({0})")]
+    NotAUrl(String),
+    #[error("it uses `{0}:`; only http and https are allowed")]
+    Scheme(String),
+    #[error("it has no host")]
+    NoHost,
+    #[error("it goes from https down to plain http ({0})")]
+    Downgrade(String),
+}
+
+/// An address the app may connect to or open: http(s) with a host.
+pub fn http_url(text: &str) -> Result<Url, UrlRefused> {
+    let url = Url::parse(text.trim()).map_err(|error| UrlRefused::NotAUrl(error.to_string()))?;
+    check(&url)?;
+    Ok(url)
+}
+
+fn check(url: &Url) -> Result<(), UrlRefused> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(UrlRefused::Scheme(url.scheme().to_string()));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(UrlRefused::NoHost);
+    }
+    Ok(())
+}
+
+/// A link from a server that may be opened in the browser, normalised; `None`
+/// for anything else.
+pub fn safe_link(text: &str) -> Option<String> {
+    http_url(text).ok().map(|url| url.to_string())
+}
+
+/// Where a redirect from `from` to `location` leads, if it may be followed.
+pub fn redirect_target(from: &Url, location: &str) -> Result<Url, UrlRefused> {
+    let target = from
+        .join(location)
+        .map_err(|error| UrlRefused::NotAUrl(error.to_string()))?;
+    check(&target)?;
+    if from.scheme() == "https" && target.scheme() == "http" {
+        return Err(UrlRefused::Downgrade(
+            target.host_str().unwrap_or_default().to_string(),
+        ));
+    }
+    Ok(target)
+}
+
+/// Whether the user's own headers and the resume point may go to `to`,
+/// on the way to the stream the user configured at `configured`.
+pub fn may_carry_secrets(configured: &Url, to: &Url) -> bool {
+    configured.origin() == to.origin()
+}
+
+/// The web app behind a stream: its origin, where a notification without a
+/// link of its own leads.
+pub fn web_app_of(stream: &Url) -> String {
+    stream.origin().ascii_serialization() + "/"
+}
+
+/// Query parameters whose values are secrets, by the words their names
+/// contain (`token`, `access_token`, `api_key`, `sig`, ...).
+const SECRET_WORDS: &[&str] = &[
+    "token", "key", "auth", "secret", "pass", "pwd", "sig", "session", "jwt", "code", "cred",
+    "ticket",
+];
+
+fn names_a_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    SECRET_WORDS.iter().any(|word| name.contains(word))
+}
+
+/// The address as it may be written in a log, a state text or the history:
+/// a password and the values of secret-looking query parameters become
+/// `***`; everything else (the host, the path, `?channel=`) stays, so that
+/// two streams remain told apart.
+pub fn redacted(url: &Url) -> String {
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("***"));
+    }
+    if shown.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if names_a_secret(&name) {
+                    "***".to_string()
+                } else {
+                    value.into_owned()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        if pairs.is_empty() {
+            shown.set_query(None);
+        } else {
+            shown.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+    }
+    shown.set_fragment(None);
+    shown.to_string()
+}
+
+/// [`redacted`] for text that may or may not be a URL (an old stored row,
+/// a setting): not a URL is returned as it is.
+pub fn redacted_text(text: &str) -> String {
+    match Url::parse(text) {
+        Ok(url) => redacted(&url),
+        Err(_) => text.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_http_and_https_with_a_host() {
+        assert!(http_url("https://example.com/stream").is_ok());
+        assert!(http_url(" http://127.0.0.1:5000/stream ").is_ok());
+        assert_eq!(
+            http_url("javascript:alert(1)"),
+            Err(UrlRefused::Scheme("javascript".into()))
+        );
+        assert!(matches!(
+            http_url("file:///etc/passwd"),
+            Err(UrlRefused::Scheme(_))
+        ));
+        assert!(matches!(http_url("not a url"), Err(UrlRefused::NotAUrl(_))));
+        assert_eq!(safe_link("ftp://example.com/x"), None);
+        assert_eq!(
+            safe_link("https://example.com/x").as_deref(),
+            Some("https://example.com/x")
+        );
+    }
+
+    #[test]
+    fn redirects_never_leave_https_for_http() {
+        let https = Url::parse("https://example.com/stream").unwrap();
+        let http = Url::parse("http://example.com/stream").unwrap();
+        assert_eq!(
+            redirect_target(&https, "/other").unwrap().as_str(),
+            "https://example.com/other"
+        );
+        assert!(redirect_target(&http, "https://secure.example/s").is_ok());
+        assert!(matches!(
+            redirect_target(&https, "http://example.com/stream"),
+            Err(UrlRefused::Downgrade(_))
+        ));
+        assert!(redirect_target(&http, "javascript:alert(1)").is_err());
+    }
+
+    #[test]
+    fn secrets_go_only_to_the_configured_origin() {
+        let configured = Url::parse("https://example.com/stream").unwrap();
+        let same = Url::parse("https://example.com/other?x=1").unwrap();
+        let other = Url::parse("https://evil.example/stream").unwrap();
+        let port = Url::parse("https://example.com:8443/stream").unwrap();
+        assert!(may_carry_secrets(&configured, &same));
+        assert!(!may_carry_secrets(&configured, &other));
+        assert!(!may_carry_secrets(&configured, &port));
+    }
+
+    #[test]
+    fn tokens_and_passwords_are_hidden_channels_kept() {
+        let url =
+            Url::parse("https://me:hunter2@example.com/stream?channel=news&token=abc&api_key=k#x")
+                .unwrap();
+        let shown = redacted(&url);
+        assert_eq!(
+            shown,
+            "https://me:***@example.com/stream?channel=news&token=***&api_key=***"
+        );
+        assert!(!shown.contains("hunter2") && !shown.contains("abc"));
+        assert_eq!(
+            redacted_text("http://127.0.0.1:5000/stream"),
+            "http://127.0.0.1:5000/stream"
+        );
+        assert_eq!(redacted_text("not a url"), "not a url");
+    }
+}

@@ -1,0 +1,554 @@
+//! The tray process: what `ssetray` runs all day.
+//!
+//! It joins the engine, the notifier, the local socket and (with the
+//! `desktop` feature, on Linux) the tray icon, and starts the window process
+//! on demand. Everything here is plain tokio on one thread; no GTK, WebKit
+//! or Tauri is linked into this process (a test checks with `ldd`), because
+//! merely loading them would multiply its memory for the whole day.
+//!
+//! [`App`] is the little state that is the app's rather than the engine's
+//! (the pause, the window child process, the status the tray and the window
+//! show) and what the main loop does with each thing that happens:
+//! [`App::on_request`], [`App::on_engine_event`], [`App::on_unread`],
+//! [`App::on_click`]. The loop in [`run`] only waits and hands over, so tests
+//! drive an `App` directly, without a socket or a desktop.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::bootstrap::{runtime, shutdown_signal, Failure};
+use crate::clock::{ms_since_epoch, now_ms};
+use crate::engine::{Command, Engine, EngineEvent, EngineHandle};
+use crate::ipc::{self, Incoming, Reply, Request, Status, View, WindowEvent};
+use crate::notifier::{self, Click, NotifierConfig};
+use crate::settings::{Paths, Settings};
+use crate::sse::{Backoff, ConnectionState};
+use crate::store::Store;
+
+/// How `ssetray` was started.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppOptions {
+    /// No tray icon and no window: engine and notifications only.
+    pub headless: bool,
+    /// Start in the tray without opening the window.
+    pub hidden: bool,
+}
+
+/// Pausing "until resumed" is a pause that ends in a hundred years.
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+fn notifier_config(settings: &Settings, paused_until: Option<SystemTime>) -> NotifierConfig {
+    let stream = settings.stream_url();
+    NotifierConfig {
+        quiet_hours: settings
+            .quiet_hours
+            .as_ref()
+            .and_then(|quiet| quiet.minutes()),
+        time_zone: None,
+        enabled: settings.notifications,
+        paused_until,
+        server_name: stream
+            .as_ref()
+            .and_then(|url| url.host_str().map(str::to_string))
+            .unwrap_or_default(),
+        // Default: the server's origin, i.e. the web app that serves the stream.
+        web_app_url: settings
+            .web_app_url
+            .clone()
+            .or_else(|| stream.as_ref().map(crate::url_policy::web_app_of)),
+    }
+}
+
+/// The window process: a sibling binary, started on demand, watched so that
+/// a second "open" raises it instead of starting another. A task waits for
+/// it, so it is reaped as soon as it exits.
+struct WindowProcess {
+    running: Option<tokio::sync::oneshot::Receiver<()>>,
+}
+
+impl WindowProcess {
+    fn is_running(&mut self) -> bool {
+        match self.running.as_mut().map(|exited| exited.try_recv()) {
+            Some(Err(tokio::sync::oneshot::error::TryRecvError::Empty)) => true,
+            _ => {
+                self.running = None;
+                false
+            }
+        }
+    }
+
+    fn open(&mut self, view: Option<View>, events: &broadcast::Sender<WindowEvent>) -> Reply {
+        if self.is_running() {
+            let _ = events.send(WindowEvent::ShowView(view.unwrap_or(View::History)));
+            return Reply::Ok;
+        }
+        let Some(binary) = window_binary() else {
+            return Reply::Error {
+                message: "the window is not installed: this build has no `desktop` feature".into(),
+            };
+        };
+        let mut command = tokio::process::Command::new(binary);
+        if let Some(view) = view {
+            command.args(["--view", view.as_str()]);
+        }
+        command.stdin(std::process::Stdio::null());
+        match command.spawn() {
+            Ok(mut child) => {
+                tracing::info!(pid = child.id(), "window opened");
+                let (exited_tx, exited) = tokio::sync::oneshot::channel();
+                tokio::spawn(async move {
+                    match child.wait().await {
+                        Ok(status) if !status.success() => {
+                            tracing::warn!("the window process ended with {status}")
+                        }
+                        Err(error) => tracing::warn!("lost the window process: {error}"),
+                        Ok(_) => tracing::info!("window closed"),
+                    }
+                    let _ = exited_tx.send(());
+                });
+                self.running = Some(exited);
+                Reply::Ok
+            }
+            Err(error) => Reply::Error {
+                message: format!("cannot start the window: {error}"),
+            },
+        }
+    }
+}
+
+fn window_binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("SSETRAY_WINDOW_BINARY") {
+        return Some(PathBuf::from(path));
+    }
+    crate::bootstrap::sibling_binary("ssetray-window")
+}
+
+/// Whether the main loop goes on after a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    Continue,
+    Quit,
+}
+
+/// The tray process's own state, and what it does with each thing that
+/// happens. The engine owns the history; this owns the rest.
+pub struct App {
+    options: AppOptions,
+    paths: Paths,
+    settings: Settings,
+    /// Why the settings (or a secret in them) could not be used, if so.
+    settings_problem: Option<String>,
+    /// Following the built-in demo server.
+    demo: bool,
+    paused_until: Option<SystemTime>,
+    status: Status,
+    opens: u64,
+    engine: EngineHandle,
+    status_tx: watch::Sender<Status>,
+    notifier_config: watch::Sender<NotifierConfig>,
+    window_events: broadcast::Sender<WindowEvent>,
+    window: WindowProcess,
+}
+
+impl App {
+    /// An app over a running engine. `settings_problem` says why the
+    /// settings could not be used, if so; `demo` that the demo is followed.
+    pub fn new(
+        options: AppOptions,
+        paths: Paths,
+        settings: Settings,
+        settings_problem: Option<String>,
+        demo: bool,
+        engine: EngineHandle,
+    ) -> App {
+        let status = Status {
+            state: ConnectionState::Connecting,
+            state_text: ConnectionState::Connecting.to_string(),
+            unread: *engine.unread().borrow(),
+            paused_until_ms: None,
+            server: shown_server(&settings),
+            demo,
+            since_ms: now_ms(),
+            last_event_ms: None,
+            events_received: 0,
+            bytes_received: 0,
+            reconnects: 0,
+            settings_problem: settings_problem.clone(),
+            store_problem: None,
+        };
+        let (status_tx, _) = watch::channel(status.clone());
+        let (notifier_config, _) = watch::channel(notifier_config(&settings, None));
+        let (window_events, _) = broadcast::channel(1024);
+        App {
+            options,
+            paths,
+            settings,
+            settings_problem,
+            demo,
+            paused_until: None,
+            status,
+            opens: 0,
+            engine,
+            status_tx,
+            notifier_config,
+            window_events,
+            window: WindowProcess { running: None },
+        }
+    }
+
+    /// The status as a latest value, for the tray icon.
+    pub fn status(&self) -> watch::Receiver<Status> {
+        self.status_tx.subscribe()
+    }
+
+    /// What the notifier should do, as a latest value.
+    pub fn notifier_config(&self) -> watch::Receiver<NotifierConfig> {
+        self.notifier_config.subscribe()
+    }
+
+    /// What subscribed windows receive.
+    pub fn window_events(&self) -> broadcast::Sender<WindowEvent> {
+        self.window_events.clone()
+    }
+
+    /// Tell the tray and the windows the status changed.
+    fn publish(&mut self) {
+        self.status.bytes_received = self.engine.bytes_received();
+        self.status_tx.send_replace(self.status.clone());
+        let _ = self
+            .window_events
+            .send(WindowEvent::Status(Box::new(self.status.clone())));
+    }
+
+    /// The store's unread count changed.
+    pub fn on_unread(&mut self, unread: u64) {
+        if self.status.unread != unread {
+            self.status.unread = unread;
+            self.publish();
+        }
+    }
+
+    /// Something the engine reports.
+    pub fn on_engine_event(&mut self, event: EngineEvent) {
+        let stored = matches!(event, EngineEvent::Stored(_));
+        match &event {
+            EngineEvent::State(state) => {
+                if state.is_open() {
+                    self.opens += 1;
+                    self.status.reconnects = self.opens.saturating_sub(1);
+                }
+                if self.status.state.is_open() != state.is_open() {
+                    self.status.since_ms = now_ms();
+                }
+                self.status.state = state.clone();
+                self.status.state_text = state.to_string();
+            }
+            EngineEvent::StoreProblem(problem) => self.status.store_problem = problem.clone(),
+            EngineEvent::Stored(_) => {
+                self.status.events_received += 1;
+                self.status.last_event_ms = Some(now_ms());
+            }
+        }
+        let _ = self.window_events.send(WindowEvent::Engine(event));
+        // A stored event changes only counters, which the status view asks
+        // for when it wants them; one status per event would double a flood.
+        if !stored {
+            self.publish();
+        }
+    }
+
+    /// A notification was clicked.
+    pub async fn on_click(&mut self, click: Click) {
+        match click {
+            Click::OpenUrl { url, entry_id } => {
+                if let Err(error) = notifier::open_in_browser(&url) {
+                    tracing::warn!("{error}");
+                }
+                if let Some(id) = entry_id {
+                    let _ = self.engine.commands.send(Command::MarkRead(id)).await;
+                }
+            }
+            Click::OpenLogin { entry_id } => {
+                if let Reply::Error { message } = self.open_window(Some(View::Login)) {
+                    tracing::warn!("{message}");
+                }
+                let _ = self.engine.commands.send(Command::MarkRead(entry_id)).await;
+            }
+        }
+    }
+
+    fn open_window(&mut self, view: Option<View>) -> Reply {
+        if self.options.headless {
+            return Reply::Error {
+                message: "running headless: no window".into(),
+            };
+        }
+        self.window.open(view, &self.window_events)
+    }
+
+    /// A request from the socket or the tray menu, and its answer.
+    pub async fn on_request(&mut self, request: Request) -> (Reply, Next) {
+        let reply = match request {
+            Request::OpenWindow { view } => self.open_window(view),
+            Request::MarkRead { id } => self.forward(Command::MarkRead(id)).await,
+            Request::MarkAllRead => self.forward(Command::MarkAllRead).await,
+            Request::DeleteEntry { id } => self.forward(Command::Delete(id)).await,
+            Request::ClearHistory => self.forward(Command::ClearHistory).await,
+            Request::Reconnect if self.settings_problem.is_none() => {
+                self.forward(Command::ReconnectNow).await
+            }
+            Request::ResetResumePoint => self.forward(Command::ResetResumePoint).await,
+            // "Reconnect" after fixing the settings file (or unlocking the
+            // keyring) reads it again.
+            Request::Reconnect | Request::SettingsChanged => self.reload_settings().await,
+            Request::Pause { minutes } => {
+                let length = minutes
+                    .map(|m| Duration::from_secs(u64::from(m) * 60))
+                    .unwrap_or(FOREVER);
+                self.set_pause(Some(crate::clock::now() + length));
+                Reply::Ok
+            }
+            Request::Resume => {
+                self.set_pause(None);
+                Reply::Ok
+            }
+            Request::Status => {
+                self.status.bytes_received = self.engine.bytes_received();
+                Reply::Status {
+                    status: Box::new(self.status.clone()),
+                }
+            }
+            Request::Subscribe => Reply::Ok,
+            ref store @ Request::StoreEvent { .. } => match store.event_to_store() {
+                Some((server, event)) => self.forward(Command::Store { server, event }).await,
+                None => Reply::Error {
+                    message: "no event to store".into(),
+                },
+            },
+            Request::Quit => return (Reply::Ok, Next::Quit),
+        };
+        (reply, Next::Continue)
+    }
+
+    fn set_pause(&mut self, until: Option<SystemTime>) {
+        self.paused_until = until;
+        self.status.paused_until_ms = until.map(ms_since_epoch);
+        self.notifier_config
+            .send_replace(notifier_config(&self.settings, until));
+        self.publish();
+    }
+
+    async fn reload_settings(&mut self) -> Reply {
+        match crate::secrets::load(&self.paths.config_file).await {
+            Ok((mut settings, secret_problem)) => {
+                if self.settings_problem.is_some() && secret_problem.is_none() {
+                    tracing::info!("the settings file is good again");
+                }
+                self.settings_problem = secret_problem;
+                self.status.settings_problem = self.settings_problem.clone();
+                if settings.server_url.is_none() && self.demo {
+                    settings.server_url = self.settings.server_url.clone();
+                } else {
+                    self.demo = false;
+                    self.status.demo = false;
+                }
+                self.status.server = shown_server(&settings);
+                if let Err(error) = crate::autostart::apply(settings.autostart) {
+                    tracing::warn!("{error}");
+                }
+                self.settings = settings.clone();
+                self.notifier_config
+                    .send_replace(notifier_config(&self.settings, self.paused_until));
+                self.publish();
+                self.forward(Command::ApplySettings(Box::new(settings)))
+                    .await
+            }
+            Err(error) => {
+                if self.settings_problem.is_some() {
+                    // Still broken, maybe elsewhere now: say where.
+                    self.settings_problem = Some(format!("Settings not used: {error}"));
+                    self.status.settings_problem = self.settings_problem.clone();
+                    self.publish();
+                }
+                Reply::Error {
+                    message: error.to_string(),
+                }
+            }
+        }
+    }
+
+    async fn forward(&self, command: Command) -> Reply {
+        match self.engine.commands.send(command).await {
+            Ok(()) => Reply::Ok,
+            Err(_) => Reply::Error {
+                message: "the engine has stopped".into(),
+            },
+        }
+    }
+}
+
+/// The stream as the status shows it and the store keys it.
+fn shown_server(settings: &Settings) -> String {
+    settings
+        .stream_url()
+        .map(|url| crate::url_policy::redacted(&url))
+        .unwrap_or_default()
+}
+
+/// Run the tray process until Quit, Ctrl-C or SIGTERM.
+pub fn run(options: AppOptions) -> Result<(), Failure> {
+    let paths = Paths::from_environment();
+    let runtime = runtime()?;
+    runtime.block_on(async move {
+        #[cfg(unix)]
+        let listener = match ipc::bind(&ipc::socket_path()).await.map_err(Failure::runtime)? {
+            ipc::Bound::AlreadyRunning => return hand_over(options).await,
+            ipc::Bound::Listener(listener) => listener,
+        };
+        // A settings file that cannot be used does not stop the app: it runs
+        // on the defaults (without saving them over the user's file) and says
+        // what is wrong until the file is fixed.
+        let (mut settings, settings_problem, file_broken) =
+            match crate::secrets::load(&paths.config_file).await {
+                Ok((settings, secret_problem)) => (settings, secret_problem, false),
+                Err(error) => {
+                    tracing::error!("{error}");
+                    eprintln!("ssetray: {error}");
+                    (Settings::default(), Some(format!("Settings not used: {error}")), true)
+                }
+            };
+        if let Some(problem) = settings_problem.as_deref().filter(|_| !file_broken) {
+            tracing::warn!("{problem}");
+        }
+        if let Err(error) = crate::autostart::apply(settings.autostart) {
+            tracing::warn!("{error}");
+        }
+        // No demo in place of settings that could not be read.
+        let demo = settings.server_url.is_none() && !file_broken;
+        if demo {
+            // A first start: follow the built-in demo (not saved), so the
+            // user sees the app work before configuring anything.
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .map_err(|error| Failure { code: 1, message: format!("cannot start the demo server: {error}") })?;
+            let address = listener.local_addr().map_err(Failure::runtime)?;
+            tokio::spawn(crate::demo::serve(listener, crate::demo::DemoOptions::default()));
+            settings.server_url = Some(format!("http://{address}/stream"));
+            eprintln!(
+                "ssetray: no server configured, so this is the built-in demo. Set yours in Settings, or with `ssetray config set server_url https://example.com/stream`."
+            );
+        }
+        let (engine, handle, commands) = match Store::open(&paths.database) {
+            Ok((store, recovered)) => {
+                if let Some(recovered) = recovered {
+                    eprintln!(
+                        "ssetray: the history database was damaged ({}); it was moved to {} and a new one started.",
+                        recovered.problem,
+                        recovered.moved_to.display()
+                    );
+                }
+                Engine::new(settings.clone(), store, Backoff::default())
+            }
+            // The app runs all the same and keeps what arrives meanwhile.
+            Err(error) => Engine::with_store_closed(
+                settings.clone(),
+                paths.database.clone(),
+                &error,
+                Backoff::default(),
+            ),
+        };
+        let mut engine_events = handle.subscribe();
+        let mut unread = handle.unread();
+        let mut app = App::new(options, paths, settings, settings_problem, demo, handle.clone());
+        let (clicks_tx, mut clicks) = mpsc::channel::<Click>(16);
+        tokio::spawn(notifier::run(handle.subscribe(), app.notifier_config(), clicks_tx));
+        let (requests_tx, mut requests) = mpsc::channel::<Incoming>(32);
+        #[cfg(unix)]
+        tokio::spawn(ipc::serve(listener, requests_tx.clone(), app.window_events()));
+        #[cfg(all(feature = "tray", target_os = "linux"))]
+        if !options.headless {
+            crate::tray::spawn(app.status(), requests_tx.clone());
+        }
+        drop(requests_tx);
+        if !options.headless && !options.hidden {
+            if let Reply::Error { message } = app.open_window(None) {
+                tracing::warn!("{message}");
+            }
+        }
+        let mut engine_task = tokio::spawn(engine.run(commands));
+        let shutdown = shutdown_signal();
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                finished = &mut engine_task => {
+                    return match finished {
+                        Ok(()) => Ok(()),
+                        Err(error) => Err(Failure { code: 1, message: format!("the engine stopped: {error}") }),
+                    };
+                }
+                _ = &mut shutdown => break,
+                event = engine_events.recv() => match event {
+                    Ok(event) => app.on_engine_event(event),
+                    // The status is a latest value and the windows are told
+                    // of their own lag: nothing is lost that matters here.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => break,
+                },
+                Ok(()) = unread.changed() => {
+                    let count = *unread.borrow_and_update();
+                    app.on_unread(count);
+                }
+                Some(click) = clicks.recv() => app.on_click(click).await,
+                Some(incoming) = requests.recv() => {
+                    let (reply, next) = app.on_request(incoming.request).await;
+                    let _ = incoming.reply.send(reply);
+                    if next == Next::Quit {
+                        break;
+                    }
+                }
+            }
+        }
+        // Quit: the engine commits what it has and closes the connection.
+        let _ = handle.commands.send(Command::Quit).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), engine_task).await;
+        Ok(())
+    })
+}
+
+/// A second start: the running instance opens its window (unless asked to
+/// stay hidden), and this process ends.
+#[cfg(unix)]
+async fn hand_over(options: AppOptions) -> Result<(), Failure> {
+    if options.hidden || options.headless {
+        eprintln!("ssetray: SSE Tray is already running.");
+        return Ok(());
+    }
+    // The first instance may hold the lock a moment before its socket
+    // answers (both started at once): give it that moment.
+    let path = ipc::socket_path();
+    let mut tries = 0;
+    let mut client = loop {
+        match ipc::Client::connect(&path).await {
+            Ok(client) => break client,
+            Err(ipc::IpcError::NotRunning(_)) if tries < 20 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => return Err(Failure::runtime(error)),
+        }
+    };
+    match client.request(&Request::OpenWindow { view: None }).await {
+        Ok(Reply::Ok) => {
+            eprintln!("ssetray: SSE Tray is already running; its window is open.");
+            Ok(())
+        }
+        Ok(Reply::Error { message }) => Err(Failure { code: 1, message }),
+        Ok(other) => Err(Failure {
+            code: 1,
+            message: format!("unexpected answer: {other:?}"),
+        }),
+        Err(error) => Err(Failure::runtime(error)),
+    }
+}

@@ -1,0 +1,91 @@
+//! Start-up helpers that the tray process and the command line share:
+//! exit codes, logging, the runtime, opening the user's files, signals.
+//! They sit below both, so that neither imports the other for them.
+
+use std::path::PathBuf;
+
+use crate::settings::{Paths, Settings};
+use crate::store::Store;
+
+/// A failure with its exit code.
+pub struct Failure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn usage(message: impl ToString) -> Failure {
+        Failure {
+            code: 2,
+            message: message.to_string(),
+        }
+    }
+    pub fn runtime(message: impl ToString) -> Failure {
+        Failure {
+            code: 1,
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Logs go to stderr, so stdout stays clean for `--json`.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SSETRAY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    // One thread: the app spends its life waiting on one socket.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| Failure::runtime(format!("cannot start the runtime: {error}")))
+}
+
+pub fn open_store(paths: &Paths) -> Result<Store, Failure> {
+    let (store, recovered) = Store::open(&paths.database).map_err(Failure::runtime)?;
+    if let Some(recovered) = recovered {
+        eprintln!(
+            "ssetray: the history database was damaged ({}); it was moved to {} and a new one started.",
+            recovered.problem,
+            recovered.moved_to.display()
+        );
+    }
+    Ok(store)
+}
+
+pub fn load_settings(paths: &Paths) -> Result<Settings, Failure> {
+    Settings::load(&paths.config_file).map_err(Failure::usage)
+}
+
+/// Ctrl-C or SIGTERM: quit cleanly, with the store flushed.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// The path of a sibling binary (the window) next to this one.
+pub fn sibling_binary(name: &str) -> Option<PathBuf> {
+    let current = std::env::current_exe().ok()?;
+    let candidate = current.with_file_name(name);
+    candidate.exists().then_some(candidate)
+}
