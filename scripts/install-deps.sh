@@ -2,7 +2,8 @@
 # Installs what building SSE Tray needs on Debian 12 or Ubuntu: the system
 # libraries Tauri's window links against, and Rust when it is missing.
 # `--test` adds what the tests need: Redis, Python venv support, Xvfb, a
-# D-Bus session bus, the dunst notification daemon, xdotool, ImageMagick.
+# D-Bus session bus, the dunst notification daemon, GNOME Keyring (a real
+# Secret Service) with secret-tool, xdotool, ImageMagick.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
@@ -10,7 +11,8 @@ packages=(build-essential pkg-config curl ca-certificates libssl-dev
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libsoup-3.0-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(redis-server python3 python3-venv xvfb xauth dbus dbus-x11 dunst
-    libnotify-bin libglib2.0-bin xdotool imagemagick x11-utils webkit2gtk-driver)
+    libnotify-bin libglib2.0-bin xdotool imagemagick x11-utils webkit2gtk-driver
+    gnome-keyring libsecret-tools)
 fi
 
 missing=()

@@ -642,3 +642,179 @@ fn the_tray_says_what_is_wrong_with_the_settings_file_and_the_history() {
     });
     assert!(!full.menu_layout(&service).contains('⚠'));
 }
+
+/// The unread count a running app reports (the store's, as it publishes it).
+fn app_unread(home: &AppHome) -> u64 {
+    let (code, out, err) = home.run(&["status", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let status: serde_json::Value = serde_json::from_str(&out).expect("status JSON");
+    status["unread"].as_u64().expect("unread")
+}
+
+#[test]
+fn the_badge_follows_the_store_whatever_marks_read() {
+    let full = FullDesktop::start();
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let home = AppHome::new();
+    home.set("server_url", &flask.stream_url());
+    home.set("web_app_url", "http://127.0.0.1:9/app");
+    // Messages are counted but not shown, so that each round shows one
+    // notification (the one clicked) and no burst summary forms.
+    home.set("rules.message", "store_only");
+    let _app = full.app(&home, &["--hidden"]);
+    let registered = full
+        .watcher_lines
+        .recv_timeout(PATIENCE)
+        .expect("the tray icon registers");
+    let service = registered.trim_start_matches("REGISTERED ").to_string();
+    flask.wait_for_subscribers("sse", 1);
+
+    let mut unread = 0u64;
+    let mut round = 0;
+    for way in ["notification click", "tray menu", "command line"] {
+        for _ in 0..3 {
+            round += 1;
+            full.desktop
+                .command("dunstctl")
+                .arg("close-all")
+                .status()
+                .expect("dunstctl");
+            // The issue's round: a notification of 4 (or more: each round's
+            // bubble says its own number, so the click finds this round's)
+            // and a message.
+            let count = 3 + round as u64;
+            flask.publish(serde_json::json!({"data": {"count": count}, "type": "notification", "id": format!("n{round}")}));
+            flask.publish(serde_json::json!({"data": {"title": format!("m{round}")}, "type": "message", "id": format!("m{round}")}));
+            unread += count + 1;
+            wait_until(&format!("round {round}: the badge of {unread}"), || {
+                full.desktop.icon_shows(&service, unread)
+            });
+            match way {
+                "notification click" => {
+                    full.wait_notify(&format!("{count} new messages"));
+                    assert!(full
+                        .desktop
+                        .command("dunstctl")
+                        .args(["action", "0"])
+                        .status()
+                        .expect("dunstctl")
+                        .success());
+                    // The click marks its own entry read: the message stays.
+                    unread -= count;
+                }
+                "tray menu" => {
+                    full.click_menu(&service, "Mark all read");
+                    unread = 0;
+                }
+                _ => {
+                    let (code, _, err) = home.run(&["mark-read"]);
+                    assert_eq!(code, 0, "{err}");
+                    unread = 0;
+                }
+            }
+            wait_until(&format!("round {round} ({way}): the badge of {unread}"), || {
+                full.desktop.icon_shows(&service, unread)
+            });
+            // And it stays there: after a round trip through the app (which
+            // handles requests in order with the engine's counts), the
+            // app, the store and the icon agree.
+            assert_eq!(app_unread(&home), unread, "round {round} ({way})");
+            assert!(
+                full.desktop.icon_shows(&service, unread),
+                "round {round} ({way}): the icon moved after settling"
+            );
+        }
+    }
+    let (_, out, _) = home.run(&["history", "--json", "--limit", "100"]);
+    assert_eq!(out.lines().count(), 2 * round);
+}
+
+#[test]
+fn a_burst_summary_updated_many_times_opens_the_browser_once_per_click() {
+    let full = FullDesktop::start();
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let home = AppHome::new();
+    home.set("server_url", &flask.stream_url());
+    home.set("web_app_url", "http://127.0.0.1:9/app");
+    let _app = full.app(&home, &["--hidden"]);
+    flask.wait_for_subscribers("sse", 1);
+    // The first three show on their own; the burst after them goes into one
+    // summary, updated in place as more arrive.
+    for n in 0..3 {
+        flask.publish(serde_json::json!({"data": {"title": format!("single {n}")}, "type": "message"}));
+        full.wait_notify(&format!("single {n}"));
+    }
+    full.desktop
+        .command("dunstctl")
+        .arg("close-all")
+        .status()
+        .expect("dunstctl");
+    let summaries = || {
+        full.monitor
+            .drain_stdout()
+            .iter()
+            .filter(|line| line.contains(" new messages\""))
+            .count()
+    };
+    // Four batches, each waited for: the summary is shown, then updated in
+    // place three times.
+    for batch in 0..4 {
+        for n in 0..10 {
+            flask.publish(serde_json::json!({"data": {"title": format!("burst {batch}.{n}")}, "type": "message"}));
+        }
+        wait_until(&format!("summary update {batch}"), || summaries() > batch);
+    }
+    let lines = full.monitor.drain_stdout();
+    let replaced = lines
+        .iter()
+        .enumerate()
+        .filter(|(index, line)| {
+            line.contains("member=Notify")
+                && lines
+                    .get(index + 2)
+                    .is_some_and(|arg| arg.trim().starts_with("uint32") && arg.trim() != "uint32 0")
+        })
+        .count();
+    assert!(replaced >= 3, "the summary was not updated in place: {lines:?}");
+    let updates = replaced;
+    // Only the summary is on screen: one click on it.
+    assert!(full
+        .desktop
+        .command("dunstctl")
+        .args(["action", "0"])
+        .status()
+        .expect("dunstctl")
+        .success());
+    wait_until("the summary's click opened the web app", || !opened(&home).is_empty());
+    // A later notification of its own, clicked: its link is opened after
+    // whatever else the summary's click would still open.
+    full.desktop
+        .command("dunstctl")
+        .arg("close-all")
+        .status()
+        .expect("dunstctl");
+    // The burst ends after 2 s without events (the coalescer's window).
+    std::thread::sleep(Duration::from_millis(2500));
+    flask.publish(serde_json::json!({"data": {"title": "after", "url": "https://example.com/after"}, "type": "message"}));
+    full.wait_notify("after");
+    assert!(full
+        .desktop
+        .command("dunstctl")
+        .args(["action", "0"])
+        .status()
+        .expect("dunstctl")
+        .success());
+    wait_until("the later click", || {
+        opened(&home).last().is_some_and(|url| url == "https://example.com/after")
+    });
+    assert_eq!(
+        opened(&home),
+        vec![
+            "http://127.0.0.1:9/app".to_string(),
+            "https://example.com/after".to_string()
+        ],
+        "one click on a summary updated {updates}+ times opens once"
+    );
+}

@@ -54,9 +54,9 @@ function setUnread(value) {
 
 // ---- views -----------------------------------------------------------------------
 
-// The tray process's live count is the truth: a history page read from the
-// store may be older than the newest unread_count event, so it only sets the
-// count until live figures flow.
+// The tray process's status carries the store's count, and it is the truth:
+// a history page read a moment earlier may be older, so it only sets the
+// count until a status has come.
 let liveUnread = false;
 
 const history = createHistory({
@@ -197,6 +197,7 @@ function applyStatus(value) {
   }
   status.render(value);
   settings.showPause(value);
+  liveUnread = true;
   setUnread(value.unread);
   firstRun.hidden = !(value.demo === true && !demoDismissed());
 }
@@ -282,10 +283,6 @@ function onEngine(event) {
     }
     case "state":
       status.renderState(event.value);
-      break;
-    case "unread_count":
-      liveUnread = true;
-      setUnread(event.value);
       break;
   }
 }

@@ -51,19 +51,27 @@ pub async fn save(settings: &Settings, path: &Path) -> Result<KeptIn, SettingsEr
                 }
                 Err(error) => {
                     tracing::warn!("the Secret Service refused the header values, so they stay in the settings file: {error}");
-                    on_disk.secret_headers.clear();
+                    keep_unreachable_names(&mut on_disk);
                     KeptIn::SettingsFile
                 }
             }
         }
         Some(_) => KeptIn::SecretService,
         None => {
-            on_disk.secret_headers.clear();
+            keep_unreachable_names(&mut on_disk);
             KeptIn::SettingsFile
         }
     };
     on_disk.save(path)?;
     Ok(kept_in)
+}
+
+/// Without the Secret Service, values given now go to the file; headers
+/// whose values it keeps (and could not be read now) stay named, so that a
+/// keyring that answers again still provides them.
+fn keep_unreachable_names(on_disk: &mut Settings) {
+    let given = on_disk.headers.clone();
+    on_disk.secret_headers.retain(|name| !given.contains_key(name));
 }
 
 /// Load the settings at `path` with the header values the Secret Service

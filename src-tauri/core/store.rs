@@ -1099,6 +1099,105 @@ mod tests {
     }
 
     #[test]
+    fn a_version_3_database_loses_its_stored_tokens_and_keeps_its_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.db");
+        let with_token = "http://127.0.0.1:5000/stream?channel=a&token=tok-123";
+        let other_token = "http://127.0.0.1:5000/stream?channel=a&token=tok-456";
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            let tx = conn.transaction().unwrap();
+            for step in &MIGRATIONS[..3] {
+                tx.execute_batch(step.sql).unwrap();
+                if let Some(then) = step.then {
+                    then(&tx).unwrap();
+                }
+            }
+            tx.commit().unwrap();
+            conn.execute(
+                "INSERT INTO events (server, event_type, event_id, last_event_id, data, kind,
+                     unread_weight, received_at, data_hash)
+                 VALUES (?1, 'message', '1', '1', 'one', 'message', 1, 0, 1),
+                        (?2, 'message', '1', '1', 'one', 'message', 1, 0, 1),
+                        (?2, 'message', '2', '2', 'two', 'message', 1, 0, 2)",
+                // (The same event under two tokens: two rows, as stored
+                // before this step.)
+                params![with_token, other_token],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO servers (server, last_event_id) VALUES (?1, '1'), (?2, '2')",
+                params![with_token, other_token],
+            )
+            .unwrap();
+            conn.execute_batch("PRAGMA user_version = 3;").unwrap();
+        }
+        let (store, _) = Store::open(&path).unwrap();
+        let shown = "http://127.0.0.1:5000/stream?channel=a&token=***";
+        // The two tokens' copies of event 1 are one event now.
+        assert_eq!(store.count().unwrap(), 2);
+        assert_eq!(store.unread_count().unwrap(), 2);
+        assert!(store.last_event_id(shown).unwrap().is_some());
+        let servers: Vec<String> = store
+            .conn
+            .prepare("SELECT server FROM events UNION ALL SELECT server FROM servers")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert!(servers.iter().all(|server| server == shown), "{servers:?}");
+    }
+
+    #[test]
+    fn the_stored_unread_count_follows_every_kind_of_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(&dir.path().join("h.db")).unwrap();
+        let recount = |store: &Store| -> u64 {
+            store
+                .conn
+                .query_row(
+                    "SELECT TOTAL(unread_weight) FROM events WHERE read = 0",
+                    [],
+                    |row| row.get::<_, f64>(0),
+                )
+                .unwrap() as u64
+        };
+        let four = AppEvent::Notification { count: 4 };
+        let text = message("m");
+        let mut ids = Vec::new();
+        for n in 0..20 {
+            let id = n.to_string();
+            let data = format!("{n}");
+            let event = if n % 2 == 0 { &four } else { &text };
+            ids.extend(store.insert_many(&[entry(event, Some(&id), &data)]).unwrap());
+        }
+        assert_eq!(store.unread_count().unwrap(), 50);
+        let ids: Vec<i64> = ids.into_iter().flatten().collect();
+        store.mark_read(ids[0]).unwrap();
+        store.mark_read(ids[0]).unwrap();
+        assert_eq!(store.unread_count().unwrap(), 46);
+        store.delete(ids[1]).unwrap();
+        store.delete(ids[2]).unwrap();
+        assert_eq!(store.unread_count().unwrap(), recount(&store));
+        store
+            .apply_retention(Retention {
+                keep_count: 10,
+                ..Retention::default()
+            })
+            .unwrap();
+        assert_eq!(store.unread_count().unwrap(), recount(&store));
+        store.mark_all_read().unwrap();
+        assert_eq!(store.unread_count().unwrap(), 0);
+        store
+            .insert_many(&[entry(&four, Some("new"), "new")])
+            .unwrap();
+        assert_eq!(store.unread_count().unwrap(), 4);
+        store.clear().unwrap();
+        assert_eq!(store.unread_count().unwrap(), 0);
+    }
+
+    #[test]
     fn a_corrupt_database_is_moved_aside_and_a_fresh_one_made() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("history.db");

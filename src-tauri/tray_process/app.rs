@@ -552,3 +552,148 @@ async fn hand_over(options: AppOptions) -> Result<(), Failure> {
         Err(error) => Err(Failure::runtime(error)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::AppEvent;
+    use crate::store::{HistoryQuery, NewEntry};
+
+    /// An app over a real engine and store in `dir`, with `rounds` rounds
+    /// of "a notification of 4 and a message" already stored.
+    async fn app_in(dir: &std::path::Path, rounds: usize) -> (App, EngineHandle, Vec<i64>) {
+        let database = dir.join("history.db");
+        let (mut store, _) = Store::open(&database).unwrap();
+        let four = AppEvent::Notification { count: 4 };
+        let message = crate::feed::interpret(&crate::sse::SseEvent {
+            event_type: "message".into(),
+            data: "hello".into(),
+            last_event_id: "".into(),
+            has_own_id: false,
+        });
+        let mut ids = Vec::new();
+        for round in 0..rounds {
+            let (n, m) = (format!("n{round}"), format!("m{round}"));
+            for (event, id) in [(&four, &n), (&message, &m)] {
+                let stored = store
+                    .insert_many(&[NewEntry {
+                        server: "http://s/stream",
+                        event_type: "message",
+                        event_id: Some(id),
+                        last_event_id: id,
+                        data: id,
+                        event,
+                        received_at_ms: now_ms(),
+                    }])
+                    .unwrap();
+                ids.extend(stored.into_iter().flatten());
+            }
+        }
+        let (engine, handle, commands) = Engine::new(Settings::default(), store, Backoff::default());
+        tokio::spawn(engine.run(commands));
+        let paths = Paths {
+            config_file: dir.join("settings.toml"),
+            database,
+        };
+        let options = AppOptions {
+            headless: true,
+            hidden: true,
+        };
+        let app = App::new(options, paths, Settings::default(), None, false, handle.clone());
+        (app, handle, ids)
+    }
+
+    /// Wait for the engine's next published count and hand it to the app,
+    /// as the main loop does; the count the tray would now show.
+    async fn settle(app: &mut App, unread: &mut watch::Receiver<u64>, expected: u64) -> u64 {
+        let shown = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let count = *unread.borrow_and_update();
+                app.on_unread(count);
+                if count == expected {
+                    return count;
+                }
+                unread.changed().await.unwrap();
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("the count never became {expected}"));
+        assert_eq!(app.status().borrow().unread, shown);
+        shown
+    }
+
+    #[tokio::test]
+    async fn every_way_of_marking_read_shows_the_stores_count() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut app, handle, ids) = app_in(dir.path(), 3).await;
+        let mut unread = handle.unread();
+        let mut tray = app.status();
+        settle(&mut app, &mut unread, 15).await;
+        // A request from the window or the CLI: one entry.
+        let (reply, next) = app.on_request(Request::MarkRead { id: ids[0] }).await;
+        assert_eq!((reply, next), (Reply::Ok, Next::Continue));
+        settle(&mut app, &mut unread, 11).await;
+        // A notification click marks its entry read.
+        app.on_click(Click::OpenLogin { entry_id: ids[2] }).await;
+        settle(&mut app, &mut unread, 7).await;
+        // The menu's or the CLI's "mark all read".
+        app.on_request(Request::MarkAllRead).await;
+        settle(&mut app, &mut unread, 0).await;
+        // The tray's latest value is the last count, however late it looks.
+        assert!(tray.has_changed().unwrap());
+        assert_eq!(tray.borrow_and_update().unread, 0);
+        let (reply, _) = app.on_request(Request::Status).await;
+        let Reply::Status { status } = reply else {
+            panic!("{reply:?}")
+        };
+        assert_eq!(status.unread, 0);
+        assert_eq!(app.on_request(Request::Quit).await.1, Next::Quit);
+    }
+
+    #[tokio::test]
+    async fn an_event_from_listen_is_stored_by_the_engine_without_its_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut app, handle, _) = app_in(dir.path(), 0).await;
+        let mut unread = handle.unread();
+        let (reply, _) = app
+            .on_request(Request::StoreEvent {
+                server: "http://127.0.0.1:1/stream?token=tok-123".into(),
+                event_type: "message".into(),
+                id: Some("1".into()),
+                last_event_id: "1".into(),
+                data: "from listen".into(),
+            })
+            .await;
+        assert_eq!(reply, Reply::Ok);
+        settle(&mut app, &mut unread, 1).await;
+        let store = Store::open_read_only(&dir.path().join("history.db"))
+            .unwrap()
+            .unwrap();
+        let entries = store
+            .history(&HistoryQuery {
+                limit: 10,
+                ..HistoryQuery::default()
+            })
+            .unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].data, "from listen");
+        assert_eq!(entries[0].server, "http://127.0.0.1:1/stream?token=***");
+    }
+
+    #[tokio::test]
+    async fn pausing_and_resuming_reach_the_notifier_and_the_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut app, _handle, _) = app_in(dir.path(), 0).await;
+        let notifier = app.notifier_config();
+        app.on_request(Request::Pause { minutes: Some(60) }).await;
+        assert!(notifier.borrow().is_paused(crate::clock::now()));
+        let until = app.status().borrow().paused_until_ms.unwrap();
+        assert!((until - now_ms() - 3_600_000).abs() < 60_000);
+        app.on_request(Request::Resume).await;
+        assert!(!notifier.borrow().is_paused(crate::clock::now()));
+        assert_eq!(app.status().borrow().paused_until_ms, None);
+        // Headless: no window, and it says so.
+        let (reply, _) = app.on_request(Request::OpenWindow { view: None }).await;
+        assert!(matches!(reply, Reply::Error { .. }));
+    }
+}

@@ -318,6 +318,12 @@ impl AppHome {
             .env("XDG_DATA_HOME", self.dir.path().join("data"))
             .env("XDG_RUNTIME_DIR", self.dir.path())
             .env("HOME", self.dir.path())
+            // No session bus unless a test brings its own: a test must never
+            // reach the developer's keyring or notifications.
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                format!("unix:path={}", self.dir.path().join("no-bus").display()),
+            )
             .env("SSETRAY_LOG", "info");
         command
     }
