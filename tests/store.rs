@@ -244,3 +244,47 @@ fn mark_read_from_the_cli_goes_through_the_running_app_and_its_count_follows() {
     let (code, _, stderr) = home.run(&["mark-read", "999999"]);
     assert_eq!(code, 2, "{stderr}");
 }
+
+#[test]
+fn listen_store_goes_through_the_running_app_and_writes_directly_when_it_does_not_run() {
+    let followed = FaultServer::start(|_, stream| {
+        let _ = stream.write_all(STREAM_HEAD.as_bytes());
+        hold(stream);
+    });
+    let other = FaultServer::start(|_, stream| {
+        let _ = stream.write_all(STREAM_HEAD.as_bytes());
+        let _ = stream.write_all(
+            b"id: 1\nevent: notification\ndata: {\"count\": 3}\n\nid: 2\ndata: second\n\n",
+        );
+        hold(stream);
+    });
+    let home = AppHome::new();
+    home.set("server_url", &followed.url());
+    let mut app = home.spawn(&["run", "--headless"]);
+    let unread = || {
+        let (code, stdout, _) = home.run(&["status", "--json"]);
+        (code == 0)
+            .then(|| serde_json::from_str::<serde_json::Value>(&stdout).ok())
+            .flatten()
+            .and_then(|status| status["unread"].as_u64())
+    };
+    wait_until("the app answering", || unread() == Some(0));
+    let url = format!("{}?token=tok-777", other.url());
+    let (code, out, err) = home.run(&["listen", &url, "--store", "--max-events", "2"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    // The app's engine stored them, so its count follows at once.
+    assert_eq!(unread(), Some(4));
+    let stored = home.history();
+    assert_eq!(stored.len(), 2);
+    assert_eq!(stored[1]["data"], "second");
+    assert!(stored.iter().all(|entry| entry["server"]
+        .as_str()
+        .is_some_and(|server| server.ends_with("?token=***"))));
+    app.proc.signal("TERM");
+    assert_eq!(app.wait_exit(), 0);
+    // Without the app: into the store directly; a replay is stored once.
+    let (code, _, err) = home.run(&["listen", &url, "--store", "--max-events", "2"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(home.history().len(), 2);
+}
