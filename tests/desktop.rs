@@ -713,9 +713,10 @@ fn the_badge_follows_the_store_whatever_marks_read() {
                     unread = 0;
                 }
             }
-            wait_until(&format!("round {round} ({way}): the badge of {unread}"), || {
-                full.desktop.icon_shows(&service, unread)
-            });
+            wait_until(
+                &format!("round {round} ({way}): the badge of {unread}"),
+                || full.desktop.icon_shows(&service, unread),
+            );
             // And it stays there: after a round trip through the app (which
             // handles requests in order with the engine's counts), the
             // app, the store and the icon agree.
@@ -743,7 +744,9 @@ fn a_burst_summary_updated_many_times_opens_the_browser_once_per_click() {
     // The first three show on their own; the burst after them goes into one
     // summary, updated in place as more arrive.
     for n in 0..3 {
-        flask.publish(serde_json::json!({"data": {"title": format!("single {n}")}, "type": "message"}));
+        flask.publish(
+            serde_json::json!({"data": {"title": format!("single {n}")}, "type": "message"}),
+        );
         full.wait_notify(&format!("single {n}"));
     }
     full.desktop
@@ -777,7 +780,10 @@ fn a_burst_summary_updated_many_times_opens_the_browser_once_per_click() {
                     .is_some_and(|arg| arg.trim().starts_with("uint32") && arg.trim() != "uint32 0")
         })
         .count();
-    assert!(replaced >= 3, "the summary was not updated in place: {lines:?}");
+    assert!(
+        replaced >= 3,
+        "the summary was not updated in place: {lines:?}"
+    );
     let updates = replaced;
     // Only the summary is on screen: one click on it.
     assert!(full
@@ -787,7 +793,9 @@ fn a_burst_summary_updated_many_times_opens_the_browser_once_per_click() {
         .status()
         .expect("dunstctl")
         .success());
-    wait_until("the summary's click opened the web app", || !opened(&home).is_empty());
+    wait_until("the summary's click opened the web app", || {
+        !opened(&home).is_empty()
+    });
     // A later notification of its own, clicked: its link is opened after
     // whatever else the summary's click would still open.
     full.desktop
@@ -807,7 +815,9 @@ fn a_burst_summary_updated_many_times_opens_the_browser_once_per_click() {
         .expect("dunstctl")
         .success());
     wait_until("the later click", || {
-        opened(&home).last().is_some_and(|url| url == "https://example.com/after")
+        opened(&home)
+            .last()
+            .is_some_and(|url| url == "https://example.com/after")
     });
     assert_eq!(
         opened(&home),

@@ -109,7 +109,11 @@ fn settings_file(home: &AppHome) -> std::path::PathBuf {
 }
 
 fn mode(path: &std::path::Path) -> u32 {
-    std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+    std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777
 }
 
 const TOKEN: &str = "Bearer s3cret-token-4711";
@@ -128,11 +132,20 @@ fn header_values_live_in_a_real_secret_service_never_in_the_file_or_the_log() {
     // The file names the header; the keyring holds its value.
     let file = std::fs::read_to_string(settings_file(&home)).expect("settings");
     assert!(!file.contains("s3cret"), "{file}");
-    assert!(file.contains("secret_headers") && file.contains("Authorization"), "{file}");
+    assert!(
+        file.contains("secret_headers") && file.contains("Authorization"),
+        "{file}"
+    );
     assert_eq!(mode(&settings_file(&home)), 0o600);
     assert_eq!(
         keyring
-            .secret_tool(&["lookup", "application", "ssetray", "header", "Authorization"])
+            .secret_tool(&[
+                "lookup",
+                "application",
+                "ssetray",
+                "header",
+                "Authorization"
+            ])
             .as_deref(),
         Some(TOKEN)
     );
@@ -152,7 +165,10 @@ fn header_values_live_in_a_real_secret_service_never_in_the_file_or_the_log() {
     let app = Running::new(Proc::spawn("ssetray", &mut command));
     wait_until("the event stored", || home.history().len() == 1);
     let request = server.request(0).to_ascii_lowercase();
-    assert!(request.contains(&format!("authorization: {}", TOKEN.to_ascii_lowercase())), "{request}");
+    assert!(
+        request.contains(&format!("authorization: {}", TOKEN.to_ascii_lowercase())),
+        "{request}"
+    );
     let (code, status, _) = keyring.run(&home, &["status", "--json"]);
     assert_eq!(code, 0);
     assert!(!status.contains("s3cret"), "{status}");
@@ -160,10 +176,21 @@ fn header_values_live_in_a_real_secret_service_never_in_the_file_or_the_log() {
 
     // Another value, saved while the app runs: applied, and the keyring's
     // entry replaced rather than a second one added.
-    let (code, _, err) = keyring.run(&home, &["config", "set", "headers.Authorization", "Bearer second-4712"]);
+    let (code, _, err) = keyring.run(
+        &home,
+        &[
+            "config",
+            "set",
+            "headers.Authorization",
+            "Bearer second-4712",
+        ],
+    );
     assert_eq!(code, 0, "{err}");
     wait_until("the new header sent", || {
-        server.connections() >= 2 && server.request(server.connections() - 1).contains("second-4712")
+        server.connections() >= 2
+            && server
+                .request(server.connections() - 1)
+                .contains("second-4712")
     });
     let found = keyring
         .secret_tool(&["search", "--all", "application", "ssetray"])
@@ -175,7 +202,13 @@ fn header_values_live_in_a_real_secret_service_never_in_the_file_or_the_log() {
     let (code, _, err) = keyring.run(&home, &["config", "set", "headers", "{}"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(
-        keyring.secret_tool(&["lookup", "application", "ssetray", "header", "Authorization"]),
+        keyring.secret_tool(&[
+            "lookup",
+            "application",
+            "ssetray",
+            "header",
+            "Authorization"
+        ]),
         None
     );
     let mut app = app;
@@ -183,7 +216,10 @@ fn header_values_live_in_a_real_secret_service_never_in_the_file_or_the_log() {
     assert_eq!(app.wait_exit(), 0);
     let log = app.drain_stderr().join("\n");
     assert!(log.contains("DEBUG") || log.contains("INFO"), "{log}");
-    assert!(!log.contains("s3cret") && !log.contains("second-4712"), "{log}");
+    assert!(
+        !log.contains("s3cret") && !log.contains("second-4712"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -225,7 +261,8 @@ fn a_header_kept_in_a_keyring_that_is_gone_is_said_and_the_app_runs() {
     assert!(!server.request(0).contains("s3cret"));
     let (_, status, _) = home.run(&["status"]);
     assert!(
-        status.contains("problem: The header Authorization is kept in the desktop's Secret Service"),
+        status
+            .contains("problem: The header Authorization is kept in the desktop's Secret Service"),
         "{status}"
     );
     // The file still names it: nothing the user saved was lost.
@@ -257,7 +294,10 @@ fn a_token_in_the_stream_url_is_never_logged_shown_or_stored() {
         .stderr(Stdio::piped());
     let mut app = Running::new(Proc::spawn("ssetray", &mut command));
     wait_until("two events stored", || home.history().len() == 2);
-    assert!(server.request(0).contains(secret), "the token is still sent");
+    assert!(
+        server.request(0).contains(secret),
+        "the token is still sent"
+    );
     let (_, status, _) = home.run(&["status", "--json"]);
     assert!(!status.contains(secret), "{status}");
     assert!(status.contains("access_token=***"), "{status}");
@@ -266,7 +306,10 @@ fn a_token_in_the_stream_url_is_never_logged_shown_or_stored() {
     app.proc.signal("TERM");
     assert_eq!(app.wait_exit(), 0);
     let log = app.drain_stderr().join("\n");
-    assert!(log.contains("access_token=***") || !log.contains("access_token"), "{log}");
+    assert!(
+        log.contains("access_token=***") || !log.contains("access_token"),
+        "{log}"
+    );
     assert!(!log.contains(secret), "{log}");
     // Not in the database's bytes either (its WAL included).
     for name in ["history.db", "history.db-wal"] {

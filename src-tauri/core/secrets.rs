@@ -71,7 +71,9 @@ pub async fn save(settings: &Settings, path: &Path) -> Result<KeptIn, SettingsEr
 /// keyring that answers again still provides them.
 fn keep_unreachable_names(on_disk: &mut Settings) {
     let given = on_disk.headers.clone();
-    on_disk.secret_headers.retain(|name| !given.contains_key(name));
+    on_disk
+        .secret_headers
+        .retain(|name| !given.contains_key(name));
 }
 
 /// Load the settings at `path` with the header values the Secret Service

@@ -1170,7 +1170,11 @@ mod tests {
             let id = n.to_string();
             let data = format!("{n}");
             let event = if n % 2 == 0 { &four } else { &text };
-            ids.extend(store.insert_many(&[entry(event, Some(&id), &data)]).unwrap());
+            ids.extend(
+                store
+                    .insert_many(&[entry(event, Some(&id), &data)])
+                    .unwrap(),
+            );
         }
         assert_eq!(store.unread_count().unwrap(), 50);
         let ids: Vec<i64> = ids.into_iter().flatten().collect();

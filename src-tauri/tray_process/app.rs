@@ -589,7 +589,8 @@ mod tests {
                 ids.extend(stored.into_iter().flatten());
             }
         }
-        let (engine, handle, commands) = Engine::new(Settings::default(), store, Backoff::default());
+        let (engine, handle, commands) =
+            Engine::new(Settings::default(), store, Backoff::default());
         tokio::spawn(engine.run(commands));
         let paths = Paths {
             config_file: dir.join("settings.toml"),
@@ -599,7 +600,14 @@ mod tests {
             headless: true,
             hidden: true,
         };
-        let app = App::new(options, paths, Settings::default(), None, false, handle.clone());
+        let app = App::new(
+            options,
+            paths,
+            Settings::default(),
+            None,
+            false,
+            handle.clone(),
+        );
         (app, handle, ids)
     }
 
