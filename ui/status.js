@@ -8,6 +8,7 @@ const STATES = new Map([
   ["open", "Connected"],
   ["retrying", "Retrying"],
   ["stopped", "Stopped"],
+  ["offline", "Offline"],
 ]);
 
 /** A pause that ends more than this far ahead is "until resumed". */

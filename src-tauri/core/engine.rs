@@ -40,6 +40,12 @@ pub enum Command {
     ResetResumePoint,
     /// Validated settings to apply at once (a new server reconnects).
     ApplySettings(Box<Settings>),
+    /// The network came back or changed (a link, an address, a route): a
+    /// client waiting to retry connects now.
+    NetworkCame,
+    /// The network lost something, or the machine woke up: the open
+    /// connection is suspect; reconnect.
+    NetworkLost,
     /// Store an event another client received (`ssetray listen --store`
     /// while the app runs), as if it came from `server` (a redacted URL).
     Store {
@@ -136,6 +142,10 @@ pub struct Engine {
     inserts_since_retention: u64,
     bytes_since_retention: u64,
     bytes_received: Arc<AtomicU64>,
+    /// The network's return is heard (the app sends `NetworkCame`).
+    network_heard: bool,
+    /// A sleep is heard (logind): no clock-comparing timer.
+    sleep_heard: bool,
 }
 
 /// The engine's outside: send commands, subscribe to events.
@@ -223,6 +233,8 @@ impl Engine {
             inserts_since_retention: 0,
             bytes_since_retention: 0,
             bytes_received: Arc::default(),
+            network_heard: false,
+            sleep_heard: false,
         };
         let handle = EngineHandle {
             commands: commands_tx,
@@ -231,6 +243,14 @@ impl Engine {
             bytes_received: engine.bytes_received.clone(),
         };
         (engine, handle, commands)
+    }
+
+    /// What the desktop tells of the network and of sleep, so that the
+    /// client waits for it rather than polling.
+    pub fn hearing(mut self, network: bool, sleep: bool) -> Engine {
+        self.network_heard = network;
+        self.sleep_heard = sleep;
+        self
     }
 
     pub fn state(&self) -> &ConnectionState {
@@ -392,6 +412,10 @@ impl Engine {
             .flatten();
         config.last_event_id = waiting.or(stored).unwrap_or_default();
         config.extra_ca_file = self.settings.extra_ca_file.clone();
+        config.network_heard = self.network_heard;
+        if self.sleep_heard {
+            config.clock_check_every = None;
+        }
         for (name, value) in &self.settings.headers {
             // Validated with the settings; a bad pair is skipped, not fatal.
             if let (Ok(name), Ok(value)) = (
@@ -488,6 +512,16 @@ impl Engine {
                 }
                 if reconnect {
                     self.connect();
+                }
+            }
+            Command::NetworkCame | Command::NetworkLost => {
+                let control = if matches!(command, Command::NetworkCame) {
+                    Control::NetworkCame
+                } else {
+                    Control::NetworkLost
+                };
+                if let Some(client) = self.client.as_ref().filter(|client| !client.is_closed()) {
+                    let _ = client.try_send(control);
                 }
             }
             Command::Store { server, event } => {

@@ -4,6 +4,7 @@
 
 pub mod autostart;
 pub mod badge;
+pub mod network_watch;
 pub mod notification_service;
 pub mod notifier;
 #[cfg(all(feature = "tray", target_os = "linux"))]

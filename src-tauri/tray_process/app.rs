@@ -20,6 +20,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::bootstrap::{runtime, shutdown_signal, Failure};
 use crate::clock::{ms_since_epoch, now_ms};
+use crate::desktop::network_watch::NetworkEvent;
 use crate::engine::{Command, Engine, EngineEvent, EngineHandle};
 use crate::ipc::{self, Incoming, Reply, Request, Status, View, WindowEvent};
 use crate::notifier::{self, Click, NotifierConfig};
@@ -259,6 +260,15 @@ impl App {
         }
     }
 
+    /// The network or the machine's sleep changed.
+    pub async fn on_network(&mut self, event: NetworkEvent) {
+        let command = match event {
+            NetworkEvent::Came => Command::NetworkCame,
+            NetworkEvent::Lost | NetworkEvent::Resumed => Command::NetworkLost,
+        };
+        let _ = self.engine.commands.send(command).await;
+    }
+
     /// A notification was clicked.
     pub async fn on_click(&mut self, click: Click) {
         match click {
@@ -440,6 +450,9 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                 "ssetray: no server configured, so this is the built-in demo. Set yours in Settings, or with `ssetray config set server_url https://example.com/stream`."
             );
         }
+        // The network and sleep, heard rather than polled, where the
+        // system tells of them.
+        let (hearing, mut network) = crate::desktop::network_watch::start().await;
         let (engine, handle, commands) = match Store::open(&paths.database) {
             Ok((store, recovered)) => {
                 if let Some(recovered) = recovered {
@@ -459,6 +472,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                 Backoff::default(),
             ),
         };
+        let engine = engine.hearing(hearing.hears_the_network(), hearing.hears_sleep());
         let mut engine_events = handle.subscribe();
         let mut unread = handle.unread();
         let mut app = App::new(options, paths, settings, settings_problem, demo, handle.clone());
@@ -501,6 +515,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                     app.on_unread(count);
                 }
                 Some(click) = clicks.recv() => app.on_click(click).await,
+                Some(event) = network.recv() => app.on_network(event).await,
                 Some(incoming) = requests.recv() => {
                     let (reply, next) = app.on_request(incoming.request).await;
                     let _ = incoming.reply.send(reply);

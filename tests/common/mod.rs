@@ -470,7 +470,7 @@ impl Running {
     }
 }
 
-fn lines(source: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+pub fn lines(source: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(source).lines() {

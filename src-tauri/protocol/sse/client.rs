@@ -111,8 +111,14 @@ pub struct ClientConfig {
     pub limits: Limits,
     pub backoff: Backoff,
     pub connect_timeout: Duration,
-    /// How often the wall clock is compared with the monotonic one.
-    pub clock_check_every: Duration,
+    /// How often the wall clock is compared with the monotonic one, to
+    /// notice a sleep; `None` where the sleep is heard (logind), so that no
+    /// timer wakes a quiet connection.
+    pub clock_check_every: Option<Duration>,
+    /// Whether the network's return is heard (the engine sends
+    /// [`Control::NetworkCame`]): then an offline client waits for it
+    /// instead of retrying on its backoff.
+    pub network_heard: bool,
     /// Bytes received over all connections, for the status view; shared so
     /// that counting costs an atomic add, not a message per read.
     pub bytes_received: Arc<AtomicU64>,
@@ -128,7 +134,8 @@ impl ClientConfig {
             limits: Limits::default(),
             backoff: Backoff::default(),
             connect_timeout: Duration::from_secs(10),
-            clock_check_every: Duration::from_secs(10),
+            clock_check_every: Some(Duration::from_secs(10)),
+            network_heard: false,
             bytes_received: Arc::default(),
         }
     }
@@ -152,6 +159,12 @@ pub enum ConnectionState {
     Stopped {
         reason: String,
     },
+    /// No route to the server: waiting for the network to come back.
+    Offline {
+        /// The whole error chain, for the Status view's details.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<String>,
+    },
 }
 
 impl ConnectionState {
@@ -172,6 +185,7 @@ impl std::fmt::Display for ConnectionState {
                 write!(f, "Retrying in {secs} s: {reason}")
             }
             ConnectionState::Stopped { reason } => write!(f, "Stopped: {reason}"),
+            ConnectionState::Offline { .. } => write!(f, "Offline: waiting for the network"),
         }
     }
 }
@@ -194,6 +208,12 @@ pub enum Control {
     ReconnectNow,
     /// Forget the last event id and reconnect now without `Last-Event-ID`.
     ForgetResumePoint,
+    /// The network came (a link, an address, a route): a client waiting to
+    /// retry connects now; an open connection goes on.
+    NetworkCame,
+    /// The network lost something, or the machine woke up: an open
+    /// connection may be dead without knowing it; reconnect now.
+    NetworkLost,
     Stop,
 }
 
@@ -349,6 +369,8 @@ enum Ended {
         /// The whole error chain, when there is one.
         detail: Option<String>,
         slow: bool,
+        /// No route to the server: the network is gone.
+        offline: bool,
     },
     ServerAskedToStop,
     Control(Control),
@@ -357,26 +379,42 @@ enum Ended {
 }
 
 impl Ended {
+    /// What a control message does to a connection that is open (or
+    /// opening): `None` when it goes on.
+    fn from_control(control: Option<Control>) -> Option<Ended> {
+        match control {
+            Some(Control::NetworkCame) => None,
+            Some(Control::NetworkLost) => Some(Ended::Control(Control::ReconnectNow)),
+            Some(control) => Some(Ended::Control(control)),
+            None => Some(Ended::Control(Control::Stop)),
+        }
+    }
+
     fn clock_jumped() -> Ended {
         Ended::Failure {
             reason: "Connection lost: the computer slept or its clock jumped".into(),
             detail: None,
             slow: false,
+            offline: false,
         }
     }
 }
 
-/// Compares the clocks on a timer.
+/// Compares the clocks on a timer, where no one tells of a sleep.
 struct ClockWatch {
     clock: ClockJump,
-    ticks: tokio::time::Interval,
+    /// `None`: the sleep is heard elsewhere; never resolves.
+    ticks: Option<tokio::time::Interval>,
 }
 
 impl ClockWatch {
     /// Resolves when a check finds a jump; cancel-safe.
     async fn jumped(&mut self) {
+        let Some(ticks) = self.ticks.as_mut() else {
+            return std::future::pending().await;
+        };
         loop {
-            self.ticks.tick().await;
+            ticks.tick().await;
             if self.clock.check(crate::clock::now(), Instant::now()) {
                 return;
             }
@@ -428,14 +466,14 @@ impl Client {
     pub async fn run(mut self) {
         loop {
             let ended = self.connect_and_read().await;
-            let (delay, reason, detail, slow) = match ended {
+            let (delay, reason, detail, slow, offline) = match ended {
                 Ended::Closed | Ended::Control(Control::Stop) => return,
-                Ended::Control(Control::ReconnectNow) => {
+                Ended::Control(Control::ForgetResumePoint) => {
+                    self.forget_resume_point().await;
                     self.failures = 0;
                     continue;
                 }
-                Ended::Control(Control::ForgetResumePoint) => {
-                    self.forget_resume_point().await;
+                Ended::Control(_) => {
                     self.failures = 0;
                     continue;
                 }
@@ -446,33 +484,39 @@ impl Client {
                     if !self.send(Update::State(state)).await {
                         return;
                     }
-                    // Stopped for good, until the user says otherwise.
-                    match self.control.recv().await {
-                        Some(Control::ReconnectNow) => {
-                            self.failures = 0;
-                            continue;
+                    // Stopped for good, until the user says otherwise (the
+                    // network coming back is not the user).
+                    loop {
+                        match self.control.recv().await {
+                            Some(Control::ReconnectNow) => break,
+                            Some(Control::ForgetResumePoint) => {
+                                self.forget_resume_point().await;
+                                break;
+                            }
+                            Some(Control::NetworkCame | Control::NetworkLost) => {}
+                            Some(Control::Stop) | None => return,
                         }
-                        Some(Control::ForgetResumePoint) => {
-                            self.forget_resume_point().await;
-                            self.failures = 0;
-                            continue;
-                        }
-                        Some(Control::Stop) | None => return,
                     }
+                    self.failures = 0;
+                    continue;
                 }
                 Ended::Failure {
                     reason,
                     detail,
                     slow,
+                    offline,
                 } => {
                     self.failures = self.failures.saturating_add(1);
-                    let delay = self.config.backoff.delay(
-                        self.retry,
-                        self.failures,
-                        slow,
-                        &mut rand::rng(),
-                    );
-                    (delay, reason, detail, slow)
+                    let delay = if offline && self.config.network_heard {
+                        // Its return is heard: retries would only burn.
+                        // Still try now and then, should a change be missed.
+                        self.config.backoff.max_delay
+                    } else {
+                        self.config
+                            .backoff
+                            .delay(self.retry, self.failures, slow, &mut rand::rng())
+                    };
+                    (delay, reason, detail, slow, offline)
                 }
             };
             tracing::info!(
@@ -482,10 +526,14 @@ impl Client {
                 detail = detail.as_deref().unwrap_or(""),
                 "{reason}; reconnecting"
             );
-            let state = ConnectionState::Retrying {
-                delay_ms: delay.as_millis() as u64,
-                reason,
-                detail,
+            let state = if offline {
+                ConnectionState::Offline { detail }
+            } else {
+                ConnectionState::Retrying {
+                    delay_ms: delay.as_millis() as u64,
+                    reason,
+                    detail,
+                }
             };
             if !self.send(Update::State(state)).await {
                 return;
@@ -493,7 +541,11 @@ impl Client {
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
                 control = self.control.recv() => match control {
-                    Some(Control::ReconnectNow) => self.failures = 0,
+                    // The network is back, or changed: whatever the backoff
+                    // had grown to, connect now.
+                    Some(Control::ReconnectNow | Control::NetworkCame | Control::NetworkLost) => {
+                        self.failures = 0
+                    }
                     Some(Control::ForgetResumePoint) => {
                         self.forget_resume_point().await;
                         self.failures = 0;
@@ -513,9 +565,12 @@ impl Client {
     }
 
     fn clock_watch(&self) -> ClockWatch {
-        let every = self.config.clock_check_every;
-        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let ticks = self.config.clock_check_every.map(|every| {
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks
+        });
+        let every = self.config.clock_check_every.unwrap_or_default();
         ClockWatch {
             clock: ClockJump::new(
                 crate::clock::now(),
@@ -559,7 +614,9 @@ impl Client {
             tokio::select! {
                 opened = &mut open => break opened,
                 control = self.control.recv() => {
-                    return Ended::Control(control.unwrap_or(Control::Stop));
+                    if let Some(ended) = Ended::from_control(control) {
+                        return ended;
+                    }
                 }
                 _ = clock.jumped() => return Ended::clock_jumped(),
                 _ = &mut quiet_server, if !announced => {
@@ -593,6 +650,7 @@ impl Client {
                     reason,
                     detail: error.detail().map(str::to_string),
                     slow: error.is_slow(),
+                    offline: error.is_offline(),
                 };
             }
         };
@@ -633,11 +691,13 @@ impl Client {
                         reason: "the server closed the stream".into(),
                         detail: None,
                         slow: false,
+                        offline: false,
                     },
                     Err(error) => return Ended::Failure {
                         reason: error.reason(),
                         detail: error.detail().map(str::to_string),
                         slow: false,
+                        offline: error.is_offline(),
                     },
                 },
                 _ = silence => {
@@ -650,11 +710,16 @@ impl Client {
                         ),
                         detail: None,
                         slow: false,
+                        offline: false,
                     };
                 }
                 _ = clock.jumped() => return Ended::clock_jumped(),
                 control = self.control.recv() => {
-                    return Ended::Control(control.unwrap_or(Control::Stop));
+                    match Ended::from_control(control) {
+                        Some(ended) => return ended,
+                        // Nothing was read: the heartbeat's clock goes on.
+                        None => continue,
+                    }
                 }
             }
             let now = Instant::now();

@@ -70,6 +70,12 @@ impl OpenError {
         }
     }
 
+    /// No route to the server: the machine is offline (or its network
+    /// cannot reach the server's), not the server down.
+    pub fn is_offline(&self) -> bool {
+        matches!(self, OpenError::Network { reason, .. } if reason.starts_with(OFFLINE))
+    }
+
     /// A wrong status or content type: retried on the slow schedule.
     pub fn is_slow(&self) -> bool {
         matches!(self, OpenError::Refused { .. } | OpenError::NotAStream(_))
@@ -87,6 +93,9 @@ impl OpenError {
         }
     }
 }
+
+/// The reason given when there is no route to the server.
+const OFFLINE: &str = "Offline: no route to the server";
 
 /// An open event stream.
 pub struct Connection {
@@ -265,7 +274,7 @@ fn network_reason(error: &(dyn std::error::Error + 'static), detail: &str) -> St
                         | ErrorKind::NetworkDown
                 );
             if no_route {
-                return "Offline: no route to the server".into();
+                return OFFLINE.into();
             }
             match io.kind() {
                 ErrorKind::ConnectionRefused => {
