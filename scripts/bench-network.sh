@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# How fast SSE Tray finds a dead connection and comes back, with real
+# network faults (as root: network namespaces, removed at the end).
+#
+# Three namespaces in a row: the client's, a router's, the server's. Two
+# apps run side by side in the client's namespace, each following a server
+# that sends one event and then stays silent: one server sends a comment
+# heartbeat every HEARTBEAT seconds (default 5), the other none.
+#
+# 1. A silent drop: the router starts discarding everything between them
+#    (blackhole routes: no ICMP, no RST, as a dead Wi-Fi or a sleeping NAT
+#    does). The clients' own link stays up, so nothing on their machine
+#    says so: only the heartbeat watchdog or TCP (keepalive,
+#    TCP_USER_TIMEOUT) can find it. Measured: from the drop to each app
+#    leaving "open".
+# 2. The clients' own link goes down for 10 s and comes back. Measured:
+#    from the link coming back to each app being "open" again.
+#
+#   sudo scripts/bench-network.sh [HEARTBEAT]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+heartbeat="${1:-5}"
+if [[ $(id -u) -ne 0 ]]; then
+  echo "bench-network: run as root (it makes network namespaces)" >&2
+  exit 2
+fi
+cargo build -q --no-default-features --bin ssetray
+binary="$(pwd)/${CARGO_TARGET_DIR:-target}/debug/ssetray"
+python="$(bash scripts/peers-venv.sh | tail -n 1)"
+work="$(mktemp -d)"
+id="$$"
+c="ssb-c-$id" r="ssb-r-$id" s="ssb-s-$id"
+cleanup() {
+  kill $(jobs -p) 2>/dev/null || true
+  wait 2>/dev/null || true
+  for ns in "$c" "$r" "$s"; do ip netns del "$ns" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+for ns in "$c" "$r" "$s"; do
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+done
+# Made inside the namespaces: the host's own network sees nothing.
+ip -n "$c" link add c0 type veth peer name r0 netns "$r"
+ip -n "$r" link add r1 type veth peer name s0 netns "$s"
+ip -n "$c" addr add 10.78.1.2/24 dev c0
+ip -n "$r" addr add 10.78.1.1/24 dev r0
+ip -n "$r" addr add 10.78.2.1/24 dev r1
+ip -n "$s" addr add 10.78.2.2/24 dev s0
+for link in "$c c0" "$r r0" "$r r1" "$s s0"; do
+  set -- $link
+  ip -n "$1" link set "$2" up
+done
+ip -n "$c" route add default via 10.78.1.1
+ip -n "$s" route add default via 10.78.2.1
+ip netns exec "$r" sysctl -q -w net.ipv4.ip_forward=1
+
+ip netns exec "$s" "$python" tests/peers/silent_stream.py 10.78.2.2 8001 "$heartbeat" >"$work/beat.log" &
+ip netns exec "$s" "$python" tests/peers/silent_stream.py 10.78.2.2 8000 >"$work/silent.log" &
+until grep -q LISTENING "$work/beat.log" 2>/dev/null && grep -q LISTENING "$work/silent.log" 2>/dev/null; do
+  sleep 0.05
+done
+
+app() { # name, port
+  local home="$work/$1"
+  mkdir -p "$home"
+  env XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" XDG_RUNTIME_DIR="$home" HOME="$home" \
+    DBUS_SESSION_BUS_ADDRESS="unix:path=$home/no-bus" SSETRAY_LOG=info \
+    "$binary" config set server_url "http://10.78.2.2:$2/stream" >/dev/null 2>&1
+  env XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" XDG_RUNTIME_DIR="$home" HOME="$home" \
+    DBUS_SESSION_BUS_ADDRESS="unix:path=$home/no-bus" SSETRAY_LOG=info \
+    ip netns exec "$c" "$binary" run --headless 2>"$home/log" &
+}
+state() { # name: the app's state name
+  local home="$work/$1"
+  env XDG_RUNTIME_DIR="$home" XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" HOME="$home" \
+    "$binary" status --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"]["state"])' 2>/dev/null || echo none
+}
+now() { date +%s.%N; }
+since() { python3 -c "print(f'{$(now) - $1:.1f}')"; }
+wait_state() { # name, state, timeout seconds
+  local end=$(( $(date +%s) + $3 ))
+  until [[ "$(state "$1")" == "$2" ]]; do
+    (( $(date +%s) < end )) || { echo "timeout"; return; }
+    sleep 0.1
+  done
+  echo ok
+}
+
+app beat 8001
+app silent 8000
+[[ $(wait_state beat open 30) == ok && $(wait_state silent open 30) == ok ]] || { echo "the apps did not connect" >&2; exit 1; }
+# Let the heartbeat be learnt (three gaps).
+sleep $(( heartbeat * 4 ))
+grep -q "sends a heartbeat" "$work/beat/log" || { echo "the heartbeat was not learnt" >&2; exit 1; }
+
+echo "1. a silent drop beyond the router (the clients' link stays up):"
+start="$(now)"
+ip -n "$r" route add blackhole 10.78.2.2/32
+ip -n "$r" route add blackhole 10.78.1.2/32
+found_beat="" found_silent=""
+end=$(( $(date +%s) + 120 ))
+while [[ -z "$found_beat" || -z "$found_silent" ]] && (( $(date +%s) < end )); do
+  [[ -z "$found_beat" && "$(state beat)" != open ]] && found_beat="$(since "$start")"
+  [[ -z "$found_silent" && "$(state silent)" != open ]] && found_silent="$(since "$start")"
+  sleep 0.2
+done
+printf '   found after %s s with a heartbeat every %s s, %s s without one\n' \
+  "${found_beat:-over 120}" "$heartbeat" "${found_silent:-over 120}"
+ip -n "$r" route del blackhole 10.78.2.2/32
+ip -n "$r" route del blackhole 10.78.1.2/32
+[[ $(wait_state beat open 120) == ok && $(wait_state silent open 120) == ok ]] || { echo "no reconnection" >&2; exit 1; }
+
+echo "2. the clients' own link down for 10 s, then back:"
+ip -n "$c" link set c0 down
+sleep 10
+beat_state="$(state beat)" silent_state="$(state silent)"
+start="$(now)"
+ip -n "$c" link set c0 up
+ip -n "$c" route replace default via 10.78.1.1
+back_beat="" back_silent=""
+end=$(( $(date +%s) + 120 ))
+while [[ -z "$back_beat" || -z "$back_silent" ]] && (( $(date +%s) < end )); do
+  [[ -z "$back_beat" && "$(state beat)" == open ]] && back_beat="$(since "$start")"
+  [[ -z "$back_silent" && "$(state silent)" == open ]] && back_silent="$(since "$start")"
+  sleep 0.05
+done
+printf '   while down: %s and %s; connected again %s s and %s s after the link came back\n' \
+  "$beat_state" "$silent_state" "${back_beat:-over 120}" "${back_silent:-over 120}"
