@@ -12,7 +12,7 @@ packages=(build-essential pkg-config curl ca-certificates libssl-dev
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(redis-server python3 python3-venv xvfb xauth dbus dbus-x11 dunst
     libnotify-bin libglib2.0-bin xdotool imagemagick x11-utils webkit2gtk-driver
-    gnome-keyring libsecret-tools)
+    gnome-keyring libsecret-tools iproute2)
 fi
 
 missing=()

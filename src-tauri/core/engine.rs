@@ -412,6 +412,7 @@ impl Engine {
             .flatten();
         config.last_event_id = waiting.or(stored).unwrap_or_default();
         config.extra_ca_file = self.settings.extra_ca_file.clone();
+        config.certificate_pin = self.settings.pinned_certificate();
         config.network_heard = self.network_heard;
         if self.sleep_heard {
             config.clock_check_every = None;
@@ -502,6 +503,7 @@ impl Engine {
                 let reconnect = settings.stream_url() != self.settings.stream_url()
                     || settings.headers != self.settings.headers
                     || settings.extra_ca_file != self.settings.extra_ca_file
+                    || settings.certificate_pin != self.settings.certificate_pin
                     || settings.max_event_bytes != self.settings.max_event_bytes;
                 let retention_changed = settings.history != self.settings.history;
                 self.settings = *settings;

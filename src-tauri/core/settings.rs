@@ -62,6 +62,10 @@ pub struct Settings {
     /// A PEM file of extra CA certificates (a company CA), added to the
     /// system's.
     pub extra_ca_file: Option<PathBuf>,
+    /// The SHA-256 fingerprint of the one certificate trusted for this
+    /// server, in place of the CAs (trust on first use, for a self-signed
+    /// server); cleared when the server changes.
+    pub certificate_pin: Option<String>,
     /// What a notification click opens; default: the server's origin.
     pub web_app_url: Option<String>,
     /// Per event type: notify, store_only or ignore. Types not listed notify.
@@ -91,6 +95,7 @@ impl Default for Settings {
             headers: BTreeMap::new(),
             secret_headers: Vec::new(),
             extra_ca_file: None,
+            certificate_pin: None,
             web_app_url: None,
             rules: BTreeMap::new(),
             notifications: true,
@@ -154,6 +159,15 @@ impl Settings {
                 "is too long or holds control characters",
                 "Use a plain channel name such as `sse`, or an empty one for the default.",
             ));
+        }
+        if let Some(pin) = &self.certificate_pin {
+            if crate::sse::trust::Fingerprint::parse(pin).is_none() {
+                return Err(invalid(
+                    "certificate_pin",
+                    format!("= {pin:?} is not a SHA-256 fingerprint"),
+                    "Give the 64 hex digits the state shows (colons allowed), or an empty value to trust the CAs again.",
+                ));
+            }
         }
         for name in &self.secret_headers {
             reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
@@ -369,7 +383,12 @@ impl Settings {
                 .ok_or_else(|| unknown_key(key))?;
         }
         // An empty value clears an optional setting.
-        if value.is_empty() && matches!(*last, "server_url" | "web_app_url" | "extra_ca_file") {
+        if value.is_empty()
+            && matches!(
+                *last,
+                "server_url" | "web_app_url" | "extra_ca_file" | "certificate_pin"
+            )
+        {
             cursor.remove(*last);
         } else {
             // Free-form maps take strings whatever they look like.
@@ -394,8 +413,25 @@ impl Settings {
                         )
                     }
                 })?;
+        let mut settings = settings;
+        if key == "server_url" && settings.stream_origin() != self.stream_origin() {
+            // A pin is for one server: another one is trusted anew.
+            settings.certificate_pin = None;
+        }
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// The origin of the stream, which a certificate pin belongs to.
+    pub fn stream_origin(&self) -> Option<url::Origin> {
+        self.stream_url().map(|url| url.origin())
+    }
+
+    /// The pinned certificate, if one is set and valid.
+    pub fn pinned_certificate(&self) -> Option<crate::sse::trust::Fingerprint> {
+        self.certificate_pin
+            .as_deref()
+            .and_then(crate::sse::trust::Fingerprint::parse)
     }
 }
 
@@ -403,7 +439,7 @@ fn unknown_key(key: &str) -> SettingsError {
     invalid(
         key,
         "is not a setting",
-        "Known settings: server_url, channel, headers.NAME, extra_ca_file, web_app_url, rules.TYPE (notify, store_only, ignore), notifications, quiet_hours.from, quiet_hours.to, qr_expiry_minutes, start_hidden, autostart, max_event_bytes, history.keep_count, history.keep_days, history.keep_megabytes.",
+        "Known settings: server_url, channel, headers.NAME, extra_ca_file, certificate_pin, web_app_url, rules.TYPE (notify, store_only, ignore), notifications, quiet_hours.from, quiet_hours.to, qr_expiry_minutes, start_hidden, autostart, max_event_bytes, history.keep_count, history.keep_days, history.keep_megabytes.",
     )
 }
 

@@ -30,8 +30,13 @@ impl Failure {
 
 /// Logs go to stderr, so stdout stays clean for `--json`.
 pub fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SSETRAY_LOG")
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("SSETRAY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The verifier logs each refusal as an error of its own; the client says
+    // it once, in words, with the fingerprint.
+    if let Ok(quiet) = "rustls_platform_verifier=off".parse() {
+        filter = filter.add_directive(quiet);
+    }
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

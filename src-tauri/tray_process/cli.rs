@@ -112,6 +112,10 @@ pub struct ListenArgs {
     /// A PEM file of CA certificates trusted besides the system's.
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
+    /// Trust exactly the certificate with this SHA-256 fingerprint (as the
+    /// state shows it), whoever signed it, and no other.
+    #[arg(long, value_name = "SHA256")]
+    pub pin: Option<String>,
     /// Reconnection time until the server sends `retry`, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 3000)]
     pub retry_ms: u64,
@@ -220,6 +224,13 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
     let mut config = ClientConfig::new(url.clone());
     config.last_event_id = args.last_event_id.clone().unwrap_or_default();
     config.extra_ca_file = args.ca_file.clone();
+    if let Some(pin) = &args.pin {
+        config.certificate_pin = Some(crate::sse::trust::Fingerprint::parse(pin).ok_or_else(|| {
+            Failure::usage(format!(
+                "--pin {pin:?} is not a SHA-256 fingerprint: give its 64 hex digits (colons allowed)"
+            ))
+        })?);
+    }
     config.backoff = Backoff {
         default_retry: Duration::from_millis(args.retry_ms),
         max_delay: Duration::from_millis(args.max_retry_ms),

@@ -106,6 +106,9 @@ pub struct ClientConfig {
     pub headers: HeaderMap,
     /// A PEM file with extra CA certificates, added to the system's.
     pub extra_ca_file: Option<PathBuf>,
+    /// The one certificate trusted for this server (trust on first use),
+    /// in place of the CAs.
+    pub certificate_pin: Option<super::trust::Fingerprint>,
     /// Where to resume: the last event id stored from an earlier run.
     pub last_event_id: String,
     pub limits: Limits,
@@ -130,6 +133,7 @@ impl ClientConfig {
             url,
             headers: HeaderMap::new(),
             extra_ca_file: None,
+            certificate_pin: None,
             last_event_id: String::new(),
             limits: Limits::default(),
             backoff: Backoff::default(),
@@ -155,6 +159,10 @@ pub enum ConnectionState {
         /// The whole error chain, for the Status view's details.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         detail: Option<String>,
+        /// The SHA-256 fingerprint of a server certificate refused, which
+        /// the user may choose to trust.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate: Option<String>,
     },
     Stopped {
         reason: String,
@@ -245,24 +253,16 @@ pub fn http_client(config: &ClientConfig) -> Result<reqwest::Client, ClientError
     {
         builder = builder.tcp_user_timeout(Duration::from_secs(40));
     }
-    if let Some(path) = &config.extra_ca_file {
-        let pem = std::fs::read(path).map_err(|error| ClientError::CaFile {
+    let extra_roots = match &config.extra_ca_file {
+        Some(path) => super::trust::read_ca_file(path).map_err(|error| ClientError::CaFile {
             path: path.clone(),
             reason: error.to_string(),
-        })?;
-        let certs =
-            reqwest::Certificate::from_pem_bundle(&pem).map_err(|error| ClientError::CaFile {
-                path: path.clone(),
-                reason: describe_error(&error),
-            })?;
-        if certs.is_empty() {
-            return Err(ClientError::CaFile {
-                path: path.clone(),
-                reason: "it holds no PEM certificate".into(),
-            });
-        }
-        builder = builder.tls_certs_merge(certs);
-    }
+        })?,
+        None => Vec::new(),
+    };
+    let tls = super::trust::tls_config(extra_roots, config.certificate_pin)
+        .map_err(|error| ClientError::Http(error.to_string()))?;
+    builder = builder.use_preconfigured_tls(tls);
     builder
         .build()
         .map_err(|error| ClientError::Http(describe_error(&error)))
@@ -371,6 +371,8 @@ enum Ended {
         slow: bool,
         /// No route to the server: the network is gone.
         offline: bool,
+        /// The fingerprint of a certificate refused.
+        certificate: Option<String>,
     },
     ServerAskedToStop,
     Control(Control),
@@ -396,6 +398,7 @@ impl Ended {
             detail: None,
             slow: false,
             offline: false,
+            certificate: None,
         }
     }
 }
@@ -466,7 +469,7 @@ impl Client {
     pub async fn run(mut self) {
         loop {
             let ended = self.connect_and_read().await;
-            let (delay, reason, detail, slow, offline) = match ended {
+            let (delay, reason, detail, slow, offline, certificate) = match ended {
                 Ended::Closed | Ended::Control(Control::Stop) => return,
                 Ended::Control(Control::ForgetResumePoint) => {
                     self.forget_resume_point().await;
@@ -505,6 +508,7 @@ impl Client {
                     detail,
                     slow,
                     offline,
+                    certificate,
                 } => {
                     self.failures = self.failures.saturating_add(1);
                     let delay = if offline && self.config.network_heard {
@@ -516,7 +520,7 @@ impl Client {
                             .backoff
                             .delay(self.retry, self.failures, slow, &mut rand::rng())
                     };
-                    (delay, reason, detail, slow, offline)
+                    (delay, reason, detail, slow, offline, certificate)
                 }
             };
             tracing::info!(
@@ -533,6 +537,7 @@ impl Client {
                     delay_ms: delay.as_millis() as u64,
                     reason,
                     detail,
+                    certificate,
                 }
             };
             if !self.send(Update::State(state)).await {
@@ -651,6 +656,7 @@ impl Client {
                     detail: error.detail().map(str::to_string),
                     slow: error.is_slow(),
                     offline: error.is_offline(),
+                    certificate: error.refused_certificate().map(str::to_string),
                 };
             }
         };
@@ -692,12 +698,14 @@ impl Client {
                         detail: None,
                         slow: false,
                         offline: false,
+                        certificate: None,
                     },
                     Err(error) => return Ended::Failure {
                         reason: error.reason(),
                         detail: error.detail().map(str::to_string),
                         slow: false,
                         offline: error.is_offline(),
+                        certificate: None,
                     },
                 },
                 _ = silence => {
@@ -711,6 +719,7 @@ impl Client {
                         detail: None,
                         slow: false,
                         offline: false,
+                        certificate: None,
                     };
                 }
                 _ = clock.jumped() => return Ended::clock_jumped(),
@@ -913,6 +922,7 @@ mod tests {
             delay_ms: 11_200,
             reason: "HTTP 503 Service Unavailable".into(),
             detail: None,
+            certificate: None,
         };
         assert_eq!(
             retrying.to_string(),

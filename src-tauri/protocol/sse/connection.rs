@@ -48,7 +48,13 @@ pub enum OpenError {
     NotAStream(String),
     /// No response at all: DNS, refused, TLS, timeout. `reason` in a
     /// user's words, `detail` the whole error chain.
-    Network { reason: String, detail: String },
+    Network {
+        reason: String,
+        detail: String,
+        /// The fingerprint of a certificate refused, for "Trust this
+        /// certificate".
+        certificate: Option<String>,
+    },
 }
 
 impl OpenError {
@@ -74,6 +80,14 @@ impl OpenError {
     /// cannot reach the server's), not the server down.
     pub fn is_offline(&self) -> bool {
         matches!(self, OpenError::Network { reason, .. } if reason.starts_with(OFFLINE))
+    }
+
+    /// The fingerprint of the certificate refused, if that was the failure.
+    pub fn refused_certificate(&self) -> Option<&str> {
+        match self {
+            OpenError::Network { certificate, .. } => certificate.as_deref(),
+            _ => None,
+        }
     }
 
     /// A wrong status or content type: retried on the slow schedule.
@@ -231,7 +245,12 @@ impl Connection {
                 // Without the URL: it may carry a `?token=` and this text is
                 // logged and shown.
                 let error = error.without_url();
-                let OpenError::Network { reason, detail } = network_failure(&error) else {
+                let OpenError::Network {
+                    reason,
+                    detail,
+                    certificate,
+                } = network_failure(&error)
+                else {
                     unreachable!("network_failure gives a network error");
                 };
                 let reason = if reason.starts_with("Connection lost") {
@@ -239,7 +258,11 @@ impl Connection {
                 } else {
                     format!("Connection lost: {}", lowercase_first(&reason))
                 };
-                Err(OpenError::Network { reason, detail })
+                Err(OpenError::Network {
+                    reason,
+                    detail,
+                    certificate,
+                })
             }
         }
     }
@@ -257,10 +280,19 @@ fn is_event_stream(content_type: &str) -> bool {
 pub fn network_failure(error: &(dyn std::error::Error + 'static)) -> OpenError {
     let detail = describe_error(error);
     let reason = network_reason(error, &detail);
-    OpenError::Network { reason, detail }
+    let certificate =
+        super::trust::refusal_in(error).map(|refused| refused.fingerprint().to_string());
+    OpenError::Network {
+        reason,
+        detail,
+        certificate,
+    }
 }
 
 fn network_reason(error: &(dyn std::error::Error + 'static), detail: &str) -> String {
+    if let Some(refused) = super::trust::refusal_in(error) {
+        return refused.in_words();
+    }
     let mut source = Some(error);
     while let Some(cause) = source {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {

@@ -5,6 +5,8 @@
 //! - [`connection`]: one HTTP response checked and read through the parser.
 //! - [`client`]: the `EventSource` duties on top: reconnecting, `retry`,
 //!   `Last-Event-ID`, 204 meaning stop, and finding dead connections.
+//! - [`trust`]: which server certificates are trusted (the system's CAs,
+//!   an extra CA file, or one pinned certificate).
 //!
 //! This module knows the protocol and nothing of what events mean: logins and
 //! notifications are the `feed` module's business.
@@ -12,6 +14,7 @@
 pub mod client;
 pub mod connection;
 pub mod parser;
+pub mod trust;
 
 pub use client::{Backoff, ClientConfig, ConnectionState, Control, Update};
 pub use parser::{Item, Limits, Parser, SseEvent};

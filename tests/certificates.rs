@@ -1,0 +1,294 @@
+//! Self-hosted servers: the three shapes of certificate people make, made
+//! here with openssl, against a real TLS server; trust on first use (a pin)
+//! and a certificate changed after pinning.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use common::*;
+
+fn openssl(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stderr(Stdio::null())
+        .output()
+        .expect("openssl");
+    assert!(output.status.success(), "openssl {args:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `openssl req -x509` as most guides give it: self-signed and, by
+/// openssl's defaults, marked CA:TRUE. Its (certificate, key).
+fn self_signed_ca(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.pem"),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+    );
+    (
+        dir.join(format!("{name}.pem")),
+        dir.join(format!("{name}.key")),
+    )
+}
+
+/// A self-signed certificate marked CA:FALSE, a leaf.
+fn self_signed_leaf(dir: &Path) -> (PathBuf, PathBuf) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "leaf-only.key",
+            "-out",
+            "leaf-only.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ],
+    );
+    (dir.join("leaf-only.pem"), dir.join("leaf-only.key"))
+}
+
+/// A CA and a leaf it signed: (CA certificate, leaf certificate, leaf key).
+fn ca_and_leaf(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=ssetray test CA",
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "leaf.key",
+            "-out",
+            "leaf.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    );
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\n",
+    )
+    .expect("ext");
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "leaf.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+        ],
+    );
+    (
+        dir.join("ca.pem"),
+        dir.join("leaf.pem"),
+        dir.join("leaf.key"),
+    )
+}
+
+/// The SHA-256 fingerprint as openssl prints it (`AB:CD:...`).
+fn fingerprint(dir: &Path, certificate: &Path) -> String {
+    let printed = openssl(
+        dir,
+        &[
+            "x509",
+            "-noout",
+            "-fingerprint",
+            "-sha256",
+            "-in",
+            certificate.to_str().expect("path"),
+        ],
+    );
+    printed
+        .trim()
+        .split_once('=')
+        .map(|(_, fingerprint)| fingerprint.to_string())
+        .expect("a fingerprint")
+}
+
+const TLS_STREAM: &str = r#"
+import http.server, ssl, sys
+port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+class Stream(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        self.wfile.write(b"id: 1\ndata: over tls\n\n")
+        self.wfile.flush()
+        self.rfile.read(1)
+server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Stream)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(cert, key)
+server.socket = context.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
+"#;
+
+fn tls_server(port: u16, certificate: &Path, key: &Path) -> Proc {
+    let server = Proc::spawn(
+        "tls stream",
+        Command::new(python())
+            .arg("-c")
+            .arg(TLS_STREAM)
+            .arg(port.to_string())
+            .arg(certificate)
+            .arg(key)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    wait_for_port(port);
+    server
+}
+
+fn listen(home: &AppHome, port: u16, extra: &[&str]) -> Running {
+    let url = format!("https://127.0.0.1:{port}/stream");
+    let mut args = vec!["listen", url.as_str(), "--json", "--max-events", "1"];
+    args.extend_from_slice(extra);
+    home.spawn(&args)
+}
+
+#[test]
+fn a_self_signed_ca_certificate_is_refused_in_words_with_its_fingerprint_then_pinned() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (certificate, key) = self_signed_ca(dir.path(), "server");
+    let shown = fingerprint(dir.path(), &certificate);
+    let port = free_port();
+    let _server = tls_server(port, &certificate, &key);
+    let home = AppHome::new();
+    // Even with the certificate itself as the CA file: rustls refuses a CA
+    // certificate as the server's own. Said in words, with the fingerprint.
+    let refused = listen(
+        &home,
+        port,
+        &["--ca-file", certificate.to_str().expect("path")],
+    );
+    refused.wait_stderr("Certificate not trusted: it is a CA certificate used as the server's own");
+    refused.wait_stderr(&format!("Its SHA-256 fingerprint is {shown}"));
+    drop(refused);
+    // Pinned, it is accepted whatever its CA flags.
+    let mut pinned = listen(&home, port, &["--pin", &shown]);
+    assert_eq!(pinned.next_event()["data"], "over tls");
+    assert_eq!(pinned.wait_exit(), 0);
+
+    // The app: the state offers that fingerprint, and trusting it connects.
+    home.set("server_url", &format!("https://127.0.0.1:{port}/stream"));
+    let _app = home.spawn(&["run", "--headless"]);
+    let offered = || -> Option<String> {
+        let (_, out, _) = home.run(&["status", "--json"]);
+        let status: serde_json::Value = serde_json::from_str(&out).ok()?;
+        status["state"]["certificate"].as_str().map(str::to_string)
+    };
+    wait_until("the certificate offered", || offered().is_some());
+    assert_eq!(offered().as_deref(), Some(shown.as_str()));
+    let (_, text, _) = home.run(&["status"]);
+    assert!(text.contains("Certificate not trusted"), "{text}");
+    home.set("certificate_pin", &shown);
+    wait_until("the event stored", || home.history().len() == 1);
+    // Another server in the settings is trusted anew: the pin goes.
+    home.set("server_url", "https://127.0.0.2:1/stream");
+    let (_, pin, _) = home.run(&["config", "get", "certificate_pin"]);
+    assert!(!pin.contains(&shown), "{pin}");
+}
+
+#[test]
+fn a_certificate_changed_after_pinning_is_refused_with_a_warning() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (first, first_key) = self_signed_ca(dir.path(), "first");
+    let (second, second_key) = self_signed_ca(dir.path(), "second");
+    let (first_shown, second_shown) = (
+        fingerprint(dir.path(), &first),
+        fingerprint(dir.path(), &second),
+    );
+    let port = free_port();
+    let home = AppHome::new();
+    {
+        let _server = tls_server(port, &first, &first_key);
+        let mut pinned = listen(&home, port, &["--pin", &first_shown]);
+        assert_eq!(pinned.next_event()["data"], "over tls");
+        assert_eq!(pinned.wait_exit(), 0);
+    }
+    // The same name, another certificate: never silently accepted.
+    let _server = tls_server(port, &second, &second_key);
+    let refused = listen(&home, port, &["--pin", &first_shown]);
+    refused.wait_stderr(&format!(
+        "Certificate changed: the server shows SHA-256 {second_shown}, not the certificate you trusted ({first_shown})"
+    ));
+    assert!(refused.drain_stdout().is_empty(), "no event over it");
+}
+
+#[test]
+fn a_ca_signed_leaf_and_a_self_signed_leaf_work_with_the_ca_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let home = AppHome::new();
+    let (ca, leaf, leaf_key) = ca_and_leaf(dir.path());
+    let (own, own_key) = self_signed_leaf(dir.path());
+    for (trusted, certificate, key) in [(&ca, &leaf, &leaf_key), (&own, &own, &own_key)] {
+        let port = free_port();
+        let _server = tls_server(port, certificate, key);
+        let mut client = listen(&home, port, &["--ca-file", trusted.to_str().expect("path")]);
+        assert_eq!(client.next_event()["data"], "over tls", "{certificate:?}");
+        assert_eq!(client.wait_exit(), 0);
+        // Without the CA file: unknown to this computer, said so.
+        let refused = listen(&home, port, &[]);
+        refused.wait_stderr(
+            "Certificate not trusted: it is signed by an authority this computer does not know",
+        );
+    }
+}
