@@ -68,6 +68,11 @@ async fn reset_resume_point() -> Result<()> {
 }
 
 #[tauri::command]
+async fn trust_certificate(fingerprint: String) -> Result<()> {
+    window::trust_certificate(&fingerprint).await
+}
+
+#[tauri::command]
 async fn pause(minutes: Option<u32>) -> Result<()> {
     window::forward(Request::Pause { minutes }).await
 }
@@ -196,6 +201,7 @@ fn main() {
             clear_history,
             reconnect,
             reset_resume_point,
+            trust_certificate,
             pause,
             resume,
             status,

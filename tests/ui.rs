@@ -1041,3 +1041,28 @@ fn clicking_a_link_unread_only_type_filter_and_delete() {
         .iter()
         .all(|entry| !entry.to_string().contains("not a web link")));
 }
+
+#[test]
+fn a_self_signed_server_is_trusted_from_the_status_view() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (certificate, key) = common::tls::self_signed_ca(dir.path(), "server");
+    let shown = common::tls::fingerprint(dir.path(), &certificate);
+    let port = free_port();
+    let _server = common::tls::tls_server(port, &certificate, &key);
+    let ui = Ui::start(&format!("https://127.0.0.1:{port}/stream"));
+    ui.open_view("#tab-status", "#view-status");
+    // The fingerprint shown is the one Rust found, the one openssl prints.
+    ui.wait_text("#status-certificate-fingerprint", &shown);
+    ui.click("#trust-certificate");
+    wait_until("the event stored over TLS", || ui.home.history().len() == 1);
+    let (_, pin, _) = ui.home.run(&["config", "get", "certificate_pin"]);
+    assert_eq!(pin.trim(), shown);
+    wait_until("the offer gone once connected", || {
+        ui.script("return document.getElementById('status-certificate').hidden;") == json!(true)
+    });
+    // The Settings view shows the pin, as the field to clear it with.
+    ui.open_view("#tab-settings", "#view-settings");
+    wait_until("the pin in the settings", || {
+        ui.script("return document.getElementById('certificate_pin').value;") == json!(shown)
+    });
+}

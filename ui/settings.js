@@ -17,6 +17,7 @@ const FIELD_INPUTS = new Map([
   ["channel", ["channel"]],
   ["web_app_url", ["web_app_url"]],
   ["extra_ca_file", ["extra_ca_file"]],
+  ["certificate_pin", ["certificate_pin"]],
   ["notifications", ["notifications"]],
   ["quiet_hours", ["quiet_from", "quiet_to"]],
   ["autostart", ["autostart"]],
@@ -77,6 +78,7 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
     channel: byId("channel"),
     web_app_url: byId("web_app_url"),
     extra_ca_file: byId("extra_ca_file"),
+    certificate_pin: byId("certificate_pin"),
     notifications: byId("notifications"),
     quiet_from: byId("quiet_from"),
     quiet_to: byId("quiet_to"),
@@ -183,6 +185,7 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
     set(inputs.channel, text(settings.channel));
     set(inputs.web_app_url, text(settings.web_app_url));
     set(inputs.extra_ca_file, text(settings.extra_ca_file));
+    set(inputs.certificate_pin, text(settings.certificate_pin));
     check(inputs.notifications, settings.notifications !== false);
     check(inputs.autostart, settings.autostart === true);
     check(inputs.start_hidden, settings.start_hidden === true);
@@ -232,6 +235,7 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
     settings.channel = inputs.channel.value.trim();
     settings.web_app_url = optionalText(inputs.web_app_url);
     settings.extra_ca_file = optionalText(inputs.extra_ca_file);
+    settings.certificate_pin = optionalText(inputs.certificate_pin);
     settings.notifications = inputs.notifications.checked;
     settings.autostart = inputs.autostart.checked;
     settings.start_hidden = inputs.start_hidden.checked;

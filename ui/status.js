@@ -44,6 +44,9 @@ export function createStatus({ announce }) {
   const reconnectButton = byId("reconnect-now");
   const resetResumeButton = byId("reset-resume");
   const problems = byId("status-problems");
+  const certificate = byId("status-certificate");
+  const certificateFingerprint = byId("status-certificate-fingerprint");
+  const trustButton = byId("trust-certificate");
   const indicator = byId("conn-indicator");
   const indicatorText = byId("conn-text");
 
@@ -103,6 +106,12 @@ export function createStatus({ announce }) {
     number(reconnects, status.reconnects);
     number(unread, status.unread);
     renderProblems([status.settings_problem, status.store_problem]);
+    // A certificate refused: offered to trust, by the fingerprint Rust found.
+    const offered = typeof status.state?.certificate === "string" ? status.state.certificate : "";
+    certificate.hidden = offered === "";
+    if (certificateFingerprint.textContent !== offered) {
+      certificateFingerprint.textContent = offered;
+    }
     renderPause();
   }
 
@@ -149,6 +158,22 @@ export function createStatus({ announce }) {
       announce(errorText(error), true);
     } finally {
       resetResumeButton.disabled = false;
+    }
+  });
+
+  trustButton.addEventListener("click", async () => {
+    const fingerprint = certificateFingerprint.textContent;
+    if (fingerprint === "") {
+      return;
+    }
+    trustButton.disabled = true;
+    try {
+      await invoke("trust_certificate", { fingerprint });
+      announce("Certificate trusted for this server: connecting…");
+    } catch (error) {
+      announce(errorText(error), true);
+    } finally {
+      trustButton.disabled = false;
     }
   });
 

@@ -374,17 +374,43 @@ pub async fn get_settings() -> Result<Value, CommandError> {
 /// Secret Service where one runs), then tell the tray process to apply
 /// them. Nothing invalid is written.
 pub async fn save_settings(value: Value) -> Result<(), CommandError> {
-    let settings: Settings = serde_json::from_value(value).map_err(|error| CommandError {
+    let mut settings: Settings = serde_json::from_value(value).map_err(|error| CommandError {
         field: None,
         message: format!("the settings are not in the expected shape: {error}"),
     })?;
-    crate::secrets::save(&settings, &Paths::from_environment().config_file).await?;
+    let path = Paths::from_environment().config_file;
+    // A pin is for one server: moved to another, it is trusted anew (unless
+    // the page set a new pin with it).
+    if let Ok(before) = Settings::load(&path) {
+        if before.stream_origin() != settings.stream_origin()
+            && before.certificate_pin == settings.certificate_pin
+        {
+            settings.certificate_pin = None;
+        }
+    }
+    crate::secrets::save(&settings, &path).await?;
     // Without a running tray process the file is still saved; the app
     // reads it when it starts.
     match forward(Request::SettingsChanged).await {
         Err(error) if !error.message.contains("not running") => Err(error),
         _ => Ok(()),
     }
+}
+
+/// "Trust this certificate": pin the fingerprint the state offered for the
+/// configured server, save, and have the tray process connect with it.
+pub async fn trust_certificate(fingerprint: &str) -> Result<(), CommandError> {
+    let Some(pin) = crate::sse::trust::Fingerprint::parse(fingerprint) else {
+        return Err(CommandError {
+            field: Some("certificate_pin".into()),
+            message: format!("{fingerprint:?} is not a SHA-256 fingerprint"),
+        });
+    };
+    let path = Paths::from_environment().config_file;
+    let (settings, _) = crate::secrets::load(&path).await?;
+    let settings = settings.set("certificate_pin", &pin.to_string())?;
+    crate::secrets::save(&settings, &path).await?;
+    forward(Request::SettingsChanged).await
 }
 
 /// What "Test connection" found.
