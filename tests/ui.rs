@@ -1050,6 +1050,9 @@ fn a_self_signed_server_is_trusted_from_the_status_view() {
     let port = free_port();
     let _server = common::tls::tls_server(port, &certificate, &key);
     let ui = Ui::start(&format!("https://127.0.0.1:{port}/stream"));
+    // Settings offers it too, beside the field.
+    ui.open_view("#tab-settings", "#view-settings");
+    ui.wait_text("#settings-certificate-fingerprint", &shown);
     ui.open_view("#tab-status", "#view-status");
     // The fingerprint shown is the one Rust found, the one openssl prints.
     ui.wait_text("#status-certificate-fingerprint", &shown);
@@ -1057,8 +1060,11 @@ fn a_self_signed_server_is_trusted_from_the_status_view() {
     wait_until("the event stored over TLS", || ui.home.history().len() == 1);
     let (_, pin, _) = ui.home.run(&["config", "get", "certificate_pin"]);
     assert_eq!(pin.trim(), shown);
-    wait_until("the offer gone once connected", || {
-        ui.script("return document.getElementById('status-certificate').hidden;") == json!(true)
+    wait_until("the offers gone once connected", || {
+        ui.script(
+            "return document.getElementById('status-certificate').hidden
+                && document.getElementById('settings-certificate').hidden;",
+        ) == json!(true)
     });
     // The Settings view shows the pin, as the field to clear it with.
     ui.open_view("#tab-settings", "#view-settings");

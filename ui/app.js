@@ -197,6 +197,7 @@ function applyStatus(value) {
   }
   status.render(value);
   settings.showPause(value);
+  settings.showCertificateOffer(value);
   liveUnread = true;
   setUnread(value.unread);
   firstRun.hidden = !(value.demo === true && !demoDismissed());

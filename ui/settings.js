@@ -513,6 +513,27 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
     addRule().focus();
     changed("rules");
   });
+  // "Trust this certificate": the fingerprint the tray process offers.
+  const certificateOffer = byId("settings-certificate");
+  const offeredFingerprint = byId("settings-certificate-fingerprint");
+  const trustButton = byId("settings-trust-certificate");
+  trustButton.addEventListener("click", async () => {
+    const fingerprint = offeredFingerprint.textContent;
+    if (fingerprint === "") {
+      return;
+    }
+    trustButton.disabled = true;
+    try {
+      await invoke("trust_certificate", { fingerprint });
+      inputs.certificate_pin.value = fingerprint;
+      announce("Certificate trusted for this server: connecting…");
+    } catch (error) {
+      announce(errorText(error), true);
+    } finally {
+      trustButton.disabled = false;
+    }
+  });
+
   byId("pause-1h").addEventListener("click", () => pause({ minutes: 60 }, "Notifications paused for an hour."));
   byId("pause-forever").addEventListener("click", () => pause({ minutes: null }, "Notifications paused until you resume them."));
   byId("resume").addEventListener("click", () => pause(null, "Notifications resumed."));
@@ -527,6 +548,14 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
     /** The event types the history knows, offered in the rules. */
     setKnownTypes(types) {
       knownTypes.replaceChildren(...types.map((type) => el("option", { attrs: { value: type } })));
+    },
+    /** A refused certificate's fingerprint from a status, offered to trust. */
+    showCertificateOffer(status) {
+      const offered = typeof status?.state?.certificate === "string" ? status.state.certificate : "";
+      certificateOffer.hidden = offered === "";
+      if (offeredFingerprint.textContent !== offered) {
+        offeredFingerprint.textContent = offered;
+      }
     },
     /** The pause state from a status. */
     showPause(status) {
