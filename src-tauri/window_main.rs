@@ -184,6 +184,11 @@ fn follow_tray(app: tauri::AppHandle) {
 }
 
 fn main() {
+    // GTK would panic with a backtrace; a user over SSH gets a sentence.
+    if !ssetray::bootstrap::display_available() {
+        eprintln!("ssetray-window: {}", ssetray::bootstrap::NO_DISPLAY);
+        std::process::exit(1);
+    }
     let view = std::env::args()
         .skip_while(|arg| arg != "--view")
         .nth(1)

@@ -828,3 +828,28 @@ fn a_burst_summary_updated_many_times_opens_the_browser_once_per_click() {
         "one click on a summary updated {updates}+ times opens once"
     );
 }
+
+#[test]
+fn the_window_without_a_display_says_so_in_one_sentence() {
+    let home = AppHome::new();
+    let command = home.command();
+    let output = Command::new(binary("ssetray-window"))
+        .envs(
+            command
+                .get_envs()
+                .filter_map(|(key, value)| Some((key, value?))),
+        )
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .stdin(Stdio::null())
+        .output()
+        .expect("ssetray-window");
+    assert_eq!(output.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(said.contains("there is no display here"), "{said}");
+    assert!(
+        !said.contains("panicked") && !said.contains("Gtk"),
+        "{said}"
+    );
+}

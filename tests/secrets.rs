@@ -56,12 +56,59 @@ impl Keyring {
             _bus: bus,
             _keyring: keyring,
         };
+        // Ready when the login keyring is made and is the default: the
+        // daemon answers on the bus a moment before that.
+        // Asked without touching org.freedesktop.secrets itself until our
+        // daemon owns it: a call to the name would have the bus start
+        // another keyring daemon (D-Bus activation), which wins the name
+        // with no login keyring unlocked.
+        wait_until("the keyring daemon on the bus", || keyring.owns_the_name());
         wait_until("the login keyring", || {
-            keyring
-                .secret_tool(&["search", "--all", "nothing", "here"])
-                .is_some()
+            keyring.default_keyring().contains("/collection/")
         });
         keyring
+    }
+
+    /// Whether a daemon owns org.freedesktop.secrets now (asked of the bus,
+    /// which starts nothing for it).
+    fn owns_the_name(&self) -> bool {
+        let output = Command::new("gdbus")
+            .args([
+                "call",
+                "--session",
+                "--dest",
+                "org.freedesktop.DBus",
+                "--object-path",
+                "/org/freedesktop/DBus",
+                "--method",
+                "org.freedesktop.DBus.NameHasOwner",
+                "org.freedesktop.secrets",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .output()
+            .expect("gdbus");
+        String::from_utf8_lossy(&output.stdout).contains("true")
+    }
+
+    /// The default keyring's object path as the Secret Service answers it
+    /// (`/` while there is none).
+    fn default_keyring(&self) -> String {
+        let output = Command::new("gdbus")
+            .args([
+                "call",
+                "--session",
+                "--dest",
+                "org.freedesktop.secrets",
+                "--object-path",
+                "/org/freedesktop/secrets",
+                "--method",
+                "org.freedesktop.Secret.Service.ReadAlias",
+                "default",
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus_address)
+            .output()
+            .expect("gdbus");
+        String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
     /// Run `secret-tool` against this keyring; its stdout if it succeeded.
@@ -254,6 +301,7 @@ fn a_header_kept_in_a_keyring_that_is_gone_is_said_and_the_app_runs() {
         let keyring = Keyring::start();
         let (code, _, err) = keyring.run(&home, &["config", "set", "headers.Authorization", TOKEN]);
         assert_eq!(code, 0, "{err}");
+        assert!(err.contains("Secret Service"), "kept in the keyring: {err}");
     }
     // The keyring is gone: the app connects without the header and says why.
     let _app = home.spawn(&["run", "--headless"]);
@@ -311,6 +359,20 @@ fn a_token_in_the_stream_url_is_never_logged_shown_or_stored() {
         "{log}"
     );
     assert!(!log.contains(secret), "{log}");
+    // Forgetting the resume point without the app finds it under the
+    // redacted address, and says that address, not the token.
+    let (code, _, err) = home.run(&["reset-resume"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("access_token=***") && !err.contains(secret),
+        "{err}"
+    );
+    let _again = home.spawn(&["run", "--headless"]);
+    let before = server.connections();
+    wait_until("connected again", || server.connections() > before);
+    let request = server.request(before).to_ascii_lowercase();
+    assert!(!request.contains("last-event-id"), "{request}");
+    drop(_again);
     // Not in the database's bytes either (its WAL included).
     for name in ["history.db", "history.db-wal"] {
         let path = home.database().with_file_name(name);

@@ -288,3 +288,21 @@ fn listen_store_goes_through_the_running_app_and_writes_directly_when_it_does_no
     assert_eq!(code, 0, "{err}");
     assert_eq!(home.history().len(), 2);
 }
+
+#[test]
+fn without_a_display_the_app_says_so_in_one_sentence() {
+    let home = AppHome::new();
+    let output = home
+        .command()
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .expect("ssetray");
+    assert_eq!(output.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&output.stderr);
+    let lines: Vec<&str> = said.lines().collect();
+    assert_eq!(lines.len(), 1, "{said}");
+    assert!(lines[0].contains("there is no display here"), "{said}");
+    assert!(lines[0].contains("ssetray run --headless"), "{said}");
+    assert!(!said.contains("panicked"), "{said}");
+}

@@ -178,7 +178,9 @@ export function createHistory({ onUnread, onTypes, announce }) {
   }
 
   function isWebLink(url) {
-    return /^https?:\/\/[^\s]+$/i.test(url);
+    // http(s) with a host and no user info: "https://bank.example@evil.example/"
+    // reads as one host and leads to another (the Rust side refuses it too).
+    return /^https?:\/\/[^\s@\/?#]+([\/?#][^\s]*)?$/i.test(url);
   }
 
   function rowFor(id) {

@@ -388,7 +388,9 @@ impl Engine {
             return;
         };
         // As stored and logged: without the secrets a URL may carry.
-        let server = crate::url_policy::redacted(&url);
+        let Some(server) = self.settings.server_key() else {
+            return;
+        };
         let mut config = ClientConfig::new(url);
         config.backoff = self.backoff;
         config.bytes_received = self.bytes_received.clone();

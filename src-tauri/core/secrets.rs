@@ -2,16 +2,16 @@
 //! `Authorization = "Bearer ..."`) are kept.
 //!
 //! Where the desktop runs a Secret Service (GNOME Keyring, KeePassXC,
-//! KWallet's bridge), header values go there: the settings file then lists
+//! KWallet's bridge) on the session bus, header values go there (one that
+//! the bus would only start on demand is not used: it may come up locked
+//! and ask for a password out of the blue): the settings file then lists
 //! only the header names under `secret_headers`, so a copied or backed-up
 //! settings file carries no token. Where none answers, the values stay in
 //! the settings file, which is the user's alone (0600 in a 0700 folder, on
 //! every save). Either way a value is never logged.
 //!
 //! The Secret Service is spoken over D-Bus with zbus (the tray's D-Bus
-//! stack), with the "plain" transfer: the session bus is the user's own,
-//! and the secret is not kept anywhere else in memory for longer than a
-//! request.
+//! stack), with the "plain" transfer: the session bus is the user's own.
 
 use std::path::Path;
 
@@ -227,10 +227,16 @@ mod linux {
     impl SecretService {
         /// The Secret Service of this session, if one answers.
         pub async fn connect() -> Option<SecretService> {
-            match Self::try_connect().await {
-                Ok(service) => Some(service),
-                Err(error) => {
+            // A session bus that does not answer must not hold up a start.
+            let connect = tokio::time::timeout(Duration::from_secs(3), Self::try_connect());
+            match connect.await {
+                Ok(Ok(service)) => Some(service),
+                Ok(Err(error)) => {
                     tracing::debug!("no Secret Service: {error}");
+                    None
+                }
+                Err(_) => {
+                    tracing::warn!("the session bus did not answer within 3 s: no Secret Service");
                     None
                 }
             }
@@ -240,21 +246,12 @@ mod linux {
             let connection = zbus::Connection::session().await.map_err(bus)?;
             let dbus = zbus::fdo::DBusProxy::new(&connection).await.map_err(bus)?;
             let name = zbus::names::BusName::try_from("org.freedesktop.secrets").map_err(bus)?;
-            // Asked first so that a desktop without one is not made to wait
-            // for D-Bus activation to fail.
-            let has_owner = dbus.name_has_owner(name.clone()).await.unwrap_or(false);
-            let activatable = dbus
-                .list_activatable_names()
-                .await
-                .map(|names| {
-                    names
-                        .iter()
-                        .any(|n| n.as_str() == "org.freedesktop.secrets")
-                })
-                .unwrap_or(false);
-            if !has_owner && !activatable {
+            // Only a Secret Service that runs: one the bus would start on
+            // demand (D-Bus activation) may come up locked and ask for a
+            // password out of the blue, on a desktop that never uses it.
+            if !dbus.name_has_owner(name).await.unwrap_or(false) {
                 return Err(SecretError::Bus(
-                    "no org.freedesktop.secrets on the session bus".into(),
+                    "no Secret Service runs on the session bus".into(),
                 ));
             }
             let service = ServiceProxy::new(&connection).await.map_err(bus)?;

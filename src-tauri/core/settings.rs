@@ -422,6 +422,13 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The stream as the history keys it and the status shows it: its URL
+    /// without the secrets it may carry (see `url_policy::redacted`).
+    pub fn server_key(&self) -> Option<String> {
+        self.stream_url()
+            .map(|url| crate::url_policy::redacted(&url))
+    }
+
     /// The origin of the stream, which a certificate pin belongs to.
     pub fn stream_origin(&self) -> Option<url::Origin> {
         self.stream_url().map(|url| url.origin())

@@ -155,9 +155,9 @@ impl Reader {
             Some(server) => server.to_string(),
             None => match Settings::load(&Paths::from_environment().config_file)
                 .ok()
-                .and_then(|settings| settings.stream_url())
+                .and_then(|settings| settings.server_key())
             {
-                Some(url) => url.to_string(),
+                Some(server) => server,
                 None => return Ok(None),
             },
         };

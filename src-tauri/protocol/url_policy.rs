@@ -45,9 +45,11 @@ fn check(url: &Url) -> Result<(), UrlRefused> {
 }
 
 /// A link from a server that may be opened in the browser, normalised; `None`
-/// for anything else.
+/// for anything else. A link with user info (`https://bank.example@evil.example/`)
+/// is refused: it reads as one host and leads to another.
 pub fn safe_link(text: &str) -> Option<String> {
-    http_url(text).ok().map(|url| url.to_string())
+    let url = http_url(text).ok()?;
+    (url.username().is_empty() && url.password().is_none()).then(|| url.to_string())
 }
 
 /// Where a redirect from `from` to `location` leads, if it may be followed.
@@ -146,6 +148,8 @@ mod tests {
         ));
         assert!(matches!(http_url("not a url"), Err(UrlRefused::NotAUrl(_))));
         assert_eq!(safe_link("ftp://example.com/x"), None);
+        assert_eq!(safe_link("https://bank.example@evil.example/"), None);
+        assert_eq!(safe_link("https://user:pass@example.com/"), None);
         assert_eq!(
             safe_link("https://example.com/x").as_deref(),
             Some("https://example.com/x")

@@ -401,14 +401,17 @@ impl App {
 
 /// The stream as the status shows it and the store keys it.
 fn shown_server(settings: &Settings) -> String {
-    settings
-        .stream_url()
-        .map(|url| crate::url_policy::redacted(&url))
-        .unwrap_or_default()
+    settings.server_key().unwrap_or_default()
 }
 
 /// Run the tray process until Quit, Ctrl-C or SIGTERM.
 pub fn run(options: AppOptions) -> Result<(), Failure> {
+    if !options.headless && !crate::bootstrap::display_available() {
+        return Err(Failure {
+            code: 1,
+            message: crate::bootstrap::NO_DISPLAY.into(),
+        });
+    }
     let paths = Paths::from_environment();
     let runtime = runtime()?;
     runtime.block_on(async move {

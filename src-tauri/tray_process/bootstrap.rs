@@ -94,3 +94,18 @@ pub fn sibling_binary(name: &str) -> Option<PathBuf> {
     let candidate = current.with_file_name(name);
     candidate.exists().then_some(candidate)
 }
+
+/// Whether there is a display to show a tray icon and a window on: on
+/// Linux, an X server (`DISPLAY`) or a Wayland compositor
+/// (`WAYLAND_DISPLAY`).
+pub fn display_available() -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
+}
+
+/// What to say when there is none.
+pub const NO_DISPLAY: &str = "there is no display here (neither DISPLAY nor WAYLAND_DISPLAY is set): start SSE Tray from your desktop session, or run `ssetray run --headless` for notifications without a tray or window";

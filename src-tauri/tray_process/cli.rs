@@ -406,16 +406,16 @@ pub fn reset_resume() -> Result<(), Failure> {
     }
     let paths = Paths::from_environment();
     let settings = load_settings(&paths)?;
-    let Some(url) = settings.stream_url() else {
+    let Some(server) = settings.server_key() else {
         return Err(Failure::usage(
             "no server is configured, so there is no resume point to forget",
         ));
     };
     let store = open_store(&paths)?;
     store
-        .reset_last_event_id(url.as_str())
+        .reset_last_event_id(&server)
         .map_err(Failure::runtime)?;
-    eprintln!("ssetray: the next connection to {url} starts from now");
+    eprintln!("ssetray: the next connection to {server} starts from now");
     Ok(())
 }
 
