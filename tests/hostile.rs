@@ -310,7 +310,7 @@ fn a_redirect_from_https_down_to_http_is_refused() {
         hold(stream);
     });
     let certificates = tempfile::tempdir().expect("temp dir");
-    let ca = make_test_certificates(certificates.path());
+    let (ca, _, _) = common::tls::ca_and_leaf(certificates.path());
     let port = free_port();
     let _tls = Proc::spawn(
         "https redirect",
@@ -347,71 +347,6 @@ fn a_redirect_from_https_down_to_http_is_refused() {
     ]);
     client.wait_stderr("it goes from https down to plain http");
     assert_eq!(plain.connections(), 0, "the http server was never asked");
-}
-
-/// A CA and a leaf for 127.0.0.1 signed by it, made with openssl; the CA's
-/// path.
-fn make_test_certificates(dir: &std::path::Path) -> std::path::PathBuf {
-    let run = |args: &[&str]| {
-        let status = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("openssl");
-        assert!(status.success(), "openssl {args:?}");
-    };
-    run(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=ssetray test CA",
-    ]);
-    run(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "leaf.key",
-        "-out",
-        "leaf.csr",
-        "-subj",
-        "/CN=127.0.0.1",
-    ]);
-    std::fs::write(
-        dir.join("leaf.ext"),
-        "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\n",
-    )
-    .expect("ext");
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "leaf.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "leaf.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "leaf.ext",
-    ]);
-    dir.join("ca.pem")
 }
 
 /// An https server that redirects every request to plain http.
