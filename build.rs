@@ -1,6 +1,35 @@
 //! Runs Tauri's build step only for the desktop window; the core builds with
 //! no Tauri at all (`--no-default-features`).
+//!
+//! The app manifest lists the window's commands, so that each needs a
+//! permission and the capability (`capabilities/default.json`) grants
+//! exactly those the page calls; without it, every command would be
+//! allowed to any page the webview shows.
 fn main() {
     #[cfg(feature = "desktop")]
-    tauri_build::build();
+    {
+        const COMMANDS: &[&str] = &[
+            "history",
+            "mark_read",
+            "mark_all_read",
+            "delete_entry",
+            "clear_history",
+            "reconnect",
+            "reset_resume_point",
+            "trust_certificate",
+            "pause",
+            "resume",
+            "status",
+            "login_state",
+            "get_settings",
+            "save_settings",
+            "test_connection",
+            "open_link",
+        ];
+        let attributes = tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+        if let Err(error) = tauri_build::try_build(attributes) {
+            panic!("the Tauri build step failed: {error:#}");
+        }
+    }
 }

@@ -115,9 +115,17 @@ async fn test_connection(url: String) -> Result<window::ConnectionTest> {
     Ok(window::test_connection(&url).await)
 }
 
+/// Opens an entry's link by the entry's id: the page never names a URL.
 #[tauri::command]
-async fn open_link(url: String, id: Option<i64>) -> Result<()> {
-    window::open_link(&url, id).await
+async fn open_link(id: i64, state: tauri::State<'_, WindowState>) -> Result<()> {
+    let link = {
+        let mut reader = state
+            .reader
+            .lock()
+            .map_err(|_| CommandError::message("the store is busy"))?;
+        reader.link_of(id)?
+    };
+    window::open_entry_link(id, link).await
 }
 
 /// More stored events than this waiting at once (a flood) reach the page as
@@ -222,6 +230,15 @@ fn main() {
                 .title("SSE Tray")
                 .inner_size(720.0, 560.0)
                 .min_inner_size(420.0, 360.0)
+                // Only the app's own pages: a link or a script can never
+                // take the webview, with its commands, elsewhere.
+                .on_navigation(|url| {
+                    let allowed = window::is_own_page(url);
+                    if !allowed {
+                        tracing::warn!("refused to navigate the window away from the app");
+                    }
+                    allowed
+                })
                 .build()?;
             follow_tray(app.handle().clone());
             let handle = app.handle().clone();

@@ -1072,3 +1072,40 @@ fn a_self_signed_server_is_trusted_from_the_status_view() {
         ui.script("return document.getElementById('certificate_pin').value;") == json!(shown)
     });
 }
+
+#[test]
+fn the_page_may_call_its_own_commands_and_nothing_more() {
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let ui = Ui::start(&flask.stream_url());
+    ui.wait("#view-history");
+    // Each call's outcome lands on the page: "ok" or the refusal's words.
+    ui.script(
+        "window.outcomes = {};
+         const call = (name, command, args) => window.__TAURI__.core.invoke(command, args)
+             .then(() => { window.outcomes[name] = 'ok'; })
+             .catch((error) => { window.outcomes[name] = 'refused: ' + String(error); });
+         call('status', 'status', {});
+         call('emit', 'plugin:event|emit', { event: 'ssetray://event', payload: { type: 'show_view', value: 'login' } });
+         call('webview', 'plugin:webview|create_webview_window', { options: { label: 'x', url: 'https://example.com/' } });
+         call('unknown', 'no_such_command', {});
+         return true;",
+    );
+    let outcome = |name: &str| ui.script(&format!("return window.outcomes[{name:?}] ?? null;"));
+    for name in ["status", "emit", "webview", "unknown"] {
+        wait_until(&format!("the {name} call answered"), || {
+            !outcome(name).is_null()
+        });
+    }
+    assert_eq!(outcome("status"), json!("ok"));
+    for refused in ["emit", "webview", "unknown"] {
+        let said = outcome(refused);
+        assert!(
+            said.as_str()
+                .is_some_and(|said| said.starts_with("refused")),
+            "{refused}: {said}"
+        );
+    }
+    // Still on the app's own page, which still works.
+    ui.wait("#view-history");
+}

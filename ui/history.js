@@ -587,10 +587,10 @@ export function createHistory({ onUnread, onTypes, announce }) {
     }
   }
 
-  /** Opens the entry's link in the browser (the Rust side allows http and https only) and marks it read. */
+  /** Opens the entry's link in the browser and marks it read: the Rust side finds the link by the entry's id. */
   async function openLink(li, entry) {
     try {
-      await invoke("open_link", { url: entry.url, id: entry.id });
+      await invoke("open_link", { id: entry.id });
       markedRead(li, entry);
     } catch (error) {
       announce(errorText(error), true);

@@ -595,6 +595,32 @@ impl Store {
     }
 
     /// Whether there is an entry with this id.
+    /// One entry by its id.
+    pub fn entry(&self, id: i64) -> Result<Option<HistoryEntry>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id, server, event_type, event_id, data, kind, unread_weight,
+                        received_at, read
+                 FROM events WHERE id = ?1",
+                [id],
+                |row| {
+                    Ok(HistoryEntry {
+                        id: row.get(0)?,
+                        server: row.get(1)?,
+                        event_type: row.get(2)?,
+                        event_id: row.get(3)?,
+                        data: row.get(4)?,
+                        kind: row.get(5)?,
+                        unread_weight: row.get::<_, i64>(6)?.max(0) as u64,
+                        received_at_ms: row.get(7)?,
+                        read: row.get(8)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|source| self.err(source))
+    }
+
     pub fn has_entry(&self, id: i64) -> Result<bool, StoreError> {
         self.conn
             .query_row(

@@ -121,6 +121,16 @@ impl Reader {
         }
     }
 
+    /// The link of entry `id`, as its row shows it (derived here, http(s)
+    /// only, no user info); `None` when it has none.
+    pub fn link_of(&mut self, id: i64) -> Result<Option<String>, CommandError> {
+        let Some(store) = self.store()? else {
+            return Ok(None);
+        };
+        let entry = store.entry(id).map_err(CommandError::message)?;
+        Ok(entry.and_then(|entry| row(entry).url))
+    }
+
     pub fn history(&mut self, args: &HistoryQueryArgs) -> Result<HistoryPage, CommandError> {
         let Some(store) = self.store()? else {
             return Ok(HistoryPage {
@@ -397,6 +407,18 @@ pub async fn save_settings(value: Value) -> Result<(), CommandError> {
     }
 }
 
+/// Whether `url` is one of the app's own pages, the only place the window
+/// may navigate to: Tauri serves them as `tauri://localhost/…` (and as
+/// `http(s)://tauri.localhost/…` where the webview cannot take a custom
+/// scheme).
+pub fn is_own_page(url: &url::Url) -> bool {
+    match url.scheme() {
+        "tauri" => url.host_str() == Some("localhost"),
+        "http" | "https" => url.host_str() == Some("tauri.localhost") && url.port().is_none(),
+        _ => false,
+    }
+}
+
 /// "Trust this certificate": pin the fingerprint the state offered for the
 /// configured server, save, and have the tray process connect with it.
 pub async fn trust_certificate(fingerprint: &str) -> Result<(), CommandError> {
@@ -464,19 +486,39 @@ pub async fn test_connection(text: &str) -> ConnectionTest {
     }
 }
 
-/// Open a link from the history in the browser (http and https only) and
-/// mark its entry read.
-pub async fn open_link(url: &str, id: Option<i64>) -> Result<(), CommandError> {
-    open_in_browser(url).map_err(CommandError::message)?;
-    if let Some(id) = id {
-        let _ = forward(Request::MarkRead { id }).await;
-    }
+/// Open entry `id`'s link (found by [`Reader::link_of`], never a URL the
+/// page names) in the browser and mark the entry read.
+pub async fn open_entry_link(id: i64, link: Option<String>) -> Result<(), CommandError> {
+    let Some(link) = link else {
+        return Err(CommandError::message("this entry has no web link to open"));
+    };
+    open_in_browser(&link).map_err(CommandError::message)?;
+    let _ = forward(Request::MarkRead { id }).await;
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_window_stays_on_the_apps_own_pages() {
+        let page = |text: &str| url::Url::parse(text).unwrap();
+        assert!(is_own_page(&page("tauri://localhost/index.html#status")));
+        assert!(is_own_page(&page("http://tauri.localhost/index.html")));
+        for elsewhere in [
+            "https://example.com/",
+            "http://localhost:8080/",
+            "tauri://evil.example/",
+            "http://tauri.localhost.evil.example/",
+            "http://tauri.localhost:8080/",
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "data:text/html,<b>x</b>",
+        ] {
+            assert!(!is_own_page(&page(elsewhere)), "{elsewhere}");
+        }
+    }
 
     #[test]
     fn only_real_images_become_data_urls() {
