@@ -23,18 +23,7 @@ struct Keyring {
 impl Keyring {
     fn start() -> Keyring {
         let home = tempfile::tempdir().expect("keyring home");
-        let mut bus = Proc::spawn(
-            "dbus-daemon",
-            Command::new("dbus-daemon")
-                .args(["--session", "--nofork", "--print-address=1"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        );
-        let mut address = String::new();
-        let stdout = bus.child.stdout.take().expect("stdout");
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut address)
-            .expect("bus address");
-        let bus_address = address.trim().to_string();
+        let (bus, bus_address) = private_session_bus();
         let mut keyring = Proc::spawn(
             "gnome-keyring-daemon",
             Command::new("gnome-keyring-daemon")

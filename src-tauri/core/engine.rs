@@ -380,15 +380,13 @@ impl Engine {
     /// (Re)start the client on the configured server.
     fn connect(&mut self) {
         self.stop_client();
-        let Some(url) = self.settings.stream_url() else {
+        // `server`: as stored and logged, without the secrets a URL may carry.
+        let (Some(url), Some(server)) = (self.settings.stream_url(), self.settings.server_key())
+        else {
             self.server = None;
             self.set_state(ConnectionState::Stopped {
                 reason: "no server configured".into(),
             });
-            return;
-        };
-        // As stored and logged: without the secrets a URL may carry.
-        let Some(server) = self.settings.server_key() else {
             return;
         };
         let mut config = ClientConfig::new(url);

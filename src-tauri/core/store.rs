@@ -575,26 +575,13 @@ impl Store {
                     query.limit,
                     query.search.as_deref().and_then(fts_query),
                 ],
-                |row| {
-                    Ok(HistoryEntry {
-                        id: row.get(0)?,
-                        server: row.get(1)?,
-                        event_type: row.get(2)?,
-                        event_id: row.get(3)?,
-                        data: row.get(4)?,
-                        kind: row.get(5)?,
-                        unread_weight: row.get::<_, i64>(6)?.max(0) as u64,
-                        received_at_ms: row.get(7)?,
-                        read: row.get(8)?,
-                    })
-                },
+                entry_from_row,
             )
             .map_err(|source| self.err(source))?;
         rows.collect::<Result<_, _>>()
             .map_err(|source| self.err(source))
     }
 
-    /// Whether there is an entry with this id.
     /// One entry by its id.
     pub fn entry(&self, id: i64) -> Result<Option<HistoryEntry>, StoreError> {
         self.conn
@@ -603,24 +590,13 @@ impl Store {
                         received_at, read
                  FROM events WHERE id = ?1",
                 [id],
-                |row| {
-                    Ok(HistoryEntry {
-                        id: row.get(0)?,
-                        server: row.get(1)?,
-                        event_type: row.get(2)?,
-                        event_id: row.get(3)?,
-                        data: row.get(4)?,
-                        kind: row.get(5)?,
-                        unread_weight: row.get::<_, i64>(6)?.max(0) as u64,
-                        received_at_ms: row.get(7)?,
-                        read: row.get(8)?,
-                    })
-                },
+                entry_from_row,
             )
             .optional()
             .map_err(|source| self.err(source))
     }
 
+    /// Whether there is an entry with this id.
     pub fn has_entry(&self, id: i64) -> Result<bool, StoreError> {
         self.conn
             .query_row(
@@ -753,6 +729,22 @@ impl Store {
 
 /// Whether an event's own id can name it for dedupe: not empty (the
 /// standard's reset) and short enough to be a resume point.
+/// A history entry from a row of `SELECT id, server, event_type, event_id,
+/// data, kind, unread_weight, received_at, read`.
+fn entry_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<HistoryEntry> {
+    Ok(HistoryEntry {
+        id: row.get(0)?,
+        server: row.get(1)?,
+        event_type: row.get(2)?,
+        event_id: row.get(3)?,
+        data: row.get(4)?,
+        kind: row.get(5)?,
+        unread_weight: row.get::<_, i64>(6)?.max(0) as u64,
+        received_at_ms: row.get(7)?,
+        read: row.get(8)?,
+    })
+}
+
 fn names_an_event(id: &str) -> bool {
     !id.is_empty() && resume_point(id) == id
 }

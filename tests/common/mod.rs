@@ -555,6 +555,24 @@ pub fn hold(stream: &mut TcpStream) {
     let _ = stream.read(&mut sink);
 }
 
+/// A session bus of the test's own (no desktop's services on it); the
+/// daemon and its address.
+pub fn private_session_bus() -> (Proc, String) {
+    let mut bus = Proc::spawn(
+        "dbus-daemon",
+        Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
+    let mut address = String::new();
+    let stdout = bus.child.stdout.take().expect("stdout");
+    BufReader::new(stdout)
+        .read_line(&mut address)
+        .expect("bus address");
+    (bus, address.trim().to_string())
+}
+
 /// A private X display and session bus for one test.
 pub struct Desktop {
     pub display: String,
@@ -595,20 +613,10 @@ impl Desktop {
                 .status()
                 .is_ok_and(|status| status.success())
         });
-        let mut bus = Proc::spawn(
-            "dbus-daemon",
-            Command::new("dbus-daemon")
-                .args(["--session", "--nofork", "--print-address=1"])
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null()),
-        );
-        let mut address = String::new();
-        let stdout = bus.child.stdout.take().expect("stdout");
-        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut address)
-            .expect("bus address");
+        let (bus, bus_address) = private_session_bus();
         Desktop {
             display,
-            bus_address: address.trim().to_string(),
+            bus_address,
             _xvfb: xvfb,
             _bus: bus,
         }
