@@ -25,6 +25,9 @@ fn main() {
             "save_settings",
             "test_connection",
             "open_link",
+            "close_window",
+            "start_tray",
+            "appearance",
         ];
         let attributes = tauri_build::Attributes::new()
             .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));

@@ -6,10 +6,10 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use ssetray::clock::now_ms;
+use ssetray::entry_view::EntryView;
 use ssetray::feed;
 use ssetray::sse::SseEvent;
 use ssetray::store::{HistoryQuery, NewEntry, Store};
-use ssetray::window::row;
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -62,7 +62,7 @@ fn bench(c: &mut Criterion) {
                     ..Default::default()
                 })
                 .expect("page");
-            let rows: Vec<_> = page.into_iter().map(row).collect();
+            let rows: Vec<_> = page.iter().map(EntryView::of).collect();
             black_box(rows)
         })
     });

@@ -13,6 +13,7 @@
 use std::sync::Mutex;
 
 use serde_json::Value;
+use ssetray::desktop::appearance::Scheme;
 use ssetray::ipc::{self, Request, View};
 use ssetray::window::{self, CommandError, HistoryPage, HistoryQueryArgs, LoginView};
 use tauri::{Emitter, Manager};
@@ -97,7 +98,7 @@ async fn login_state(state: tauri::State<'_, WindowState>) -> Result<LoginView> 
             .map_err(|_| CommandError::message("the store is busy"))?;
         reader.login_state(server.as_deref())?
     };
-    Ok(window::login_view(stored, window::qr_expiry()).await)
+    Ok(window::login_view(stored, window::qr_expiry()))
 }
 
 #[tauri::command]
@@ -110,9 +111,28 @@ async fn save_settings(settings: Value) -> Result<()> {
     window::save_settings(settings).await
 }
 
+/// Tests what the Settings form holds, saved or not.
 #[tauri::command]
-async fn test_connection(url: String) -> Result<window::ConnectionTest> {
-    Ok(window::test_connection(&url).await)
+async fn test_connection(settings: Value) -> Result<window::ConnectionTest> {
+    Ok(window::test_connection(settings).await)
+}
+
+/// Escape or Ctrl+W.
+#[tauri::command]
+fn close_window(window: tauri::WebviewWindow) -> Result<()> {
+    window.close().map_err(CommandError::message)
+}
+
+/// "Start SSE Tray" when the tray process is not running.
+#[tauri::command]
+async fn start_tray() -> Result<()> {
+    window::start_tray().await
+}
+
+/// The desktop's light or dark style, when the settings portal tells it.
+#[tauri::command]
+async fn appearance() -> Result<Option<Scheme>> {
+    Ok(ssetray::desktop::appearance::current().await)
 }
 
 /// Opens an entry's link by the entry's id: the page never names a URL.
@@ -148,7 +168,7 @@ async fn next_batch(client: &mut ipc::Client) -> std::result::Result<Vec<Value>,
         .iter()
         .filter_map(|line| serde_json::from_str(line).ok())
         .collect();
-    let is_stored = |event: &Value| event["type"] == "engine" && event["value"]["type"] == "stored";
+    let is_stored = |event: &Value| event["type"] == "stored";
     if events.iter().filter(|event| is_stored(event)).count() <= FLOOD {
         return Ok(events);
     }
@@ -191,6 +211,37 @@ fn follow_tray(app: tauri::AppHandle) {
     });
 }
 
+/// Remember the window's size and place when it closes.
+fn keep_geometry(shown: &tauri::WebviewWindow) {
+    let handle = shown.clone();
+    shown.on_window_event(move |event| {
+        if !matches!(event, tauri::WindowEvent::CloseRequested { .. }) {
+            return;
+        }
+        let scale = handle.scale_factor().unwrap_or(1.0);
+        if let (Ok(place), Ok(size)) = (handle.outer_position(), handle.inner_size()) {
+            let place = place.to_logical::<f64>(scale);
+            let size = size.to_logical::<f64>(scale);
+            window::save_geometry(window::Geometry {
+                x: place.x.round() as i32,
+                y: place.y.round() as i32,
+                width: size.width.round() as u32,
+                height: size.height.round() as u32,
+            });
+        }
+    });
+}
+
+/// Tell the page when the desktop's style changes.
+fn follow_appearance(app: tauri::AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        ssetray::desktop::appearance::follow(|scheme| {
+            let _ = app.emit("ssetray://appearance", scheme);
+        })
+        .await;
+    });
+}
+
 fn main() {
     // GTK would panic with a backtrace; a user over SSH gets a sentence.
     if !ssetray::bootstrap::display_available() {
@@ -222,14 +273,25 @@ fn main() {
             get_settings,
             save_settings,
             test_connection,
-            open_link
+            open_link,
+            close_window,
+            start_tray,
+            appearance
         ])
         .setup(move |app| {
             let url = format!("index.html#{}", view.as_str());
-            tauri::WebviewWindowBuilder::new(app, "main", tauri::WebviewUrl::App(url.into()))
-                .title("SSE Tray")
-                .inner_size(720.0, 560.0)
-                .min_inner_size(420.0, 360.0)
+            let mut builder =
+                tauri::WebviewWindowBuilder::new(app, "main", tauri::WebviewUrl::App(url.into()))
+                    .title("SSE Tray")
+                    .inner_size(720.0, 560.0)
+                    .min_inner_size(f64::from(window::MIN_WIDTH), f64::from(window::MIN_HEIGHT));
+            // Where the user left it last time.
+            if let Some(last) = window::load_geometry() {
+                builder = builder
+                    .inner_size(f64::from(last.width), f64::from(last.height))
+                    .position(f64::from(last.x), f64::from(last.y));
+            }
+            let shown = builder
                 // Only the app's own pages: a link or a script can never
                 // take the webview, with its commands, elsewhere.
                 .on_navigation(|url| {
@@ -240,6 +302,8 @@ fn main() {
                     allowed
                 })
                 .build()?;
+            keep_geometry(&shown);
+            follow_appearance(app.handle().clone());
             follow_tray(app.handle().clone());
             let handle = app.handle().clone();
             std::thread::spawn(move || {

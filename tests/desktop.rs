@@ -49,7 +49,7 @@ impl DesktopExt for Desktop {
 /// daemon (dunst) and a D-Bus monitor watching `Notify` calls.
 struct FullDesktop {
     desktop: Desktop,
-    _watcher: Proc,
+    _watcher: Option<Proc>,
     watcher_lines: std::sync::mpsc::Receiver<String>,
     _dunst: Proc,
     monitor: Running,
@@ -57,8 +57,19 @@ struct FullDesktop {
 
 impl FullDesktop {
     fn start() -> FullDesktop {
+        FullDesktop::start_with_tray_host(true)
+    }
+
+    /// As [`FullDesktop::start`]; without a tray host when `tray_host` is
+    /// false (stock GNOME without the AppIndicator extension).
+    fn start_with_tray_host(tray_host: bool) -> FullDesktop {
         let desktop = Desktop::start();
-        let (watcher, watcher_lines) = desktop.start_tray_host();
+        let (watcher, watcher_lines) = if tray_host {
+            let (watcher, lines) = desktop.start_tray_host();
+            (Some(watcher), lines)
+        } else {
+            (None, std::sync::mpsc::channel().1)
+        };
         let dunst = Proc::spawn(
             "dunst",
             desktop
@@ -852,4 +863,36 @@ fn the_window_without_a_display_says_so_in_one_sentence() {
         !said.contains("panicked") && !said.contains("Gtk"),
         "{said}"
     );
+}
+
+#[test]
+fn without_a_tray_host_one_notification_says_how_to_open_the_app() {
+    let mut full = FullDesktop::start_with_tray_host(false);
+    let home = AppHome::new();
+    // Started hidden, as at login: without a tray the user would see nothing.
+    let _app = full.app(&home, &["--hidden"]);
+    full.wait_notify("SSE Tray is running");
+    let problem = || {
+        app_status(&home)
+            .and_then(|reply| reply["status"]["tray_problem"].as_str().map(str::to_string))
+    };
+    wait_until("the status says there is no tray", || {
+        problem().is_some_and(|text| text.contains("No tray on this desktop"))
+    });
+    let said = full.monitor.drain_stdout();
+    assert_eq!(
+        said.iter()
+            .filter(|line| line.contains("SSE Tray is running"))
+            .count(),
+        1,
+        "said once"
+    );
+    // A tray host that comes later gets the icon, and the problem goes.
+    let (watcher, lines) = full.desktop.start_tray_host();
+    full._watcher = Some(watcher);
+    let registered = lines
+        .recv_timeout(PATIENCE)
+        .expect("the icon registers late");
+    assert!(registered.starts_with("REGISTERED "), "{registered}");
+    wait_until("the problem gone", || problem().is_none());
 }

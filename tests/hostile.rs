@@ -572,3 +572,111 @@ fn a_broken_settings_file_leaves_a_running_app_that_says_what_is_wrong() {
     assert!(app_status(&home)["settings_problem"].is_null());
     drop(app);
 }
+
+/// The image a login step names: the stored one for the server at `url`.
+fn stored_login_image(home: &AppHome, url: &str) -> Option<Vec<u8>> {
+    let db = rusqlite::Connection::open_with_flags(
+        home.database(),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .ok()?;
+    db.query_row(
+        "SELECT image_png FROM login_state WHERE server = ?1",
+        [url],
+        |row| row.get::<_, Option<Vec<u8>>>(0),
+    )
+    .ok()
+    .flatten()
+}
+
+#[test]
+fn images_named_by_the_server_come_once_from_its_own_origin_and_nowhere_else() {
+    // A service elsewhere on this computer, which a server must never make
+    // the app call (another loopback port is another origin).
+    let canary = FaultServer::start(|_, stream| {
+        let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    });
+    let canary_url = format!("http://127.0.0.1:{}/secret.png", canary.port);
+    let mut jpeg = Vec::new();
+    image::DynamicImage::new_rgb8(40, 30)
+        .write_to(
+            &mut std::io::Cursor::new(&mut jpeg),
+            image::ImageFormat::Jpeg,
+        )
+        .expect("a JPEG");
+    let own_port = std::sync::Arc::new(std::sync::OnceLock::<u16>::new());
+    let port = own_port.clone();
+    let to_canary = canary_url.clone();
+    let server = FaultServer::start_with_head(move |_, head, stream| {
+        let path = head.split_whitespace().nth(1).unwrap_or_default();
+        let own = format!("http://127.0.0.1:{}", port.get().copied().unwrap_or(0));
+        match path {
+            "/redirect.png" => {
+                let _ = stream.write_all(
+                    format!(
+                        "HTTP/1.1 302 Found\r\nLocation: {to_canary}\r\nContent-Length: 0\r\n\r\n"
+                    )
+                    .as_bytes(),
+                );
+            }
+            "/me.jpg" => {
+                let _ = stream.write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+                        jpeg.len()
+                    )
+                    .as_bytes(),
+                );
+                let _ = stream.write_all(&jpeg);
+            }
+            _ => {
+                let _ = stream.write_all(STREAM_HEAD.as_bytes());
+                let steps = [
+                    format!(r#"{{"type": "confirm_login", "uuid": "u", "extra": "{to_canary}"}}"#),
+                    format!(
+                        r#"{{"type": "logged_in", "uuid": "u", "user": {{"name": "A", "avatar": "{own}/redirect.png"}}}}"#
+                    ),
+                    format!(
+                        r#"{{"type": "logged_in", "uuid": "u", "user": {{"name": "B", "avatar": "{own}/me.jpg"}}}}"#
+                    ),
+                ];
+                for (id, step) in steps.iter().enumerate() {
+                    let _ = stream
+                        .write_all(format!("id: {id}\nevent: login\ndata: {step}\n\n").as_bytes());
+                }
+                hold(stream);
+            }
+        }
+    });
+    own_port.set(server.port).expect("set once");
+    let home = AppHome::new();
+    home.set("server_url", &server.url());
+    let app = home.spawn(&["run", "--headless"]);
+    // Both refusals are said in the log, and the last step's image stored.
+    let refusals = || -> Vec<String> {
+        app.drain_stderr()
+            .into_iter()
+            .filter(|line| line.contains("login image not shown"))
+            .collect()
+    };
+    wait_until("both refusals logged", || refusals().len() >= 2);
+    for said in refusals() {
+        assert!(said.contains("is refused"), "{said}");
+    }
+    wait_until("the avatar stored", || {
+        stored_login_image(&home, &server.url()).is_some()
+    });
+    let png = stored_login_image(&home, &server.url()).expect("stored");
+    assert!(
+        png.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "written anew as a PNG"
+    );
+    let decoded = image::load_from_memory(&png).expect("a PNG");
+    assert_eq!((decoded.width(), decoded.height()), (40, 30));
+    assert_eq!(canary.connections(), 0, "the canary was called");
+    let paths: Vec<String> = (0..server.connections())
+        .map(|index| server.request(index))
+        .filter(|head| !head.starts_with("GET /stream"))
+        .collect();
+    assert_eq!(paths.len(), 2, "each image asked for once: {paths:?}");
+}

@@ -23,9 +23,10 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::clock::now_ms;
 use crate::feed::{self, AppEvent};
+use crate::login_image;
 use crate::settings::{Settings, TypeRule};
 use crate::sse::client;
-use crate::sse::{Backoff, ClientConfig, ConnectionState, Control, Limits, SseEvent, Update};
+use crate::sse::{Backoff, ConnectionState, Control, SseEvent, Update};
 use crate::store::{HistoryEntry, NewEntry, Store, StoreError};
 
 /// What the user (through the tray, window or CLI) asks of the engine.
@@ -71,6 +72,18 @@ pub enum EngineEvent {
     State(ConnectionState),
     /// Why the history cannot be written now, in words; `None` once it can.
     StoreProblem(Option<String>),
+    /// A login step's image was made safe and stored: the login view
+    /// changed.
+    LoginImage,
+}
+
+/// A login step's image, fetched and written anew off the engine's loop.
+#[derive(Debug)]
+struct LoginImage {
+    server: Arc<str>,
+    /// The step it belongs to, by when it was stored.
+    updated_at_ms: i64,
+    png: Vec<u8>,
 }
 
 /// How many events go into one store transaction at most: a flood is
@@ -134,6 +147,8 @@ pub struct Engine {
     client: Option<mpsc::Sender<Control>>,
     updates_tx: mpsc::Sender<Update>,
     updates: mpsc::Receiver<Update>,
+    images_tx: mpsc::Sender<LoginImage>,
+    images: mpsc::Receiver<LoginImage>,
     sinks: broadcast::Sender<EngineEvent>,
     state: ConnectionState,
     /// The store's unread count, published as a latest value: a sink that
@@ -207,6 +222,7 @@ impl Engine {
         let (commands_tx, commands) = mpsc::channel(64);
         let (sinks, _) = broadcast::channel(1024);
         let (updates_tx, updates) = mpsc::channel(1024);
+        let (images_tx, images) = mpsc::channel(16);
         let (unread, unread_rx) = watch::channel(0);
         let retry_store = store_problem
             .is_some()
@@ -225,6 +241,8 @@ impl Engine {
             client: None,
             updates_tx,
             updates,
+            images_tx,
+            images,
             sinks: sinks.clone(),
             state: ConnectionState::Stopped {
                 reason: "no server configured".into(),
@@ -274,6 +292,7 @@ impl Engine {
                     Some(command) => self.handle(command),
                 },
                 Some(update) = self.updates.recv() => self.on_update(update),
+                Some(image) = self.images.recv() => self.on_login_image(image),
                 _ = sleep_until(retry_store), if retry_store.is_some() => self.retry_store_now(),
             }
         }
@@ -381,7 +400,8 @@ impl Engine {
     fn connect(&mut self) {
         self.stop_client();
         // `server`: as stored and logged, without the secrets a URL may carry.
-        let (Some(url), Some(server)) = (self.settings.stream_url(), self.settings.server_key())
+        let (Some(mut config), Some(server)) =
+            (self.settings.client_config(), self.settings.server_key())
         else {
             self.server = None;
             self.set_state(ConnectionState::Stopped {
@@ -389,13 +409,8 @@ impl Engine {
             });
             return;
         };
-        let mut config = ClientConfig::new(url);
         config.backoff = self.backoff;
         config.bytes_received = self.bytes_received.clone();
-        config.limits = Limits {
-            max_line_bytes: self.settings.max_event_bytes,
-            max_event_bytes: self.settings.max_event_bytes,
-        };
         // Where the store says, else (the store unreadable) where this run
         // got to: the newest resume point still waiting to be written.
         let waiting = self.pending.iter().rev().find_map(|pending| match pending {
@@ -411,20 +426,9 @@ impl Engine {
             .with_store(|store| store.last_event_id(&server))
             .flatten();
         config.last_event_id = waiting.or(stored).unwrap_or_default();
-        config.extra_ca_file = self.settings.extra_ca_file.clone();
-        config.certificate_pin = self.settings.pinned_certificate();
         config.network_heard = self.network_heard;
         if self.sleep_heard {
             config.clock_check_every = None;
-        }
-        for (name, value) in &self.settings.headers {
-            // Validated with the settings; a bad pair is skipped, not fatal.
-            if let (Ok(name), Ok(value)) = (
-                reqwest::header::HeaderName::from_bytes(name.as_bytes()),
-                reqwest::header::HeaderValue::from_str(value),
-            ) {
-                config.headers.insert(name, value);
-            }
         }
         if !config.last_event_id.is_empty() {
             tracing::info!(last_event_id = %config.last_event_id, "resuming {server}");
@@ -740,6 +744,9 @@ impl Engine {
                 received_at_ms,
                 read: weight == 0,
             };
+            if let AppEvent::Login(step) = &app_event {
+                self.make_login_image(&server, step, received_at_ms);
+            }
             self.broadcast(EngineEvent::Stored(Arc::new(StoredEvent {
                 entry,
                 event: app_event,
@@ -763,6 +770,43 @@ impl Engine {
             }
         }
         true
+    }
+}
+
+impl Engine {
+    /// Fetch and check the image a stored login step names, once, beside
+    /// the loop; it comes back as a [`LoginImage`].
+    fn make_login_image(&self, server: &Arc<str>, step: &feed::Login, updated_at_ms: i64) {
+        let Some(source) = login_image::source_of(step) else {
+            return;
+        };
+        let Ok(origin) = url::Url::parse(server) else {
+            return;
+        };
+        let (server, images) = (server.clone(), self.images_tx.clone());
+        tokio::spawn(async move {
+            match login_image::stored_png(&origin, source).await {
+                Ok(png) => {
+                    let _ = images
+                        .send(LoginImage {
+                            server,
+                            updated_at_ms,
+                            png,
+                        })
+                        .await;
+                }
+                Err(error) => tracing::warn!("login image not shown: {error}"),
+            }
+        });
+    }
+
+    fn on_login_image(&mut self, image: LoginImage) {
+        let stored = self.with_store(|store| {
+            store.set_login_image(&image.server, image.updated_at_ms, &image.png)
+        });
+        if stored == Some(true) {
+            self.broadcast(EngineEvent::LoginImage);
+        }
     }
 }
 

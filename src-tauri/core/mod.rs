@@ -2,6 +2,8 @@
 //! display, a D-Bus session or a tray.
 
 pub mod engine;
+pub mod entry_view;
+pub mod login_image;
 pub mod private_files;
 pub mod secrets;
 pub mod settings;

@@ -440,6 +440,30 @@ impl Settings {
             .as_deref()
             .and_then(crate::sse::trust::Fingerprint::parse)
     }
+
+    /// How the client connects to the configured stream: its URL (with the
+    /// channel), headers, extra CA, pinned certificate and size limits.
+    /// The one place that turns settings into a connection, for the engine
+    /// and for "Test connection" alike.
+    pub fn client_config(&self) -> Option<crate::sse::ClientConfig> {
+        let mut config = crate::sse::ClientConfig::new(self.stream_url()?);
+        config.limits = crate::sse::Limits {
+            max_line_bytes: self.max_event_bytes,
+            max_event_bytes: self.max_event_bytes,
+        };
+        config.extra_ca_file = self.extra_ca_file.clone();
+        config.certificate_pin = self.pinned_certificate();
+        for (name, value) in &self.headers {
+            // Validated with the settings; a bad pair is skipped, not fatal.
+            if let (Ok(name), Ok(value)) = (
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+                reqwest::header::HeaderValue::from_str(value),
+            ) {
+                config.headers.insert(name, value);
+            }
+        }
+        Some(config)
+    }
 }
 
 fn unknown_key(key: &str) -> SettingsError {

@@ -23,6 +23,7 @@ use crate::clock::now_ms;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
+use crate::entry_view::describe;
 use crate::feed::{AppEvent, Login, MAX_NOTIFICATION_COUNT};
 use crate::sse::connection::resume_point;
 
@@ -119,7 +120,43 @@ const MIGRATIONS: &[Migration] = &[
     END;",
         then: Some(redact_stored_addresses),
     },
+    // 5: search over what a row shows (its title and text, as
+    // `entry_view::describe` has them) rather than the raw data, in an
+    // index that keeps no copy of the text; the login step's image, made
+    // safe by the tray process (`login_image`), beside it.
+    Migration {
+        sql: "DROP TRIGGER events_fts_insert;
+    DROP TRIGGER events_fts_delete;
+    DROP TABLE events_fts;
+    CREATE VIRTUAL TABLE events_text USING fts5(title, body, content='', contentless_delete=1);
+    CREATE TRIGGER events_text_delete AFTER DELETE ON events BEGIN
+        DELETE FROM events_text WHERE rowid = old.id;
+    END;
+    ALTER TABLE login_state ADD COLUMN image_png BLOB;",
+        then: Some(index_stored_text),
+    },
 ];
+
+/// Migration 5's second half: the search index filled with what each
+/// stored row shows.
+fn index_stored_text(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let mut read = tx.prepare("SELECT id, event_type, data FROM events")?;
+    let mut index =
+        tx.prepare("INSERT INTO events_text (rowid, title, body) VALUES (?1, ?2, ?3)")?;
+    let mut rows = read.query([])?;
+    while let Some(row) = rows.next()? {
+        let (id, event_type, data): (i64, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
+        let event = crate::feed::interpret(&crate::sse::SseEvent {
+            event_type: event_type.as_str().into(),
+            data,
+            last_event_id: "".into(),
+            has_own_id: false,
+        });
+        let shown = describe(&event);
+        index.execute(params![id, shown.title, shown.text])?;
+    }
+    Ok(())
+}
 
 /// Migration 4's second half: every stored address through the URL
 /// policy's redaction. Rows whose redacted address collides with another's
@@ -256,6 +293,16 @@ pub struct HistoryEntry {
     pub unread_weight: u64,
     pub received_at_ms: i64,
     pub read: bool,
+}
+
+/// A server's newest login step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoginState {
+    pub step: Login,
+    pub updated_at_ms: i64,
+    /// Its image (QR code, confirmation picture, avatar) as a PNG written
+    /// by this app, once fetched and checked.
+    pub image_png: Option<Vec<u8>>,
 }
 
 /// Which history to list.
@@ -469,8 +516,11 @@ impl Store {
                 .prepare_cached(
                     "INSERT INTO login_state (server, login_json, updated_at) VALUES (?1, ?2, ?3)
                      ON CONFLICT (server) DO UPDATE SET login_json = excluded.login_json,
-                        updated_at = excluded.updated_at",
+                        updated_at = excluded.updated_at, image_png = NULL",
                 )
+                .map_err(|source| sqlite(&path, source))?;
+            let mut index = tx
+                .prepare_cached("INSERT INTO events_text (rowid, title, body) VALUES (?1, ?2, ?3)")
                 .map_err(|source| sqlite(&path, source))?;
             for entry in entries {
                 let weight = entry.event.unread_weight().min(MAX_NOTIFICATION_COUNT);
@@ -497,7 +547,12 @@ impl Store {
                     ids.push(None);
                     continue;
                 }
-                ids.push(Some(tx.last_insert_rowid()));
+                let id = tx.last_insert_rowid();
+                ids.push(Some(id));
+                let shown = describe(entry.event);
+                index
+                    .execute(params![id, shown.title, shown.text])
+                    .map_err(|source| sqlite(&path, source))?;
                 if let AppEvent::Login(step) = entry.event {
                     let json = serde_json::to_string(step).unwrap_or_default();
                     login
@@ -561,7 +616,7 @@ impl Store {
                  WHERE (?1 = 0 OR read = 0)
                    AND (?2 IS NULL OR event_type = ?2)
                    AND (?3 IS NULL OR id < ?3)
-                   AND (?5 IS NULL OR id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?5))
+                   AND (?5 IS NULL OR id IN (SELECT rowid FROM events_text WHERE events_text MATCH ?5))
                  ORDER BY id DESC
                  LIMIT ?4",
             )
@@ -650,18 +705,42 @@ impl Store {
             .map_err(|source| self.err(source))
     }
 
-    /// The newest login step of `server`, which survives a restart.
-    pub fn login_state(&self, server: &str) -> Result<Option<(Login, i64)>, StoreError> {
-        let row: Option<(String, i64)> = self
+    /// The newest login step of `server`, which survives a restart, with
+    /// its image once the tray process has made it safe.
+    pub fn login_state(&self, server: &str) -> Result<Option<LoginState>, StoreError> {
+        let row: Option<(String, i64, Option<Vec<u8>>)> = self
             .conn
             .query_row(
-                "SELECT login_json, updated_at FROM login_state WHERE server = ?1",
+                "SELECT login_json, updated_at, image_png FROM login_state WHERE server = ?1",
                 [server],
-                |row| Ok((row.get(0)?, row.get(1)?)),
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .optional()
             .map_err(|source| self.err(source))?;
-        Ok(row.and_then(|(json, at)| serde_json::from_str(&json).ok().map(|login| (login, at))))
+        Ok(row.and_then(|(json, updated_at_ms, image_png)| {
+            serde_json::from_str(&json).ok().map(|step| LoginState {
+                step,
+                updated_at_ms,
+                image_png,
+            })
+        }))
+    }
+
+    /// Keep the image of `server`'s login step stored at `updated_at_ms`;
+    /// `false` when a newer step has come meanwhile (the image is not its).
+    pub fn set_login_image(
+        &self,
+        server: &str,
+        updated_at_ms: i64,
+        png: &[u8],
+    ) -> Result<bool, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE login_state SET image_png = ?3 WHERE server = ?1 AND updated_at = ?2",
+                params![server, updated_at_ms, png],
+            )
+            .map(|changed| changed > 0)
+            .map_err(|source| self.err(source))
     }
 
     /// Drop what the retention policy no longer keeps: entries older than
@@ -801,6 +880,16 @@ mod tests {
         })
     }
 
+    /// A message event as the feed reads `data`.
+    fn message_of(data: &str) -> AppEvent {
+        interpret(&SseEvent {
+            event_type: "message".into(),
+            data: data.into(),
+            last_event_id: "".into(),
+            has_own_id: false,
+        })
+    }
+
     fn entry<'a>(event: &'a AppEvent, id: Option<&'a str>, data: &'a str) -> NewEntry<'a> {
         NewEntry {
             server: "http://s/stream",
@@ -872,7 +961,11 @@ mod tests {
         assert_eq!(store.unread_count().unwrap(), 0);
         assert!(matches!(
             store.login_state("http://s/stream").unwrap(),
-            Some((Login::LoggedOut { .. }, _))
+            Some(LoginState {
+                step: Login::LoggedOut { .. },
+                image_png: None,
+                ..
+            })
         ));
     }
 
@@ -915,12 +1008,18 @@ mod tests {
     fn search_finds_words_and_is_safe_from_query_syntax() {
         let dir = tempfile::tempdir().unwrap();
         let (mut store, _) = Store::open(&dir.path().join("h.db")).unwrap();
-        let event = message("m");
-        let data: Vec<String> = (0..500)
+        let mut data: Vec<String> = (0..500)
             .map(|n| format!("entry {n} about topic{}", n % 7))
             .collect();
-        let mut entries: Vec<_> = data.iter().map(|d| entry(&event, None, d)).collect();
-        entries.push(entry(&event, None, "the needle in the haystack"));
+        data.push("the needle in the haystack".into());
+        // A row shows its title and body, never the JSON around them.
+        data.push(r#"{"title": "Invoice", "body": "paid", "secret_key": "zebra"}"#.into());
+        let events: Vec<AppEvent> = data.iter().map(|d| message_of(d)).collect();
+        let entries: Vec<_> = events
+            .iter()
+            .zip(&data)
+            .map(|(event, d)| entry(event, None, d))
+            .collect();
         store.insert_many(&entries).unwrap();
         let search = |text: &str| {
             store
@@ -934,6 +1033,12 @@ mod tests {
         assert_eq!(search("needle")[0].data, "the needle in the haystack");
         assert_eq!(search("NEEDLE hay").len(), 1, "words, any case, prefixes");
         assert_eq!(search("topic3").len(), 71);
+        assert_eq!(search("invoice paid").len(), 1, "title and body");
+        assert!(
+            search("zebra").is_empty(),
+            "a JSON value the row does not show"
+        );
+        assert!(search("secret_key").is_empty(), "a JSON key");
         // Query syntax is searched as words: none of these is in the data,
         // so none finds anything (and none is an error).
         for hostile in ["\"", "AND OR NOT", "(", "*", "a:b", "NEAR(x y)"] {
@@ -1106,6 +1211,19 @@ mod tests {
         assert!(recovered.is_none());
         assert_eq!(store.count().unwrap(), 3, "nothing stored is lost");
         assert_eq!(store.unread_count().unwrap(), MAX_NOTIFICATION_COUNT + 2);
+        let found = |words: &str| {
+            store
+                .history(&HistoryQuery {
+                    search: Some(words.into()),
+                    limit: 10,
+                    ..Default::default()
+                })
+                .unwrap()
+                .len()
+        };
+        assert_eq!(found("hello"), 1, "the rows stored before are searchable");
+        assert_eq!(found("new message"), 1, "as their rows read");
+        assert_eq!(found("count"), 0, "not by their JSON");
         let event = message("m");
         let mut replay = entry(&event, Some("8"), "hello");
         replay.server = "s";

@@ -2,6 +2,8 @@
 //! and the service that shows it, the tray icon and its badge, autostart,
 //! and the window's commands (plain Rust; Tauri stays in the window binary).
 
+#[cfg(target_os = "linux")]
+pub mod appearance;
 pub mod autostart;
 pub mod badge;
 pub mod network_watch;

@@ -242,6 +242,18 @@ pub fn click_target(stored: &StoredEvent, config: &NotifierConfig) -> Option<Cli
     })
 }
 
+/// Show one notice about the app itself (not an event), on a connection
+/// of its own; logged when no notification service answers.
+pub async fn tell(text: NotificationText) {
+    let shown = match NotificationService::connect().await {
+        Ok(service) => service.show(&text, None, false).await.map(|_| ()),
+        Err(error) => Err(error),
+    };
+    if let Err(error) = shown {
+        tracing::warn!("{}: {} (not shown: {error})", text.summary, text.body);
+    }
+}
+
 /// Show notifications for stored events until the engine goes away.
 /// Without a notification service, notifications are skipped and logged
 /// once; events are stored all the same. Clicks are sent to `clicks`.

@@ -20,6 +20,35 @@ struct TrayIcon {
     /// changes, not on every status update.
     icons: Vec<ksni::Icon>,
     icon_key: (Option<String>, bool),
+    /// Whether a tray host (a StatusNotifierWatcher) shows the icon: `None`
+    /// until the bus has said otherwise.
+    host: watch::Sender<Option<bool>>,
+}
+
+/// How long a tray host may take to appear (a desktop still starting)
+/// before the user is told that this desktop shows no tray.
+pub const TRAY_HOST_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What the tray, the Status view and `ssetray status` say when no tray
+/// host shows the icon.
+pub const NO_TRAY_HOST: &str = "No tray on this desktop: the icon cannot be shown. Open SSE Tray from the app menu, or start it again. On GNOME, the AppIndicator and KStatusNotifierItem Support extension adds a tray.";
+
+/// When a pause ends, as the menu says it ("14:30", or "Tue 14:30" when
+/// not today); `None` for a pause until resumed (a century away).
+fn pause_end_text(until_ms: i64) -> Option<String> {
+    let zone = jiff::tz::TimeZone::system();
+    let end = jiff::Timestamp::from_millisecond(until_ms)
+        .ok()?
+        .to_zoned(zone.clone());
+    let now = jiff::Timestamp::now().to_zoned(zone);
+    if end.year() > now.year() + 1 {
+        return None;
+    }
+    Some(if end.date() == now.date() {
+        end.strftime("%H:%M").to_string()
+    } else {
+        end.strftime("%a %H:%M").to_string()
+    })
 }
 
 /// What the icon's pixels depend on.
@@ -73,6 +102,17 @@ impl Tray for TrayIcon {
         "SSE Tray".into()
     }
 
+    fn watcher_online(&self) {
+        self.host.send_replace(Some(true));
+    }
+
+    fn watcher_offline(&self, reason: ksni::OfflineReason) -> bool {
+        tracing::debug!("no tray host: {reason:?}");
+        self.host.send_replace(Some(false));
+        // Keep the icon: it appears if a host comes later.
+        true
+    }
+
     fn icon_pixmap(&self) -> Vec<ksni::Icon> {
         self.icons.clone()
     }
@@ -103,9 +143,11 @@ impl Tray for TrayIcon {
             .paused_until_ms
             .is_some_and(|until| until > crate::clock::now_ms());
         let pause = if paused {
-            item("Resume notifications", |tray: &mut TrayIcon| {
-                tray.send(Request::Resume)
-            })
+            let label = match self.status.paused_until_ms.and_then(pause_end_text) {
+                Some(end) => format!("Resume notifications (paused until {end})"),
+                None => "Resume notifications (paused until resumed)".to_string(),
+            };
+            item(label, |tray: &mut TrayIcon| tray.send(Request::Resume))
         } else {
             SubMenu {
                 label: "Pause notifications".into(),
@@ -188,8 +230,16 @@ async fn handle_key(handle: &ksni::Handle<TrayIcon>) -> (Option<String>, bool) {
 
 /// Show the tray icon and keep it in step with `status`. Without a tray host
 /// on the session bus the icon waits for one to appear (a desktop that starts
-/// after the app).
-pub fn spawn(mut status: watch::Receiver<Status>, requests: mpsc::Sender<Incoming>) {
+/// after the app). The answer says whether the desktop shows no tray: `true`
+/// once no host has come within [`TRAY_HOST_WAIT`], `false` again when one
+/// does.
+pub fn spawn(
+    mut status: watch::Receiver<Status>,
+    requests: mpsc::Sender<Incoming>,
+) -> watch::Receiver<bool> {
+    let (host, hosts) = watch::channel(None);
+    let (missing_tx, missing) = watch::channel(false);
+    tokio::spawn(tell_missing_host(hosts, missing_tx));
     tokio::spawn(async move {
         let current = status.borrow().clone();
         let icon = TrayIcon {
@@ -197,6 +247,7 @@ pub fn spawn(mut status: watch::Receiver<Status>, requests: mpsc::Sender<Incomin
             icon_key: icon_key(&current),
             status: current,
             requests,
+            host,
         };
         let handle = match icon.assume_sni_available(true).spawn().await {
             Ok(handle) => handle,
@@ -226,4 +277,18 @@ pub fn spawn(mut status: watch::Receiver<Status>, requests: mpsc::Sender<Incomin
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         }
     });
+    missing
+}
+
+/// Turn what the bus says of tray hosts into "no tray", after a grace
+/// period for a desktop that is still starting.
+async fn tell_missing_host(mut hosts: watch::Receiver<Option<bool>>, missing: watch::Sender<bool>) {
+    tokio::time::sleep(TRAY_HOST_WAIT).await;
+    loop {
+        let absent = *hosts.borrow_and_update() == Some(false);
+        missing.send_if_modified(|shown| std::mem::replace(shown, absent) != absent);
+        if hosts.changed().await.is_err() {
+            return;
+        }
+    }
 }

@@ -3,9 +3,10 @@
 //! The window process's Tauri layer (`window_main.rs`) only registers these
 //! as commands. Reads go to the store through a read-only connection; every
 //! change goes to the tray process over the local socket, since that process
-//! is the store's only writer. Everything handed to the page is checked here:
-//! images only as `data:` URLs of real PNG/JPEG/GIF/WebP bytes, links only
-//! http(s), text as text.
+//! is the store's only writer. The page gets what to show and nothing more:
+//! rows as [`EntryView`]s (never an event's raw data), images only as
+//! `data:` URLs of the PNGs the tray process wrote (this process fetches
+//! nothing), links only by an entry's id.
 
 use std::time::Duration;
 
@@ -14,14 +15,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::clock::now_ms;
-use crate::feed::{self, AppEvent, Login};
+use crate::entry_view::EntryView;
+use crate::feed::Login;
 use crate::ipc::{self, Reply, Request};
 use crate::notifier::open_in_browser;
 use crate::settings::{Paths, Settings, SettingsError};
 use crate::sse::connection::{Connection, OpenError};
-use crate::sse::{ClientConfig, SseEvent};
-use crate::store::{HistoryEntry, HistoryQuery, Store};
-use crate::url_policy::safe_link;
+use crate::store::{HistoryQuery, LoginState, Store};
 
 /// An error for the page: which field (for settings) and what to do.
 #[derive(Debug, Clone, Serialize)]
@@ -63,20 +63,9 @@ pub struct HistoryQueryArgs {
     pub search: Option<String>,
 }
 
-/// A history row with what to show, derived from its data.
-#[derive(Debug, Clone, Serialize)]
-pub struct HistoryRow {
-    #[serde(flatten)]
-    pub entry: HistoryEntry,
-    pub title: Option<String>,
-    pub text: String,
-    /// Only ever an http(s) link.
-    pub url: Option<String>,
-}
-
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryPage {
-    pub entries: Vec<HistoryRow>,
+    pub entries: Vec<EntryView>,
     pub unread: u64,
     pub types: Vec<String>,
 }
@@ -128,7 +117,7 @@ impl Reader {
             return Ok(None);
         };
         let entry = store.entry(id).map_err(CommandError::message)?;
-        Ok(entry.and_then(|entry| row(entry).url))
+        Ok(entry.and_then(|entry| EntryView::of(&entry).link))
     }
 
     pub fn history(&mut self, args: &HistoryQueryArgs) -> Result<HistoryPage, CommandError> {
@@ -148,7 +137,7 @@ impl Reader {
         };
         let entries = store.history(&query).map_err(CommandError::message)?;
         Ok(HistoryPage {
-            entries: entries.into_iter().map(row).collect(),
+            entries: entries.iter().map(EntryView::of).collect(),
             unread: store.unread_count().map_err(CommandError::message)?,
             types: store.event_types().map_err(CommandError::message)?,
         })
@@ -157,7 +146,7 @@ impl Reader {
     pub fn login_state(
         &mut self,
         server: Option<&str>,
-    ) -> Result<Option<(Login, i64)>, CommandError> {
+    ) -> Result<Option<LoginState>, CommandError> {
         let Some(store) = self.store()? else {
             return Ok(None);
         };
@@ -172,54 +161,6 @@ impl Reader {
             },
         };
         store.login_state(&server).map_err(CommandError::message)
-    }
-}
-
-/// What a history row shows, from the same interpretation as everywhere.
-pub fn row(entry: HistoryEntry) -> HistoryRow {
-    let event = feed::interpret(&SseEvent {
-        event_type: entry.event_type.as_str().into(),
-        data: entry.data.clone(),
-        last_event_id: "".into(),
-        has_own_id: false,
-    });
-    let (title, text, url) = match event {
-        AppEvent::Message(message) => (
-            message.title,
-            message.text,
-            message.url.as_deref().and_then(safe_link),
-        ),
-        AppEvent::Notification { count } => (
-            None,
-            if count == 1 {
-                "1 new message".to_string()
-            } else {
-                format!("{count} new messages")
-            },
-            None,
-        ),
-        AppEvent::Login(login) => (
-            None,
-            match login {
-                Login::ScanQrCode { .. } => "Login QR code ready".to_string(),
-                Login::ConfirmLogin { .. } => "QR code scanned: confirm on the phone".to_string(),
-                Login::LoggedIn { user, .. } => {
-                    format!(
-                        "Logged in as {}",
-                        user.name.as_deref().unwrap_or("unknown user")
-                    )
-                }
-                Login::LoggedOut { .. } => "Logged out".to_string(),
-            },
-            None,
-        ),
-        AppEvent::ServerClosed => (None, "The server closed the stream".to_string(), None),
-    };
-    HistoryRow {
-        entry,
-        title,
-        text,
-        url,
     }
 }
 
@@ -261,105 +202,55 @@ pub struct LoginView {
     pub expired: bool,
 }
 
-/// Largest image the window accepts from the server, inline or fetched.
-pub const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
-
 /// The login view for the newest stored step; a QR code older than
-/// `qr_expiry` shows as expired.
-pub async fn login_view(stored: Option<(Login, i64)>, qr_expiry: Duration) -> LoginView {
-    let Some((login, updated_at)) = stored else {
+/// `qr_expiry` shows as expired. Its image is the PNG the tray process
+/// wrote, or none while it is being fetched.
+pub fn login_view(stored: Option<LoginState>, qr_expiry: Duration) -> LoginView {
+    let Some(LoginState {
+        step,
+        updated_at_ms,
+        image_png,
+    }) = stored
+    else {
         return LoginView {
             step: "none".into(),
             ..Default::default()
         };
     };
+    let image = image_png.as_deref().and_then(png_data_url);
     let mut view = LoginView {
-        updated_at_ms: Some(updated_at),
+        updated_at_ms: Some(updated_at_ms),
         ..Default::default()
     };
-    match login {
-        Login::ScanQrCode { qr_png_base64, .. } => {
+    match step {
+        Login::ScanQrCode { .. } => {
             view.step = "scan_qr_code".into();
-            view.qr_data_url = base64::engine::general_purpose::STANDARD
-                .decode(qr_png_base64.trim())
-                .ok()
-                .and_then(|bytes| {
-                    image_data_url(&bytes).filter(|url| url.starts_with("data:image/png"))
-                });
-            view.expired = now_ms().saturating_sub(updated_at) > qr_expiry.as_millis() as i64;
+            view.qr_data_url = image;
+            view.expired = now_ms().saturating_sub(updated_at_ms) > qr_expiry.as_millis() as i64;
         }
-        Login::ConfirmLogin { image, .. } => {
+        Login::ConfirmLogin { .. } => {
             view.step = "confirm_login".into();
-            view.image_data_url = image_from_server(&image).await;
+            view.image_data_url = image;
         }
         Login::LoggedIn { user, .. } => {
             view.step = "logged_in".into();
             view.user_name = user.name.clone();
-            if let Some(avatar) = &user.avatar {
-                view.avatar_data_url = image_from_server(avatar).await;
-            }
+            view.avatar_data_url = image;
         }
         Login::LoggedOut { .. } => view.step = "logged_out".into(),
     }
     view
 }
 
-/// A `data:` URL for image bytes, only when they are a PNG, JPEG, GIF or
-/// WebP (by signature, and for PNG by decoding its header).
-pub fn image_data_url(bytes: &[u8]) -> Option<String> {
-    if bytes.len() > MAX_IMAGE_BYTES {
-        return None;
-    }
-    let mime = if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        png::Decoder::new(std::io::Cursor::new(bytes))
-            .read_info()
-            .ok()?;
-        "image/png"
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        "image/jpeg"
-    } else if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
-        "image/gif"
-    } else if bytes.len() > 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
-        "image/webp"
-    } else {
-        return None;
-    };
-    Some(format!(
-        "data:{mime};base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(bytes)
-    ))
-}
-
-/// An image the server referred to: a `data:` URL (re-checked) or an
-/// http(s) URL fetched here, bounded in size and type, so that the webview
-/// itself loads nothing remote.
-pub async fn image_from_server(reference: &str) -> Option<String> {
-    let reference = reference.trim();
-    if let Some(rest) = reference.strip_prefix("data:") {
-        let (_, payload) = rest.split_once(";base64,")?;
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(payload)
-            .ok()?;
-        return image_data_url(&bytes);
-    }
-    let url = safe_link(reference)?;
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::limited(5))
-        .build()
-        .ok()?;
-    let mut response = client.get(url).send().await.ok()?;
-    if !response.status().is_success() {
-        return None;
-    }
-    let mut bytes = Vec::new();
-    while let Some(chunk) = response.chunk().await.ok()? {
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() > MAX_IMAGE_BYTES {
-            return None;
-        }
-    }
-    image_data_url(&bytes)
+/// A `data:` URL for a stored PNG (checked again: the store is a file on
+/// disk, and only a PNG ever goes to the page).
+pub fn png_data_url(png: &[u8]) -> Option<String> {
+    png.starts_with(b"\x89PNG\r\n\x1a\n").then(|| {
+        format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(png)
+        )
+    })
 }
 
 /// The QR expiry from the settings (the default when they cannot be read).
@@ -438,52 +329,161 @@ pub async fn trust_certificate(fingerprint: &str) -> Result<(), CommandError> {
 /// What "Test connection" found.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnectionTest {
+    /// An event stream answered.
     pub ok: bool,
+    /// What was seen, in words.
     pub message: String,
 }
 
-/// Try a URL the way the client would, and say what was found.
-pub async fn test_connection(text: &str) -> ConnectionTest {
-    let url = match crate::settings::check_http_url("server_url", text) {
-        Ok(url) => url,
+/// How long "Test connection" waits for the stream's first answer before
+/// it asks the server something else.
+const TEST_WAIT: Duration = Duration::from_secs(4);
+
+/// Connect with what the form holds (URL, channel, headers, CA file,
+/// pinned certificate), exactly as the app would, and say what was seen.
+pub async fn test_connection(form: Value) -> ConnectionTest {
+    let failed = |message: String| ConnectionTest { ok: false, message };
+    let settings: Settings = match serde_json::from_value(form) {
+        Ok(settings) => settings,
         Err(error) => {
-            return ConnectionTest {
-                ok: false,
-                message: error.to_string(),
-            }
+            return failed(format!(
+                "The settings are not in the expected shape: {error}"
+            ))
         }
     };
-    let config = ClientConfig::new(url.clone());
+    if let Err(error) = settings.validate() {
+        return failed(error.to_string());
+    }
+    let Some(config) = settings.client_config() else {
+        return failed("No server URL to test: enter the address of your event stream.".into());
+    };
     let http = match crate::sse::client::http_client(&config) {
         Ok(http) => http,
-        Err(error) => {
-            return ConnectionTest {
-                ok: false,
-                message: error.to_string(),
-            }
-        }
+        Err(error) => return failed(error.to_string()),
     };
-    let open = Connection::open(&http, &url, &config.headers, "");
-    match tokio::time::timeout(config.connect_timeout + Duration::from_secs(1), open).await {
+    let open = Connection::open(&http, &config.url, &config.headers, "");
+    let connecting = config.connect_timeout;
+    match tokio::time::timeout(connecting + TEST_WAIT, open).await {
         Ok(Ok(_)) => ConnectionTest {
             ok: true,
-            message: "Connected: the server answers with an event stream.".into(),
+            message: "Connected: an event stream.".into(),
         },
-        Ok(Err(OpenError::ServerAskedToStop)) => ConnectionTest {
-            ok: false,
-            message: "The server answered 204: it asks clients to stop.".into(),
-        },
-        Ok(Err(error)) => ConnectionTest {
-            ok: false,
-            message: error.reason(),
-        },
-        // Connecting is bounded by the connect timeout, so a request still
-        // waiting has a live connection to a server that says nothing yet.
-        Err(_) => ConnectionTest {
-            ok: true,
-            message: "Connected: the server has sent nothing yet (Flask-SSE sends its headers with the first event).".into(),
-        },
+        Ok(Err(OpenError::ServerAskedToStop)) => {
+            failed("HTTP 204: the server asks clients not to connect.".into())
+        }
+        Ok(Err(error)) => failed(error.reason()),
+        // The connection was made (connecting is bounded by its own
+        // timeout) but the stream has answered nothing. Flask-SSE sends
+        // not even its headers before the first publish; a server that
+        // answers nothing at all looks the same, so ask it for its front
+        // page: an HTTP server answers that at once.
+        Err(_) => {
+            let mut front = config.url.clone();
+            front.set_path("/");
+            front.set_query(None);
+            let answer = http.get(front).headers(config.headers.clone()).send();
+            match tokio::time::timeout(TEST_WAIT, answer).await {
+                Ok(Ok(_)) => ConnectionTest {
+                    ok: true,
+                    message: "Connected: an event stream (no event yet; Flask-SSE sends nothing until the first publish).".into(),
+                },
+                _ => failed(format!(
+                    "No answer: the server took the connection but has sent nothing in {} s.",
+                    TEST_WAIT.as_secs() * 2
+                )),
+            }
+        }
     }
+}
+
+/// Where and how large the window was when it last closed, to open it
+/// there again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Geometry {
+    pub x: i32,
+    pub y: i32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Geometry {
+    /// The file is on disk and may have been edited: only a size the
+    /// window can take, at a position some screen can have.
+    fn sane(self) -> Option<Geometry> {
+        let size_ok = (MIN_WIDTH..=16_384).contains(&self.width)
+            && (MIN_HEIGHT..=16_384).contains(&self.height);
+        let place_ok = (-16_384..=32_768).contains(&self.x) && (-16_384..=32_768).contains(&self.y);
+        (size_ok && place_ok).then_some(self)
+    }
+}
+
+/// The window's smallest size, in logical pixels.
+pub const MIN_WIDTH: u32 = 420;
+pub const MIN_HEIGHT: u32 = 360;
+
+fn geometry_file() -> std::path::PathBuf {
+    Paths::from_environment()
+        .database
+        .with_file_name("window.json")
+}
+
+/// The window's last geometry, if it was saved and makes sense.
+pub fn load_geometry() -> Option<Geometry> {
+    let text = std::fs::read(geometry_file()).ok()?;
+    serde_json::from_slice::<Geometry>(&text).ok()?.sane()
+}
+
+/// Keep the window's geometry for next time (a failure only costs that).
+pub fn save_geometry(geometry: Geometry) {
+    let Some(geometry) = geometry.sane() else {
+        return;
+    };
+    let path = geometry_file();
+    let written = path
+        .parent()
+        .map_or(Ok(()), crate::private_files::private_folder)
+        .and_then(|()| {
+            crate::private_files::write_private(
+                &path,
+                &serde_json::to_vec(&geometry).unwrap_or_default(),
+            )
+        });
+    if let Err(error) = written {
+        tracing::debug!("the window's size was not kept: {error}");
+    }
+}
+
+/// Start the tray process ("Start SSE Tray" when it is not running): the
+/// `ssetray` beside this binary, in the tray only, and wait until its
+/// socket answers.
+pub async fn start_tray() -> Result<(), CommandError> {
+    if ipc::Client::connect(&ipc::socket_path()).await.is_ok() {
+        return Ok(());
+    }
+    let binary = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|folder| folder.join("ssetray")))
+        .filter(|binary| binary.exists())
+        .unwrap_or_else(|| "ssetray".into());
+    std::process::Command::new(&binary)
+        .arg("--hidden")
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .map_err(|error| {
+            CommandError::message(format!(
+                "SSE Tray could not be started ({}: {error}). Start it from the app menu or with `ssetray`.",
+                binary.display()
+            ))
+        })?;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if ipc::Client::connect(&ipc::socket_path()).await.is_ok() {
+            return Ok(());
+        }
+    }
+    Err(CommandError::message(
+        "SSE Tray was started but does not answer yet. Run `ssetray` in a terminal to see why.",
+    ))
 }
 
 /// Open entry `id`'s link (found by [`Reader::link_of`], never a URL the
@@ -520,102 +520,42 @@ mod tests {
         }
     }
 
-    #[test]
-    fn only_real_images_become_data_urls() {
-        let png = crate::demo::qr_png("x");
-        assert!(image_data_url(&png)
-            .unwrap()
-            .starts_with("data:image/png;base64,"));
-        assert_eq!(image_data_url(b"<svg onload=alert(1)>"), None);
-        assert_eq!(image_data_url(b"\x89PNG\r\n\x1a\nnot really"), None);
-        assert_eq!(image_data_url(&vec![0xFF; MAX_IMAGE_BYTES + 1]), None);
-    }
-
     const FIVE_MINUTES: Duration = Duration::from_secs(300);
 
-    #[tokio::test]
-    async fn login_view_checks_the_qr_code_and_expiry() {
-        let png = base64::engine::general_purpose::STANDARD.encode(crate::demo::qr_png("x"));
-        let fresh = login_view(
-            Some((
-                Login::ScanQrCode {
-                    uuid: "u".into(),
-                    qr_png_base64: png.clone(),
-                },
-                now_ms(),
-            )),
-            FIVE_MINUTES,
-        )
-        .await;
-        assert_eq!(fresh.step, "scan_qr_code");
-        assert!(fresh.qr_data_url.is_some());
-        assert!(!fresh.expired);
-        let old = login_view(
-            Some((
-                Login::ScanQrCode {
-                    uuid: "u".into(),
-                    qr_png_base64: png,
-                },
-                now_ms() - 6 * 60 * 1000,
-            )),
-            FIVE_MINUTES,
-        )
-        .await;
-        assert!(old.expired);
-        let fake = login_view(
-            Some((
-                Login::ScanQrCode {
-                    uuid: "u".into(),
-                    qr_png_base64: base64::engine::general_purpose::STANDARD.encode("<script>"),
-                },
-                now_ms(),
-            )),
-            FIVE_MINUTES,
-        )
-        .await;
-        assert_eq!(fake.qr_data_url, None);
-        let confirm = login_view(
-            Some((
-                Login::ConfirmLogin {
-                    uuid: "u".into(),
-                    image: "javascript:alert(1)".into(),
-                },
-                now_ms(),
-            )),
-            FIVE_MINUTES,
-        )
-        .await;
-        assert_eq!(confirm.image_data_url, None);
+    fn stored(step: Login, updated_at_ms: i64, image_png: Option<Vec<u8>>) -> Option<LoginState> {
+        Some(LoginState {
+            step,
+            updated_at_ms,
+            image_png,
+        })
     }
 
     #[test]
-    fn rows_show_text_and_only_http_links() {
-        let entry = |event_type: &str, data: &str| HistoryEntry {
-            id: 1,
-            server: "s".into(),
-            event_type: event_type.into(),
-            event_id: None,
-            data: data.into(),
-            kind: "message".into(),
-            unread_weight: 1,
-            received_at_ms: 0,
-            read: false,
+    fn login_view_shows_the_stored_png_and_the_expiry() {
+        let png = crate::demo::qr_png("x");
+        let scan = || Login::ScanQrCode {
+            uuid: "u".into(),
+            qr_png_base64: String::new(),
         };
-        let hostile = row(entry(
-            "message",
-            r#"{"title": "<b>t</b>", "body": "<img src=x onerror=alert(1)>", "url": "javascript:alert(1)"}"#,
-        ));
-        assert_eq!(hostile.title.as_deref(), Some("<b>t</b>"));
-        assert_eq!(hostile.text, "<img src=x onerror=alert(1)>");
-        assert_eq!(hostile.url, None);
-        let link = row(entry(
-            "message",
-            r#"{"body": "b", "link": "https://example.com/x"}"#,
-        ));
-        assert_eq!(link.url.as_deref(), Some("https://example.com/x"));
-        assert_eq!(
-            row(entry("notification", r#"{"count": 2}"#)).text,
-            "2 new messages"
+        let fresh = login_view(stored(scan(), now_ms(), Some(png.clone())), FIVE_MINUTES);
+        assert_eq!(fresh.step, "scan_qr_code");
+        assert!(fresh
+            .qr_data_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("data:image/png;base64,")));
+        assert!(!fresh.expired);
+        let old = login_view(
+            stored(scan(), now_ms() - 6 * 60 * 1000, Some(png)),
+            FIVE_MINUTES,
         );
+        assert!(old.expired);
+        // Not fetched yet, or not a PNG on disk: no image.
+        let waiting = login_view(stored(scan(), now_ms(), None), FIVE_MINUTES);
+        assert_eq!(waiting.qr_data_url, None);
+        let tampered = login_view(
+            stored(scan(), now_ms(), Some(b"<svg onload=alert(1)>".to_vec())),
+            FIVE_MINUTES,
+        );
+        assert_eq!(tampered.qr_data_url, None);
     }
 }

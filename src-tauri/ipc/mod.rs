@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use crate::engine::EngineEvent;
+use crate::entry_view::EntryView;
 use crate::sse::{ConnectionState, SseEvent};
 
 /// Longest request line accepted: an event handed over by `listen --store`
@@ -143,6 +143,9 @@ pub struct Status {
     pub settings_problem: Option<String>,
     /// The history cannot be written: why, and what happens meanwhile.
     pub store_problem: Option<String>,
+    /// No tray host shows the icon: what to do instead.
+    #[serde(default)]
+    pub tray_problem: Option<String>,
 }
 
 impl Status {
@@ -151,16 +154,21 @@ impl Status {
         self.settings_problem
             .iter()
             .chain(self.store_problem.iter())
+            .chain(self.tray_problem.iter())
             .map(String::as_str)
     }
 }
 
-/// What goes to a subscribed window: the engine's events, the status, and
+/// What goes to a subscribed window: what it shows of each stored event
+/// (never the event's raw data), the connection state, the status, and
 /// requests to show a view.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum WindowEvent {
-    Engine(EngineEvent),
+    Stored(Box<EntryView>),
+    State(ConnectionState),
+    /// The login step or its image changed: the Login view reads it again.
+    LoginChanged,
     Status(Box<Status>),
     ShowView(View),
 }

@@ -9,8 +9,13 @@
 //! - a redirect never goes from https down to plain http;
 //! - the user's headers and the resume point go only to the origin the user
 //!   configured;
+//! - an image a server names is fetched only from the server's own origin
+//!   or from public addresses, never from this computer or its network
+//!   (another service on loopback, the LAN, a cloud's metadata address);
 //! - an address written to a log, a state text or the history has its
 //!   secrets (a password, a `?token=`) replaced by `***`.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use url::Url;
 
@@ -48,8 +53,13 @@ fn check(url: &Url) -> Result<(), UrlRefused> {
 /// for anything else. A link with user info (`https://bank.example@evil.example/`)
 /// is refused: it reads as one host and leads to another.
 pub fn safe_link(text: &str) -> Option<String> {
+    safe_link_url(text).map(String::from)
+}
+
+/// [`safe_link`], parsed.
+pub fn safe_link_url(text: &str) -> Option<Url> {
     let url = http_url(text).ok()?;
-    (url.username().is_empty() && url.password().is_none()).then(|| url.to_string())
+    (url.username().is_empty() && url.password().is_none()).then_some(url)
 }
 
 /// Where a redirect from `from` to `location` leads, if it may be followed.
@@ -76,6 +86,63 @@ pub fn may_carry_secrets(configured: &Url, to: &Url) -> bool {
 /// link of its own leads.
 pub fn web_app_of(stream: &Url) -> String {
     stream.origin().ascii_serialization() + "/"
+}
+
+/// Whether an image named by the server at `server` may be fetched from
+/// `target`, which resolves to `addresses`: from the server's own origin
+/// always (the user chose to talk to it, wherever it is), from anywhere
+/// else only when every address it resolves to is public. Asked again for
+/// each redirect, with the addresses the request will really use.
+pub fn may_fetch_image(server: &Url, target: &Url, addresses: &[IpAddr]) -> bool {
+    if check(target).is_err() || !target.username().is_empty() || target.password().is_some() {
+        return false;
+    }
+    if server.origin() == target.origin() {
+        return true;
+    }
+    !addresses.is_empty() && addresses.iter().all(|address| is_public(*address))
+}
+
+/// An address on the public internet: not this computer, not a private or
+/// shared network, not link-local (where cloud metadata services answer),
+/// not multicast, documentation or reserved.
+pub fn is_public(address: IpAddr) -> bool {
+    match address {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_public_v4(v4),
+            None => is_public_v6(v6),
+        },
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
+        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments
+        || (a == 198 && (b == 18 || b == 19)) // benchmarking
+        || a >= 240) // reserved
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    let first = ip.segments()[0];
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        || (first & 0xfe00) == 0xfc00 // unique local
+        || (first & 0xffc0) == 0xfe80 // link-local
+        || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
+        || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
+        || (first == 0x0064 && ip.segments()[1] == 0xff9b) // NAT64: an IPv4 inside
+        || ip.to_ipv4().is_some()) // IPv4-compatible
 }
 
 /// Query parameters whose values are secrets, by the words their names
@@ -154,6 +221,69 @@ mod tests {
             safe_link("https://example.com/x").as_deref(),
             Some("https://example.com/x")
         );
+    }
+
+    #[test]
+    fn images_come_from_the_servers_origin_or_public_addresses_only() {
+        let server = Url::parse("http://127.0.0.1:5000/stream").unwrap();
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        let url = |text: &str| Url::parse(text).unwrap();
+        let loopback = [ip("127.0.0.1")];
+        assert!(may_fetch_image(
+            &server,
+            &url("http://127.0.0.1:5000/a.png"),
+            &loopback
+        ));
+        assert!(!may_fetch_image(
+            &server,
+            &url("http://127.0.0.1:5001/a.png"),
+            &loopback
+        ));
+        assert!(!may_fetch_image(
+            &server,
+            &url("http://localhost:5000/a.png"),
+            &loopback
+        ));
+        assert!(!may_fetch_image(&server, &url("file:///etc/passwd"), &[]));
+        let public = url("https://cdn.example/a.png");
+        assert!(may_fetch_image(&server, &public, &[ip("93.184.216.34")]));
+        assert!(may_fetch_image(
+            &server,
+            &public,
+            &[ip("2606:2800:220:1::1")]
+        ));
+        assert!(!may_fetch_image(&server, &public, &[]));
+        // One private address among public ones is enough to refuse.
+        assert!(!may_fetch_image(
+            &server,
+            &public,
+            &[ip("93.184.216.34"), ip("10.0.0.1")]
+        ));
+        for private in [
+            "127.0.0.2",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "224.0.0.1",
+            "255.255.255.255",
+            "192.0.0.8",
+            "198.18.0.1",
+            "::1",
+            "::",
+            "fd00::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::7f00:1",
+            "::127.0.0.1",
+            "2001:db8::1",
+        ] {
+            assert!(!is_public(ip(private)), "{private}");
+        }
     }
 
     #[test]

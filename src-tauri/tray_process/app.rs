@@ -22,11 +22,18 @@ use crate::bootstrap::{runtime, shutdown_signal, Failure};
 use crate::clock::{ms_since_epoch, now_ms};
 use crate::desktop::network_watch::NetworkEvent;
 use crate::engine::{Command, Engine, EngineEvent, EngineHandle};
+use crate::entry_view::EntryView;
+use crate::feed::AppEvent;
 use crate::ipc::{self, Incoming, Reply, Request, Status, View, WindowEvent};
 use crate::notifier::{self, Click, NotifierConfig};
 use crate::settings::{Paths, Settings};
 use crate::sse::{Backoff, ConnectionState};
 use crate::store::Store;
+
+#[cfg(all(feature = "tray", target_os = "linux"))]
+use crate::tray::NO_TRAY_HOST;
+#[cfg(not(all(feature = "tray", target_os = "linux")))]
+const NO_TRAY_HOST: &str = "No tray icon in this build.";
 
 /// How `ssetray` was started.
 #[derive(Debug, Clone, Copy, Default)]
@@ -151,6 +158,8 @@ pub struct App {
     notifier_config: watch::Sender<NotifierConfig>,
     window_events: broadcast::Sender<WindowEvent>,
     window: WindowProcess,
+    /// The "no tray" notification was shown (once a run).
+    tray_missing_told: bool,
 }
 
 impl App {
@@ -178,6 +187,7 @@ impl App {
             reconnects: 0,
             settings_problem: settings_problem.clone(),
             store_problem: None,
+            tray_problem: None,
         };
         let (status_tx, _) = watch::channel(status.clone());
         let (notifier_config, _) = watch::channel(notifier_config(&settings, None));
@@ -196,6 +206,7 @@ impl App {
             notifier_config,
             window_events,
             window: WindowProcess { running: None },
+            tray_missing_told: false,
         }
     }
 
@@ -233,7 +244,7 @@ impl App {
 
     /// Something the engine reports.
     pub fn on_engine_event(&mut self, event: EngineEvent) {
-        let stored = matches!(event, EngineEvent::Stored(_));
+        let changes_status = matches!(event, EngineEvent::State(_) | EngineEvent::StoreProblem(_));
         match &event {
             EngineEvent::State(state) => {
                 if state.is_open() {
@@ -251,12 +262,44 @@ impl App {
                 self.status.events_received += 1;
                 self.status.last_event_ms = Some(now_ms());
             }
+            EngineEvent::LoginImage => {}
         }
-        let _ = self.window_events.send(WindowEvent::Engine(event));
+        // Derived once here for every window, which never sees raw data.
+        let for_windows = match event {
+            EngineEvent::Stored(stored) => {
+                let login = matches!(stored.event, AppEvent::Login(_));
+                let view = EntryView::with_event(&stored.entry, &stored.event);
+                let _ = self.window_events.send(WindowEvent::Stored(Box::new(view)));
+                login.then_some(WindowEvent::LoginChanged)
+            }
+            EngineEvent::State(state) => Some(WindowEvent::State(state)),
+            EngineEvent::LoginImage => Some(WindowEvent::LoginChanged),
+            EngineEvent::StoreProblem(_) => None,
+        };
+        if let Some(event) = for_windows {
+            let _ = self.window_events.send(event);
+        }
         // A stored event changes only counters, which the status view asks
         // for when it wants them; one status per event would double a flood.
-        if !stored {
+        if changes_status {
             self.publish();
+        }
+    }
+
+    /// Whether the desktop shows no tray (no StatusNotifierWatcher came):
+    /// the first time, one notification says how to reach the app instead,
+    /// since otherwise a user who started it hidden sees nothing at all.
+    pub fn on_tray_host(&mut self, missing: bool, text: &str) {
+        let told_before = self.tray_missing_told;
+        self.status.tray_problem = missing.then(|| text.to_string());
+        self.publish();
+        if missing && !told_before {
+            self.tray_missing_told = true;
+            tokio::spawn(notifier::tell(notifier::NotificationText {
+                summary: "SSE Tray is running".into(),
+                body: text.to_string(),
+                urgency: None,
+            }));
         }
     }
 
@@ -340,6 +383,27 @@ impl App {
             Request::Quit => return (Reply::Ok, Next::Quit),
         };
         (reply, Next::Continue)
+    }
+
+    /// How long until the pause should be looked at again (its end, or a
+    /// day at most for a pause "until resumed"); `None` when not paused.
+    pub fn pause_check_in(&self) -> Option<Duration> {
+        let until = self.paused_until?;
+        let left = until
+            .duration_since(crate::clock::now())
+            .unwrap_or_default();
+        Some(left.min(Duration::from_secs(86_400)))
+    }
+
+    /// A pause that has run out ends by itself: the tray's menu and the
+    /// window say "on" again without anyone asking.
+    pub fn on_pause_check(&mut self) {
+        if self
+            .paused_until
+            .is_some_and(|until| until <= crate::clock::now())
+        {
+            self.set_pause(None);
+        }
     }
 
     fn set_pause(&mut self, until: Option<SystemTime>) {
@@ -484,9 +548,12 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
         let (requests_tx, mut requests) = mpsc::channel::<Incoming>(32);
         #[cfg(unix)]
         tokio::spawn(ipc::serve(listener, requests_tx.clone(), app.window_events()));
+        // Whether the desktop shows no tray; without a tray icon, never.
+        #[allow(unused_mut)]
+        let (_never, mut tray_host_missing) = watch::channel(false);
         #[cfg(all(feature = "tray", target_os = "linux"))]
         if !options.headless {
-            crate::tray::spawn(app.status(), requests_tx.clone());
+            tray_host_missing = crate::tray::spawn(app.status(), requests_tx.clone());
         }
         drop(requests_tx);
         if !options.headless && !options.hidden {
@@ -518,6 +585,13 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                     app.on_unread(count);
                 }
                 Some(click) = clicks.recv() => app.on_click(click).await,
+                _ = tokio::time::sleep(app.pause_check_in().unwrap_or_default()), if app.pause_check_in().is_some() => {
+                    app.on_pause_check();
+                }
+                Ok(()) = tray_host_missing.changed() => {
+                    let missing = *tray_host_missing.borrow_and_update();
+                    app.on_tray_host(missing, NO_TRAY_HOST);
+                }
                 Some(event) = network.recv() => app.on_network(event).await,
                 Some(incoming) = requests.recv() => {
                     let (reply, next) = app.on_request(incoming.request).await;
