@@ -13,6 +13,8 @@ if [[ "${1:-}" == "--test" ]]; then
   packages+=(redis-server python3 python3-venv xvfb xauth dbus dbus-x11 dunst
     libnotify-bin libglib2.0-bin xdotool imagemagick x11-utils webkit2gtk-driver
     gnome-keyring libsecret-tools iproute2)
+  # The page's JavaScript unit tests run on node's built-in test runner.
+  command -v node >/dev/null 2>&1 || packages+=(nodejs)
 fi
 
 missing=()

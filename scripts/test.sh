@@ -15,6 +15,8 @@ step() { printf '\n== %s\n' "$*" >&2; }
 
 step "format"
 cargo fmt --check
+step "the page's pure JavaScript (node's test runner)"
+node --test tests/js/
 step "lints, core"
 cargo clippy --no-default-features --all-targets -- -D warnings
 step "tests, core"

@@ -1,11 +1,14 @@
 // SSE Tray's window. Everything the server sent is untrusted: it only ever
-// reaches the page as text (textContent) or as a data:image/ URL that the
+// reaches the page as text (textContent) or as a data:image/png URL that the
 // Rust side produced; links open through the open_link command.
 
-import { listen, errorText } from "./api.js";
+import { invoke, listen, errorText } from "./api.js";
 import { afterNextFrame, byId } from "./dom.js";
+import { schemeOf, unreadTitle } from "./format.js";
 import { createHistory } from "./history.js";
+import { escapeAction, isEditing, shortcutOf } from "./keys.js";
 import { createLogin } from "./login.js";
+import { createMessages } from "./messages.js";
 import { createSettings } from "./settings.js";
 import { createStatus } from "./status.js";
 
@@ -15,25 +18,11 @@ const VIEWS = ["history", "login", "settings", "status"];
 const DEMO_DISMISSED = "ssetray.demo-dismissed";
 const TICK_MS = 15_000;
 const TRAY_CHECK_MS = 5_000;
+/** The longest a timer can wait (ms); a pause ending later is "until resumed". */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+const REOPEN = "Close this window and open it again from the tray icon. To see the log, run “ssetray window” in a terminal.";
 
-// ---- messages ------------------------------------------------------------------
-
-const messages = byId("messages");
-let messageTimer = null;
-
-/** Say something in the polite live region (and show it briefly). */
-function announce(text, error = false) {
-  clearTimeout(messageTimer);
-  messages.textContent = "";
-  messages.classList.toggle("error", error);
-  // Set after a tick, so that the same message is announced again.
-  setTimeout(() => {
-    messages.textContent = text;
-  }, 30);
-  messageTimer = setTimeout(() => {
-    messages.textContent = "";
-  }, error ? 10_000 : 5_000);
-}
+const messages = createMessages({ focusAway: () => tabOf(currentView).focus() });
 
 // ---- unread badge ----------------------------------------------------------------
 
@@ -44,12 +33,26 @@ function setUnread(value) {
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
     return;
   }
-  const text = String(Math.floor(value));
+  const count = Math.floor(value);
+  const text = String(count);
   if (unreadCount.textContent !== text) {
     unreadCount.textContent = text;
   }
-  unreadBadge.classList.toggle("zero", value === 0);
-  unreadBadge.setAttribute("title", value === 1 ? "1 unread message" : `${text} unread messages`);
+  unreadBadge.classList.toggle("zero", count === 0);
+  unreadBadge.setAttribute("title", unreadTitle(count));
+  history.setUnread(count);
+}
+
+// ---- appearance --------------------------------------------------------------------
+
+/** The desktop's light or dark style; without one, style.css follows the webview's preference. */
+function applyScheme(value) {
+  const scheme = schemeOf(value);
+  if (scheme === null) {
+    delete document.documentElement.dataset.scheme;
+  } else {
+    document.documentElement.dataset.scheme = scheme;
+  }
 }
 
 // ---- views -----------------------------------------------------------------------
@@ -66,26 +69,50 @@ const history = createHistory({
     }
   },
   onTypes: (types) => settings.setKnownTypes(types),
-  announce,
+  messages,
 });
 // The history is what a user opens the window for: ask for it before the
 // other views are built, and subscribe to live events beside it.
 const firstPage = history.reload();
-const showPage = () => document.documentElement.classList.add("ready");
-firstPage.finally(showPage);
+// An app without the command leaves the style to the webview's preference.
+const appearance = invoke("appearance").then(applyScheme, () => {});
+Promise.allSettled([firstPage, appearance]).then(showPage);
 setTimeout(showPage, 1000);
-const listening = Promise.all([listen("ssetray://event", onEvent), listen("ssetray://tray-missing", showTrayMissing)]);
+const listening = Promise.all([
+  listen("ssetray://event", onEvent),
+  listen("ssetray://tray-missing", showTrayMissing),
+  listen("ssetray://appearance", (event) => applyScheme(event?.payload)),
+]);
 
-const status = createStatus({ announce });
+const status = createStatus({ messages });
 const login = createLogin();
 const settings = createSettings({
-  announce,
+  messages,
   onSaved() {
     // The server, or the demo, may have changed.
     setTimeout(refreshStatus, 500);
   },
   refreshStatus,
 });
+
+/**
+ * Shows the page (drawn once, with its rows) and tells boot.js the window
+ * started: from here on a failure is said in the error bar, and the window
+ * stays usable, rather than boot.js's error page taking its place.
+ */
+function showPage() {
+  const root = document.documentElement;
+  if (root.classList.contains("ready")) {
+    return;
+  }
+  root.classList.add("ready");
+  window.addEventListener("error", (event) => reportFailure(event.error ?? event.message));
+  window.addEventListener("unhandledrejection", (event) => reportFailure(event.reason));
+}
+
+function reportFailure(reason) {
+  messages.error(`Something went wrong in this window: ${errorText(reason)}`, REOPEN);
+}
 
 let currentView = null;
 /** Each view keeps its own scroll position (they share one scroller). */
@@ -177,11 +204,70 @@ tablist.addEventListener("keydown", (event) => {
 });
 window.addEventListener("hashchange", () => showView(viewFromHash(), { updateHash: false }));
 
+// ---- keyboard shortcuts ------------------------------------------------------------
+
+async function closeWindow() {
+  try {
+    await invoke("close_window");
+  } catch (error) {
+    messages.error(`Could not close the window: ${errorText(error)}`, "Close it with its title bar's close button.");
+  }
+}
+
+function onEscape(editing) {
+  const action = escapeAction({
+    questionOpen: history.questionOpen,
+    errorShown: messages.errorShown,
+    editing,
+    unsavedSettings: settings.hasUnsavedChanges(),
+  });
+  switch (action) {
+    case "close-question":
+      history.closeQuestion();
+      return true;
+    case "dismiss-error":
+      messages.dismiss();
+      return true;
+    case "unsaved":
+      messages.say("The settings have unsaved changes: save or discard them first (Ctrl+W closes without saving).");
+      return true;
+    case "close-window":
+      closeWindow();
+      return true;
+    default:
+      return false;
+  }
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.defaultPrevented || event.isComposing) {
+    return;
+  }
+  const editing = isEditing(document.activeElement);
+  const shortcut = shortcutOf({ key: event.key, ctrlKey: event.ctrlKey, metaKey: event.metaKey, altKey: event.altKey, editing });
+  let handled = false;
+  if (shortcut === "search") {
+    showView("history");
+    history.focusSearch();
+    handled = true;
+  } else if (shortcut === "close") {
+    closeWindow();
+    handled = true;
+  } else if (shortcut === "escape") {
+    handled = onEscape(editing);
+  }
+  if (handled) {
+    event.preventDefault();
+  }
+});
+
 // ---- status, first run, tray banner ------------------------------------------------
 
 const firstRun = byId("first-run");
 const trayMissing = byId("tray-missing");
+const startTrayButton = byId("start-tray");
 let trayCheck = null;
+let pauseEnd = null;
 
 function demoDismissed() {
   try {
@@ -191,12 +277,23 @@ function demoDismissed() {
   }
 }
 
+/** The pause, in Settings and Status, as of now; flipped to "on" the moment it ends, not a tick later. */
+function showPause() {
+  settings.showPause(status.current);
+  status.renderPause();
+  clearTimeout(pauseEnd);
+  const left = (status.current?.paused_until_ms ?? 0) - Date.now();
+  if (left > 0 && left < LONGEST_TIMER_MS) {
+    pauseEnd = setTimeout(showPause, left + 50);
+  }
+}
+
 function applyStatus(value) {
   if (!value || typeof value !== "object") {
     return;
   }
   status.render(value);
-  settings.showPause(value);
+  showPause();
   settings.showCertificateOffer(value);
   liveUnread = true;
   setUnread(value.unread);
@@ -241,18 +338,19 @@ byId("first-run-keep-demo").addEventListener("click", () => {
   byId("search").focus();
 });
 
-function showTrayMissing() {
-  if (trayMissing.hidden) {
-    trayMissing.hidden = false;
-    announce("SSE Tray is not running: live updates are off.", true);
+/** The tray process answers again: read what it wrote meanwhile. */
+async function trayBack() {
+  if (await refreshStatus()) {
+    history.reload();
+    login.refreshSoon();
   }
+}
+
+function showTrayMissing() {
+  trayMissing.hidden = false;
   if (trayCheck === null) {
     // Look for it again; the first answer ends the banner.
-    trayCheck = setInterval(async () => {
-      if (await refreshStatus()) {
-        history.reload();
-      }
-    }, TRAY_CHECK_MS);
+    trayCheck = setInterval(trayBack, TRAY_CHECK_MS);
   }
 }
 
@@ -264,27 +362,33 @@ function hideTrayMissing() {
   }
 }
 
+startTrayButton.addEventListener("click", async () => {
+  startTrayButton.disabled = true;
+  startTrayButton.textContent = "Starting…";
+  try {
+    await invoke("start_tray");
+    messages.clearError("start-tray");
+    // Started: the banner goes when its status answers, now or at the next look.
+    await trayBack();
+  } catch (error) {
+    messages.error(`Could not start SSE Tray: ${errorText(error)}`, "To see why, run “ssetray” in a terminal.", {
+      key: "start-tray",
+    });
+  } finally {
+    startTrayButton.disabled = false;
+    startTrayButton.textContent = "Start SSE Tray";
+  }
+});
+
 // ---- live events ---------------------------------------------------------------------
 
-function onEngine(event) {
-  if (!event || typeof event !== "object") {
-    return;
-  }
-  switch (event.type) {
-    case "stored": {
-      const stored = event.value;
-      history.onStored(stored);
-      status.noteStored();
-      refreshStatusSoon();
-      const kind = stored?.entry?.kind ?? stored?.event?.kind;
-      if (kind === "login") {
-        login.refreshSoon();
-      }
-      break;
-    }
-    case "state":
-      status.renderState(event.value);
-      break;
+/** A stored event, as the EntryView the Rust side made of it. */
+function onStored(view) {
+  history.onStored(view);
+  status.noteStored();
+  refreshStatusSoon();
+  if (view?.kind === "login") {
+    login.refreshSoon();
   }
 }
 
@@ -302,8 +406,14 @@ function onEvent(message) {
     history.reload();
   }
   switch (payload.type) {
-    case "engine":
-      onEngine(payload.value);
+    case "stored":
+      onStored(payload.value);
+      break;
+    case "state":
+      status.renderState(payload.value);
+      break;
+    case "login_changed":
+      login.refreshSoon();
       break;
     case "status":
       applyStatus(payload.value);
@@ -332,7 +442,7 @@ function onEvent(message) {
 setInterval(() => {
   history.tick();
   status.tick();
-  settings.showPause(status.current);
+  showPause();
 }, TICK_MS);
 
 async function start() {
@@ -342,7 +452,7 @@ async function start() {
     // Whatever was stored between the first page and the subscription.
     history.catchUp();
   } catch (error) {
-    announce(`Live updates are off: ${errorText(error)}`, true);
+    messages.error(`Live updates are off: ${errorText(error)}`, REOPEN);
   }
   // The other views fill in once the first rows are drawn.
   await firstPage;

@@ -1,5 +1,7 @@
-// Small DOM and formatting helpers. Text only ever goes in through
-// textContent; attributes only through setAttribute on names chosen here.
+// Small DOM helpers. Text only ever goes in through textContent;
+// attributes only through setAttribute on names chosen here.
+
+import { relativeTime, rowTime } from "./format.js";
 
 /**
  * Make an element. `options`: className, text, attrs (name → value; only
@@ -41,9 +43,28 @@ export function byId(id) {
   return node;
 }
 
-/** Set an <img> only from a data:image/ URL (made by the Rust side); hide it otherwise. */
+const SVG = "http://www.w3.org/2000/svg";
+
+/** A decorative line icon (hidden from screen readers) from SVG path data on a 24-unit grid; style.css draws `.icon`. */
+export function icon(className, paths) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("class", `icon ${className}`);
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "16");
+  svg.setAttribute("height", "16");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  for (const d of paths) {
+    const path = document.createElementNS(SVG, "path");
+    path.setAttribute("d", d);
+    svg.append(path);
+  }
+  return svg;
+}
+
+/** Set an <img> only from a data:image/png URL (the Rust side makes them from the PNGs it checked); hide it otherwise. */
 export function setImage(img, source) {
-  if (typeof source === "string" && source.startsWith("data:image/")) {
+  if (typeof source === "string" && source.startsWith("data:image/png;base64,")) {
     if (img.getAttribute("src") !== source) {
       img.setAttribute("src", source);
     }
@@ -58,34 +79,6 @@ export function setImage(img, source) {
 /** A finite number of milliseconds, or null. */
 export function msOrNull(value) {
   return typeof value === "number" && Number.isFinite(value) ? value : null;
-}
-
-/** "just now", "2 min ago", "in 59 min", or a date for anything older than a month. */
-export function relativeTime(ms, now = Date.now()) {
-  const diff = now - ms;
-  const future = diff < 0;
-  const seconds = Math.abs(diff) / 1000;
-  if (seconds < 10) {
-    return future ? "in a moment" : "just now";
-  }
-  let amount;
-  let unit;
-  if (seconds < 60) {
-    amount = Math.floor(seconds);
-    unit = "s";
-  } else if (seconds < 3600) {
-    amount = Math.floor(seconds / 60);
-    unit = "min";
-  } else if (seconds < 86400) {
-    amount = Math.floor(seconds / 3600);
-    unit = "h";
-  } else if (seconds < 86400 * 31) {
-    amount = Math.floor(seconds / 86400);
-    unit = amount === 1 ? "day" : "days";
-  } else {
-    return shortDate(ms);
-  }
-  return future ? `in ${amount} ${unit}` : `${amount} ${unit} ago`;
 }
 
 // Making an Intl formatter costs far more than using one, and a history page
@@ -105,29 +98,27 @@ function format(name, options) {
   return formatter;
 }
 
-/** The exact local date and time. */
+/** The exact local date and time, in the user's locale. */
 export function exactTime(ms) {
   const date = new Date(ms);
   return format("exact", { dateStyle: "medium", timeStyle: "medium" })?.format(date) ?? date.toLocaleString();
 }
 
-function shortDate(ms) {
+/** The local time of day in the user's locale, "14:05". */
+export function timeOfDay(ms) {
   const date = new Date(ms);
-  return format("date", { dateStyle: "medium" })?.format(date) ?? date.toLocaleDateString();
+  return format("clock", { hour: "numeric", minute: "2-digit" })?.format(date) ?? date.toLocaleTimeString();
 }
 
-/** Local time of day, "14:05" (with the date when not today). */
-export function clockTime(ms, now = Date.now()) {
-  const date = new Date(ms);
-  const sameDay = new Date(now).toDateString() === date.toDateString();
-  if (sameDay) {
-    return format("clock", { hour: "2-digit", minute: "2-digit" })?.format(date) ?? date.toLocaleTimeString();
-  }
-  return format("day-clock", { dateStyle: "medium", timeStyle: "short" })?.format(date) ?? date.toLocaleString();
+function timeText(node, ms, now) {
+  return node.dataset.time === "row" ? rowTime(ms, now, timeOfDay) : relativeTime(ms, now);
 }
 
-/** Fill a <time> element with a relative time, the exact one as its tooltip. */
-export function setTime(node, ms) {
+/**
+ * Fill a <time> element with a relative time, or with a history row's time
+ * (`style` "row"), and the exact time as its tooltip.
+ */
+export function setTime(node, ms, style = "relative") {
   const value = msOrNull(ms);
   if (value === null) {
     node.textContent = "—";
@@ -137,19 +128,24 @@ export function setTime(node, ms) {
     return;
   }
   node.dataset.ms = String(value);
-  node.textContent = relativeTime(value);
+  node.dataset.time = style;
+  node.textContent = timeText(node, value, Date.now());
   node.setAttribute("title", exactTime(value));
   if (node.tagName === "TIME") {
     node.setAttribute("datetime", new Date(value).toISOString());
   }
 }
 
-/** Refresh every relative time under `root` (elements with data-ms). */
+/** Refresh every time under `root` (the <time> elements setTime filled). */
 export function refreshTimes(root) {
-  for (const node of root.querySelectorAll("[data-ms]")) {
+  const now = Date.now();
+  for (const node of root.querySelectorAll("time[data-ms]")) {
     const ms = Number(node.dataset.ms);
     if (Number.isFinite(ms)) {
-      node.textContent = relativeTime(ms);
+      const text = timeText(node, ms, now);
+      if (node.textContent !== text) {
+        node.textContent = text;
+      }
     }
   }
 }

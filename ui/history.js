@@ -1,7 +1,15 @@
-// The History view: newest first, filters, paging, live inserts, row actions.
+// The History view: newest first and grouped by day, filters, paging, live
+// inserts, row actions. A row shows the EntryView the Rust side made, as it
+// is: server text only as text, each piece isolated for bidi (<bdi> inline,
+// dir="auto" for blocks), so that a right-to-left override in a title
+// cannot turn the row around it.
 
 import { invoke, errorText } from "./api.js";
-import { afterNextFrame, byId, debounce, el, refreshTimes, setTime } from "./dom.js";
+import { createDayList } from "./daylist.js";
+import { afterNextFrame, byId, debounce, el, icon, refreshTimes, setTime } from "./dom.js";
+import { entryFromView, matchesFilters } from "./entry.js";
+import { markAllLabel, markAllQuestion, newAboveText, openLinkLabel } from "./format.js";
+import { TRY_AGAIN } from "./messages.js";
 
 /** Older entries come in pages of this many as the user scrolls down. */
 const PAGE = 100;
@@ -11,8 +19,10 @@ const MIN_ROW_HEIGHT = 60;
 const MAX_ROWS = 1000;
 /** Start loading the next page this close to the bottom (px). */
 const NEAR_BOTTOM = 400;
-/** What a history row shows at most (the Rust side trims the same way). */
-const MAX_TEXT = 4000;
+/** Scrolled this little (px) counts as at the top: rows put above push nothing out of sight. */
+const AT_TOP = 4;
+/** An arrow up: the "new events above" pill's icon. */
+const ARROW_UP = ["M12 19V5", "M6 11l6-6 6 6"];
 
 /**
  * Marks for the window benchmark (the Performance API's timeline), each set
@@ -45,15 +55,48 @@ async function measureReload(asked) {
   performance.measure("ssetray:reload", { start: asked, end: performance.now() });
 }
 
-const KNOWN_KINDS = new Set(["message", "notification", "login", "server_closed"]);
+function reducedMotion() {
+  return window.matchMedia?.("(prefers-reduced-motion: reduce)").matches === true;
+}
+
+/**
+ * A question under the toolbar, opened by a button: Cancel (or Escape, via
+ * close) shuts it and gives the focus back to that button.
+ */
+function question(box, opener, cancel) {
+  const close = (focusBack) => {
+    if (box.hidden) {
+      return false;
+    }
+    box.hidden = true;
+    opener.setAttribute("aria-expanded", "false");
+    if (focusBack) {
+      opener.focus();
+    }
+    return true;
+  };
+  cancel.addEventListener("click", () => close(true));
+  return {
+    get open() {
+      return !box.hidden;
+    },
+    show() {
+      box.hidden = false;
+      opener.setAttribute("aria-expanded", "true");
+      cancel.focus();
+    },
+    close,
+  };
+}
 
 /**
  * @param {object} hooks
  * @param {(n: number) => void} hooks.onUnread  the unread count the store reported
  * @param {(types: string[]) => void} hooks.onTypes  the event types the store knows
- * @param {(text: string, error?: boolean) => void} hooks.announce
+ * @param {ReturnType<import("./messages.js").createMessages>} hooks.messages
  */
-export function createHistory({ onUnread, onTypes, announce }) {
+export function createHistory({ onUnread, onTypes, messages }) {
+  const view = byId("view-history");
   const scroller = byId("main");
   const list = byId("history-list");
   const empty = byId("history-empty");
@@ -62,16 +105,25 @@ export function createHistory({ onUnread, onTypes, announce }) {
   const typeFilter = byId("type-filter");
   const unreadOnly = byId("unread-only");
   const markAllButton = byId("mark-all-read");
+  const markAllText = byId("mark-all-confirm-text");
+  const markAllYes = byId("mark-all-confirm-yes");
   const clearButton = byId("clear-all");
-  const confirmBox = byId("clear-confirm");
-  const confirmYes = byId("clear-confirm-yes");
-  const confirmNo = byId("clear-confirm-no");
+  const clearYes = byId("clear-confirm-yes");
+  const newAbove = byId("new-above");
+
+  const days = createDayList(list);
+  const clearQuestion = question(byId("clear-confirm"), clearButton, byId("clear-confirm-no"));
+  const markAllQuestionBox = question(byId("mark-all-confirm"), markAllButton, byId("mark-all-confirm-no"));
 
   /** id → entry shown */
   const shown = new Map();
   let types = [];
   let hasMore = false;
   let loadFailed = false;
+  /** The store's unread count, all types: what "Mark all read" marks. */
+  let unreadTotal = 0;
+  /** Live rows put above while the user was scrolled down, not yet seen. */
+  let newAboveCount = 0;
   /** Bumped by every reload: answers to older requests are dropped. */
   let generation = 0;
   /** The request in flight (a token), or null. */
@@ -90,203 +142,149 @@ export function createHistory({ onUnread, onTypes, announce }) {
     return text === "" ? null : text;
   }
 
+  function filters() {
+    return { eventType: typeFilter.value === "" ? null : typeFilter.value, unreadOnly: unreadOnly.checked };
+  }
+
   function query(beforeId, limit = PAGE) {
+    const { eventType } = filters();
     return {
-      query: {
-        before_id: beforeId,
-        limit,
-        unread_only: unreadOnly.checked,
-        event_type: typeFilter.value === "" ? null : typeFilter.value,
-        search: searchText(),
-      },
+      query: { before_id: beforeId, limit, unread_only: unreadOnly.checked, event_type: eventType, search: searchText() },
     };
+  }
+
+  /** Whether a type filter or a search hides some events (unread ones among them). */
+  function narrowed() {
+    return typeFilter.value !== "" || searchText() !== null;
   }
 
   function filtersActive() {
-    return unreadOnly.checked || typeFilter.value !== "" || searchText() !== null;
+    return unreadOnly.checked || narrowed();
   }
 
-  // ---- entries -------------------------------------------------------------
-
-  /** A history entry in a known shape, or null when it lacks an id. */
-  function normalize(raw, event) {
-    if (!raw || typeof raw !== "object" || !Number.isSafeInteger(raw.id)) {
-      return null;
-    }
-    const entry = {
-      id: raw.id,
-      event_type: typeof raw.event_type === "string" && raw.event_type !== "" ? raw.event_type : "message",
-      kind: typeof raw.kind === "string" ? raw.kind : "message",
-      received_at_ms: typeof raw.received_at_ms === "number" ? raw.received_at_ms : null,
-      read: raw.read === true,
-      unread_weight: typeof raw.unread_weight === "number" ? raw.unread_weight : 0,
-      title: typeof raw.title === "string" && raw.title.trim() !== "" ? raw.title : null,
-      text: typeof raw.text === "string" ? raw.text : null,
-      url: typeof raw.url === "string" ? raw.url : null,
-    };
-    if (entry.text === null) {
-      // A live entry is the stored row without the derived fields: derive
-      // them from the interpreted event, as the Rust side does for rows.
-      const derived = describe(event, raw);
-      entry.title = entry.title ?? derived.title;
-      entry.text = derived.text;
-      entry.url = entry.url ?? derived.url;
-    }
-    if (entry.text.length > MAX_TEXT) {
-      entry.text = entry.text.slice(0, MAX_TEXT) + "…";
-    }
-    if (entry.url !== null && !isWebLink(entry.url)) {
-      entry.url = null;
-    }
-    return entry;
+  /** What "Mark all read" would say: it marks what the filters hide too. */
+  function markAllState() {
+    return { unread: unreadTotal, narrowed: narrowed() };
   }
 
-  function describe(event, raw) {
-    const none = { title: null, text: typeof raw.data === "string" ? raw.data : "", url: null };
-    if (!event || typeof event !== "object") {
-      return none;
-    }
-    switch (event.kind) {
-      case "message":
-        return {
-          title: typeof event.title === "string" && event.title.trim() !== "" ? event.title : null,
-          text: typeof event.text === "string" ? event.text : none.text,
-          url: typeof event.url === "string" ? event.url : null,
-        };
-      case "notification": {
-        const count = typeof event.count === "number" ? event.count : 0;
-        return { title: null, text: count === 1 ? "1 new message" : `${count} new messages`, url: null };
-      }
-      case "login": {
-        const texts = new Map([
-          ["scan_qr_code", "Login QR code ready"],
-          ["confirm_login", "QR code scanned: confirm on the phone"],
-          ["logged_out", "Logged out"],
-        ]);
-        let text = texts.get(event.step) ?? "Login";
-        if (event.step === "logged_in") {
-          const name = event.user && typeof event.user.name === "string" ? event.user.name : "unknown user";
-          text = `Logged in as ${name}`;
-        }
-        return { title: null, text, url: null };
-      }
-      case "server_closed":
-        return { title: null, text: "The server closed the stream", url: null };
-      default:
-        return none;
-    }
+  // ---- rows ------------------------------------------------------------------
+
+  function actionButton(label, action, describedBy, name = null) {
+    return el("button", {
+      className: `small action-${action}`,
+      text: label,
+      attrs: { type: "button", "aria-describedby": describedBy, "aria-label": name },
+      dataset: { action },
+    });
   }
 
-  function isWebLink(url) {
-    // http(s) with a host and no user info: "https://bank.example@evil.example/"
-    // reads as one host and leads to another (the Rust side refuses it too).
-    return /^https?:\/\/[^\s@\/?#]+([\/?#][^\s]*)?$/i.test(url);
+  /** Where the row's link leads, shown beside its actions: "↗ example.com". */
+  function linkHost(entry) {
+    return el("span", { className: "entry-host", attrs: { title: entry.link } }, [
+      el("span", { text: "↗", attrs: { "aria-hidden": "true" } }),
+      el("bdi", { text: entry.link_host }),
+    ]);
+  }
+
+  function render(entry) {
+    const textId = `entry-text-${entry.id}`;
+    const time = el("time", { className: "entry-time" });
+    setTime(time, entry.received_at_ms, "row");
+    const actions = el("div", { className: "entry-actions" }, [
+      actionButton("Mark read", "mark-read", textId),
+      entry.link !== null ? actionButton("Open link", "open-link", textId, openLinkLabel(entry.link_host)) : null,
+      actionButton("Delete", "delete", textId),
+    ]);
+    const meta = el("div", { className: "entry-meta" }, [
+      el("span", { className: "unread-dot", attrs: { role: "img", "aria-label": "unread" } }),
+      el("span", { className: "entry-type" }, [el("bdi", { text: entry.event_type })]),
+      time,
+      entry.link_host !== null ? linkHost(entry) : null,
+      actions,
+    ]);
+    const li = el("li", { className: `entry kind-${entry.kind}`, dataset: { id: entry.id } }, [
+      meta,
+      entry.title !== null ? el("p", { className: "entry-title", text: entry.title, attrs: { dir: "auto" } }) : null,
+      el("p", { className: "entry-text", text: entry.text, attrs: { id: textId, dir: "auto" } }),
+    ]);
+    li.classList.toggle("has-link", entry.link !== null);
+    applyRead(li, entry.read);
+    return li;
+  }
+
+  function applyRead(li, read) {
+    li.classList.toggle("unread", !read);
+    li.querySelector(".unread-dot").hidden = read;
+    li.querySelector(".action-mark-read").hidden = read;
   }
 
   function rowFor(id) {
     return list.querySelector(`li.entry[data-id="${id}"]`);
   }
 
-  function render(entry) {
-    const li = el("li", { className: "entry", dataset: { id: entry.id } });
-    const kind = KNOWN_KINDS.has(entry.kind) ? entry.kind : "message";
-    li.classList.add(`kind-${kind}`);
-    if (entry.url !== null) {
-      li.classList.add("has-link");
-      li.title = `Open ${entry.url}`;
-    }
-
-    const textId = `entry-text-${entry.id}`;
-    const dot = el("span", { className: "unread-dot", attrs: { role: "img", "aria-label": "unread" } });
-    const type = el("span", { className: "entry-type", text: entry.event_type, attrs: { title: `Event type: ${entry.event_type}` } });
-    const time = el("time", { className: "entry-time" });
-    setTime(time, entry.received_at_ms);
-    const head = el("div", { className: "entry-head" }, [dot, type, time]);
-
-    const body = el("div", { className: "entry-body" });
-    if (entry.title !== null) {
-      body.append(el("strong", { className: "entry-title", text: entry.title }));
-    }
-    body.append(el("p", { className: "entry-text", text: entry.text, attrs: { id: textId } }));
-
-    const actions = el("div", { className: "entry-actions" });
-    actions.append(button("Mark read", "mark-read", textId));
-    if (entry.url !== null) {
-      actions.append(button("Open link", "open-link", textId, entry.url));
-    }
-    actions.append(button("Delete", "delete", textId));
-
-    li.append(head, body, actions);
-    applyRead(li, entry.read);
-    return li;
-  }
-
-  function button(label, action, describedBy, title) {
-    return el("button", {
-      className: `small action-${action}`,
-      text: label,
-      attrs: { type: "button", "aria-describedby": describedBy, title },
-      dataset: { action },
-    });
-  }
-
-  function applyRead(li, read) {
-    li.classList.toggle("unread", !read);
-    li.querySelector(".unread-dot").hidden = read;
-    const mark = li.querySelector(".action-mark-read");
-    if (mark) {
-      mark.hidden = read;
-    }
-  }
-
   // ---- list state ------------------------------------------------------------
 
   function clearList() {
     shown.clear();
-    list.replaceChildren();
+    days.clear();
+    hideNewAbove();
   }
 
+  /** Older entries, below every row. */
   function append(entries) {
-    const fragment = document.createDocumentFragment();
     for (const entry of entries) {
       if (!shown.has(entry.id)) {
         shown.set(entry.id, entry);
-        fragment.append(render(entry));
+        days.append(render(entry), entry.received_at_ms);
       }
     }
-    list.append(fragment);
   }
 
-  /** Put a newer entry in its place (by id, newest first), keeping the view still. */
+  /** Newer entries in their place (by id, newest first), keeping what the user reads still. */
   function insert(entries) {
-    const fresh = entries.filter((entry) => !shown.has(entry.id)).sort((a, b) => b.id - a.id);
+    // Oldest first: each newer one then goes above the last.
+    const fresh = entries.filter((entry) => !shown.has(entry.id)).sort((a, b) => a.id - b.id);
     if (fresh.length === 0) {
       return;
     }
-    const keepPosition = scroller.scrollTop > 4;
-    const before = keepPosition ? scroller.scrollHeight : 0;
-    const top = list.firstElementChild ? Number(list.firstElementChild.dataset.id) : -Infinity;
-    // The usual case: all newer than the top row, so one insertion.
-    const newer = document.createDocumentFragment();
+    // The views share the scroller: while another one shows, its scroll
+    // position is not this list's to keep.
+    const keepStill = !view.hidden && scroller.scrollTop > AT_TOP;
+    const heightBefore = scroller.scrollHeight;
+    let above = 0;
     for (const entry of fresh) {
       shown.set(entry.id, entry);
-      const li = render(entry);
-      if (entry.id > top) {
-        newer.append(li);
+      const row = render(entry);
+      let next = days.firstRow();
+      if (next === null || entry.id > Number(next.dataset.id)) {
+        days.prepend(row, entry.received_at_ms);
+        above += 1;
         continue;
       }
-      let next = list.firstElementChild;
-      while (next && Number(next.dataset.id) > entry.id) {
-        next = next.nextElementSibling;
+      while (next !== null && Number(next.dataset.id) > entry.id) {
+        next = days.nextRow(next);
       }
-      list.insertBefore(li, next);
+      days.insertBefore(row, entry.received_at_ms, next);
     }
-    list.prepend(newer);
-    if (keepPosition) {
-      scroller.scrollTop += scroller.scrollHeight - before;
+    if (keepStill) {
+      scroller.scrollTop += scroller.scrollHeight - heightBefore;
+      showNewAbove(above);
     }
     trim();
     updateEmpty();
+  }
+
+  function showNewAbove(count) {
+    if (count > 0) {
+      newAboveCount += count;
+      newAbove.replaceChildren(icon("icon-up", ARROW_UP), newAboveText(newAboveCount));
+      newAbove.hidden = false;
+    }
+  }
+
+  function hideNewAbove() {
+    newAboveCount = 0;
+    newAbove.hidden = true;
   }
 
   /** Keep the page bounded: drop the oldest rows while the user reads near the top. */
@@ -294,24 +292,22 @@ export function createHistory({ onUnread, onTypes, announce }) {
     if (shown.size <= MAX_ROWS || scroller.scrollTop > scroller.clientHeight) {
       return;
     }
-    while (shown.size > MAX_ROWS && list.lastElementChild) {
-      const last = list.lastElementChild;
+    while (shown.size > MAX_ROWS) {
+      const last = days.lastRow();
       shown.delete(Number(last.dataset.id));
-      last.remove();
+      days.remove(last);
       hasMore = true;
     }
     updateMore();
   }
 
   function removeRow(li) {
-    const id = Number(li.dataset.id);
     const focusWasInside = li.contains(document.activeElement);
-    const neighbour = li.nextElementSibling ?? li.previousElementSibling;
-    shown.delete(id);
-    li.remove();
+    const neighbour = days.nextRow(li) ?? days.previousRow(li);
+    shown.delete(Number(li.dataset.id));
+    days.remove(li);
     if (focusWasInside) {
-      const target = neighbour?.querySelector("button:not([hidden])") ?? search;
-      target.focus();
+      (neighbour?.querySelector("button:not([hidden])") ?? search).focus();
     }
     updateEmpty();
     maybeLoadMore();
@@ -360,7 +356,7 @@ export function createHistory({ onUnread, onTypes, announce }) {
     if (!page || !Array.isArray(page.entries)) {
       return [];
     }
-    return page.entries.map((raw) => normalize(raw, null)).filter((entry) => entry !== null);
+    return page.entries.map(entryFromView).filter((entry) => entry !== null);
   }
 
   // ---- loading -----------------------------------------------------------------
@@ -374,6 +370,7 @@ export function createHistory({ onUnread, onTypes, announce }) {
     reloading = token;
     setBusy(token);
     updateEmpty();
+    refreshMarkAll();
     try {
       markOnce("ssetray:history-asked");
       const asked = performance.now();
@@ -389,8 +386,11 @@ export function createHistory({ onUnread, onTypes, announce }) {
       }
       const entries = entriesOf(page);
       loadFailed = false;
+      messages.clearError("history");
       clearList();
-      scroller.scrollTop = 0;
+      if (!view.hidden) {
+        scroller.scrollTop = 0;
+      }
       append(entries);
       hasMore = entries.length === firstPage;
       takeTypes(page);
@@ -399,7 +399,10 @@ export function createHistory({ onUnread, onTypes, announce }) {
     } catch (error) {
       if (gen === generation) {
         loadFailed = shown.size === 0;
-        announce(`Could not load the history: ${errorText(error)}`, true);
+        messages.error(`Could not load the history: ${errorText(error)}`, "Check that SSE Tray is running, then try again.", {
+          key: "history",
+          action: { label: "Try again", run: reload },
+        });
       }
     } finally {
       if (reloading === token) {
@@ -407,7 +410,7 @@ export function createHistory({ onUnread, onTypes, announce }) {
         const late = arrivedDuringReload;
         arrivedDuringReload = [];
         if (gen === generation) {
-          insert(late.filter(matches));
+          insert(late.filter((entry) => matchesFilters(entry, filters())));
         }
       }
       if (busy === token) {
@@ -419,8 +422,8 @@ export function createHistory({ onUnread, onTypes, announce }) {
   }
 
   async function loadMore() {
-    const last = list.lastElementChild;
-    if (busy !== null || !hasMore || !last) {
+    const last = days.lastRow();
+    if (busy !== null || !hasMore || last === null) {
       return;
     }
     const gen = generation;
@@ -432,6 +435,7 @@ export function createHistory({ onUnread, onTypes, announce }) {
         return;
       }
       const entries = entriesOf(page);
+      messages.clearError("older");
       append(entries);
       hasMore = entries.length === PAGE;
       takeTypes(page);
@@ -439,7 +443,16 @@ export function createHistory({ onUnread, onTypes, announce }) {
     } catch (error) {
       if (gen === generation) {
         hasMore = false;
-        announce(`Could not load older events: ${errorText(error)}`, true);
+        messages.error(`Could not load older events: ${errorText(error)}`, "Check that SSE Tray is running, then try again.", {
+          key: "older",
+          action: {
+            label: "Try again",
+            run() {
+              hasMore = true;
+              loadMore();
+            },
+          },
+        });
       }
     } finally {
       if (busy === token) {
@@ -451,7 +464,7 @@ export function createHistory({ onUnread, onTypes, announce }) {
   }
 
   function maybeLoadMore() {
-    if (busy !== null || !hasMore || byId("view-history").hidden) {
+    if (busy !== null || !hasMore || view.hidden) {
       return;
     }
     if (scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - NEAR_BOTTOM) {
@@ -471,7 +484,7 @@ export function createHistory({ onUnread, onTypes, announce }) {
       if (gen !== generation) {
         return;
       }
-      const top = Number(list.firstElementChild?.dataset.id ?? 0);
+      const top = Number(days.firstRow()?.dataset.id ?? 0);
       insert(entriesOf(page).filter((entry) => entry.id > top));
       takeTypes(page);
     } catch {
@@ -481,19 +494,9 @@ export function createHistory({ onUnread, onTypes, announce }) {
 
   // ---- live ----------------------------------------------------------------------
 
-  function matches(entry) {
-    if (typeFilter.value !== "" && entry.event_type !== typeFilter.value) {
-      return false;
-    }
-    return !(unreadOnly.checked && entry.read);
-  }
-
-  /** A stored event from the engine: {entry, event, rule}. */
+  /** A stored event, as the EntryView the Rust side made of it. */
   function onStored(stored) {
-    if (!stored || typeof stored !== "object") {
-      return;
-    }
-    const entry = normalize(stored.entry, stored.event);
+    const entry = entryFromView(stored);
     if (entry === null) {
       return;
     }
@@ -504,7 +507,7 @@ export function createHistory({ onUnread, onTypes, announce }) {
       mergeNewest();
       return;
     }
-    if (!matches(entry)) {
+    if (!matchesFilters(entry, filters())) {
       return;
     }
     if (reloading !== null) {
@@ -523,7 +526,7 @@ export function createHistory({ onUnread, onTypes, announce }) {
     const queued = liveQueue;
     liveQueue = [];
     if (searchText() === null && reloading === null) {
-      insert(queued.filter(matches));
+      insert(queued.filter((entry) => matchesFilters(entry, filters())));
     } else if (reloading !== null) {
       arrivedDuringReload.push(...queued);
     }
@@ -537,7 +540,7 @@ export function createHistory({ onUnread, onTypes, announce }) {
     const options = [el("option", { text: "All types", attrs: { value: "" } })];
     const values = selected !== "" && !types.includes(selected) ? [...types, selected] : types;
     for (const type of values) {
-      options.push(el("option", { text: type, attrs: { value: type } }));
+      options.push(el("option", { text: type, attrs: { value: type, dir: "auto" } }));
     }
     typeFilter.replaceChildren(...options);
     typeFilter.value = selected;
@@ -562,7 +565,7 @@ export function createHistory({ onUnread, onTypes, announce }) {
       // A click on the entry itself opens its link, unless it ended a text
       // selection. Keyboard users have the "Open link" button.
       const selecting = window.getSelection()?.isCollapsed === false;
-      if (entry.url !== null && !selecting) {
+      if (entry.link !== null && !selecting) {
         await openLink(li, entry);
       }
       return;
@@ -576,12 +579,13 @@ export function createHistory({ onUnread, onTypes, announce }) {
       } else if (action === "delete") {
         await invoke("delete_entry", { id });
         removeRow(li);
-        announce("Deleted.");
-      } else if (action === "open-link" && entry.url !== null) {
+        messages.say("Deleted.");
+      } else if (action === "open-link" && entry.link !== null) {
         await openLink(li, entry);
       }
     } catch (error) {
-      announce(errorText(error), true);
+      const what = action === "delete" ? "delete the event" : "mark the event read";
+      messages.error(`Could not ${what}: ${errorText(error)}`, TRY_AGAIN);
     } finally {
       target.disabled = false;
     }
@@ -593,7 +597,7 @@ export function createHistory({ onUnread, onTypes, announce }) {
       await invoke("open_link", { id: entry.id });
       markedRead(li, entry);
     } catch (error) {
-      announce(errorText(error), true);
+      messages.error(`Could not open the link: ${errorText(error)}`, TRY_AGAIN);
     }
   }
 
@@ -613,10 +617,51 @@ export function createHistory({ onUnread, onTypes, announce }) {
     }
   }
 
+  /** The button's label, and the open question's words, for the count and filters now. */
+  function refreshMarkAll() {
+    const label = markAllLabel(markAllState());
+    if (markAllButton.textContent !== label) {
+      markAllButton.textContent = label;
+    }
+    const asked = markAllQuestion(markAllState());
+    // Only a button that asks first expands anything.
+    if (asked === null && !markAllQuestionBox.open) {
+      markAllButton.removeAttribute("aria-expanded");
+    } else {
+      markAllButton.setAttribute("aria-expanded", String(markAllQuestionBox.open));
+    }
+    if (markAllQuestionBox.open) {
+      if (asked === null) {
+        markAllQuestionBox.close(false);
+      } else {
+        markAllText.textContent = asked.text;
+        markAllYes.textContent = asked.confirm;
+      }
+    }
+  }
+
+  function onMarkAllClick() {
+    if (markAllQuestionBox.close(true)) {
+      return;
+    }
+    const asked = markAllQuestion(markAllState());
+    if (asked === null) {
+      markAllRead();
+      return;
+    }
+    clearQuestion.close(false);
+    markAllText.textContent = asked.text;
+    markAllYes.textContent = asked.confirm;
+    markAllQuestionBox.show();
+  }
+
   async function markAllRead() {
-    markAllButton.disabled = true;
+    // The button pressed waits; the question's opener stays enabled to take the focus back.
+    const pressed = markAllQuestionBox.open ? markAllYes : markAllButton;
+    pressed.disabled = true;
     try {
       await invoke("mark_all_read");
+      markAllQuestionBox.close(true);
       for (const [id, entry] of shown) {
         entry.read = true;
         const li = rowFor(id);
@@ -631,30 +676,24 @@ export function createHistory({ onUnread, onTypes, announce }) {
         updateMore();
       }
       onUnread(0);
-      announce("All marked read.");
+      messages.say("All events marked read.");
     } catch (error) {
-      announce(errorText(error), true);
+      messages.error(`Could not mark all events read: ${errorText(error)}`, TRY_AGAIN);
     } finally {
-      markAllButton.disabled = false;
+      pressed.disabled = false;
     }
   }
 
-  function askClear() {
-    confirmBox.hidden = false;
-    clearButton.setAttribute("aria-expanded", "true");
-    confirmNo.focus();
-  }
-
-  function closeClear(focusBack) {
-    confirmBox.hidden = true;
-    clearButton.setAttribute("aria-expanded", "false");
-    if (focusBack) {
-      clearButton.focus();
+  function onClearClick() {
+    if (clearQuestion.close(true)) {
+      return;
     }
+    markAllQuestionBox.close(false);
+    clearQuestion.show();
   }
 
   async function clearAll() {
-    confirmYes.disabled = true;
+    clearYes.disabled = true;
     try {
       await invoke("clear_history");
       // The tray process applies it after answering: clear here rather
@@ -662,17 +701,24 @@ export function createHistory({ onUnread, onTypes, announce }) {
       generation++;
       clearList();
       hasMore = false;
-      closeClear(true);
+      clearQuestion.close(true);
       setTypes([]);
       onUnread(0);
       updateEmpty();
       updateMore();
-      announce("History cleared.");
+      messages.say("History cleared.");
     } catch (error) {
-      announce(errorText(error), true);
+      messages.error(`Could not clear the history: ${errorText(error)}`, TRY_AGAIN);
     } finally {
-      confirmYes.disabled = false;
+      clearYes.disabled = false;
     }
+  }
+
+  function onNewAboveClick() {
+    hideNewAbove();
+    scroller.scrollTo({ top: 0, behavior: reducedMotion() ? "auto" : "smooth" });
+    // The pill is gone: the focus goes to the newest row rather than nowhere.
+    days.firstRow()?.querySelector("button:not([hidden])")?.focus({ preventScroll: true });
   }
 
   // ---- wiring --------------------------------------------------------------------
@@ -687,16 +733,11 @@ export function createHistory({ onUnread, onTypes, announce }) {
   });
   typeFilter.addEventListener("change", reload);
   unreadOnly.addEventListener("change", reload);
-  markAllButton.addEventListener("click", markAllRead);
-  clearButton.addEventListener("click", () => (confirmBox.hidden ? askClear() : closeClear(true)));
-  confirmYes.addEventListener("click", clearAll);
-  confirmNo.addEventListener("click", () => closeClear(true));
-  confirmBox.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") {
-      event.preventDefault();
-      closeClear(true);
-    }
-  });
+  markAllButton.addEventListener("click", onMarkAllClick);
+  markAllYes.addEventListener("click", markAllRead);
+  clearButton.addEventListener("click", onClearClick);
+  clearYes.addEventListener("click", clearAll);
+  newAbove.addEventListener("click", onNewAboveClick);
   list.addEventListener("click", onListClick);
 
   let scrollQueued = false;
@@ -707,6 +748,9 @@ export function createHistory({ onUnread, onTypes, announce }) {
         scrollQueued = true;
         requestAnimationFrame(() => {
           scrollQueued = false;
+          if (scroller.scrollTop <= AT_TOP) {
+            hideNewAbove();
+          }
           maybeLoadMore();
         });
       }
@@ -721,9 +765,29 @@ export function createHistory({ onUnread, onTypes, announce }) {
     catchUp: mergeNewest,
     onStored,
     maybeLoadMore,
-    /** Re-render relative times. */
+    /** The store's unread count changed. */
+    setUnread(count) {
+      unreadTotal = count;
+      refreshMarkAll();
+    },
+    /** Puts the focus in the search field, its text selected to type over. */
+    focusSearch() {
+      search.focus();
+      search.select();
+    },
+    /** Whether a question (Clear all, Mark all read) is open. */
+    get questionOpen() {
+      return clearQuestion.open || markAllQuestionBox.open;
+    },
+    /** Closes the open question, giving the focus back to its button. */
+    closeQuestion() {
+      clearQuestion.close(true);
+      markAllQuestionBox.close(true);
+    },
+    /** Re-render times, and day headings after midnight. */
     tick() {
       refreshTimes(list);
+      days.refreshHeadings();
     },
   };
 }

@@ -2,14 +2,18 @@
 // pause controls (which act at once and are not part of the saved file).
 
 import { invoke, errorDetail, errorText } from "./api.js";
-import { byId, el } from "./dom.js";
-import { pauseText } from "./status.js";
+import { byId, el, icon } from "./dom.js";
+import { pauseLine, pauseText } from "./format.js";
+import { TRY_AGAIN } from "./messages.js";
 
 const RULES = [
   ["notify", "Notify"],
   ["store_only", "Store only"],
   ["ignore", "Ignore"],
 ];
+
+/** An eye: the header value toggle's icon. */
+const EYE = ["M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12z", "M12 9a3 3 0 1 0 0 6a3 3 0 1 0 0-6z"];
 
 /** Fields whose error element is #error-<key>, and the inputs to flag. */
 const FIELD_INPUTS = new Map([
@@ -61,7 +65,7 @@ class Problem {
   }
 }
 
-export function createSettings({ announce, onSaved, refreshStatus }) {
+export function createSettings({ messages, onSaved, refreshStatus }) {
   const form = byId("settings-form");
   const general = byId("settings-error");
   const saved = byId("settings-saved");
@@ -118,8 +122,32 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
     return remove;
   }
 
-  function labelled(id, label, input) {
-    return el("div", { className: "cell" }, [el("label", { className: "visually-hidden", text: label, attrs: { for: id } }), input]);
+  function labelled(id, label, input, extra = null) {
+    return el("div", { className: "cell" }, [el("label", { className: "visually-hidden", text: label, attrs: { for: id } }), input, extra]);
+  }
+
+  /** Shows or masks a header's value; its name says which header, as typed. */
+  function revealButton(nameInput, valueInput) {
+    const button = el(
+      "button",
+      {
+        className: "small quiet reveal",
+        attrs: { type: "button", "aria-pressed": "false", "aria-controls": valueInput.id, title: "Show or mask the value" },
+      },
+      [icon("icon-eye", EYE)],
+    );
+    const name = () => {
+      const header = nameInput.value.trim();
+      button.setAttribute("aria-label", header === "" ? "Show value of this header" : `Show value of header ${header}`);
+    };
+    name();
+    nameInput.addEventListener("input", name);
+    button.addEventListener("click", () => {
+      const show = valueInput.type === "password";
+      valueInput.type = show ? "text" : "password";
+      button.setAttribute("aria-pressed", String(show));
+    });
+    return button;
   }
 
   function addHeader(name = "", value = "") {
@@ -129,15 +157,16 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
       className: "header-name",
       attrs: { id: `header-name-${n}`, type: "text", autocomplete: "off", spellcheck: "false", placeholder: "Authorization", "aria-describedby": "error-headers" },
     });
+    // Masked: header values are tokens, and a window is easily seen over a shoulder or shared on a call.
     const valueInput = el("input", {
       className: "header-value",
-      attrs: { id: `header-value-${n}`, type: "text", autocomplete: "off", spellcheck: "false", placeholder: "Bearer …", "aria-describedby": "error-headers" },
+      attrs: { id: `header-value-${n}`, type: "password", autocomplete: "off", spellcheck: "false", placeholder: "Bearer …", "aria-describedby": "error-headers" },
     });
     nameInput.value = name;
     valueInput.value = value;
     row.append(
       labelled(`header-name-${n}`, "Header name", nameInput),
-      labelled(`header-value-${n}`, "Header value", valueInput),
+      labelled(`header-value-${n}`, "Header value", valueInput, revealButton(nameInput, valueInput)),
       removeButton(row, "this header", byId("add-header")),
     );
     headersList.append(row);
@@ -318,20 +347,18 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
     return (FIELD_INPUTS.get(key) ?? []).map((id) => byId(id));
   }
 
-  function showError(problem, hint) {
+  /** Shows a problem beside its field (flagged and focused); false when it names no field of the form. */
+  function flagProblem(problem, hint) {
     const key = errorKey(problem.field);
     const target = key === null ? null : document.getElementById(`error-${key}`);
     if (target === null) {
-      general.textContent = problem.message;
-      announce(`Settings not saved: ${problem.message}`, true);
-      return;
+      return false;
     }
     target.textContent = problem.message;
     flagged = inputsFor(key, problem.field, hint);
     for (const input of flagged) {
       input.setAttribute("aria-invalid", "true");
     }
-    announce(`Settings not saved: ${problem.message}`, true);
     const first = flagged[0];
     if (first) {
       first.focus();
@@ -341,6 +368,19 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
     } else {
       target.scrollIntoView?.({ block: "center" });
     }
+    return true;
+  }
+
+  function showSaveError(problem, hint) {
+    const beside = flagProblem(problem, hint);
+    if (!beside) {
+      general.textContent = problem.message;
+    }
+    messages.error(
+      `Settings not saved: ${problem.message}`,
+      beside ? "Fix the field that now has the focus, then save again." : "Check the settings, then save again.",
+      { key: "settings" },
+    );
   }
 
   // ---- load / save -------------------------------------------------------------
@@ -421,7 +461,7 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
       settings = collect();
     } catch (problem) {
       if (problem instanceof Problem) {
-        showError(problem, problem.hint);
+        showSaveError(problem, problem.hint);
         return;
       }
       throw problem;
@@ -435,9 +475,10 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
       dirty = false;
       edited.clear();
       saved.textContent = "Saved";
+      messages.clearError("settings");
       onSaved?.(settings);
     } catch (error) {
-      showError(errorDetail(error));
+      showSaveError(errorDetail(error));
     } finally {
       saving = false;
       form.setAttribute("aria-busy", "false");
@@ -445,36 +486,55 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
     }
   }
 
+  /** `ok`: true or false for a verdict, null for none. */
+  function showTestResult(text, ok) {
+    testResult.textContent = text;
+    testResult.classList.toggle("ok", ok === true);
+    testResult.classList.toggle("fail", ok === false);
+  }
+
+  /** Tests what the form holds, the same settings a save would send; the Rust side's words are shown as they are. */
   async function testConnection() {
-    const url = inputs.server_url.value.trim();
-    testResult.classList.remove("ok", "fail");
-    if (url === "") {
-      testResult.textContent = "Enter a server URL first.";
-      testResult.classList.add("fail");
+    clearErrors();
+    showTestResult("", null);
+    if (inputs.server_url.value.trim() === "") {
+      showTestResult("Enter a server URL first.", false);
       inputs.server_url.focus();
       return;
     }
-    testButton.disabled = true;
-    testResult.textContent = "Testing…";
+    let settings;
     try {
-      const result = await invoke("test_connection", { url });
-      const ok = result && result.ok === true;
-      testResult.textContent = result && typeof result.message === "string" ? result.message : ok ? "Connected." : "The test failed.";
-      testResult.classList.add(ok ? "ok" : "fail");
+      settings = collect();
+    } catch (problem) {
+      if (problem instanceof Problem) {
+        flagProblem(problem, problem.hint);
+        showTestResult(`Not tested: ${problem.message}`, false);
+        return;
+      }
+      throw problem;
+    }
+    testButton.disabled = true;
+    testButton.textContent = "Testing…";
+    try {
+      const result = await invoke("test_connection", { settings });
+      const ok = result?.ok === true;
+      showTestResult(typeof result?.message === "string" ? result.message : ok ? "Connected." : "The test failed.", ok);
     } catch (error) {
-      testResult.textContent = errorText(error);
-      testResult.classList.add("fail");
+      const problem = errorDetail(error);
+      flagProblem(problem);
+      showTestResult(`Not tested: ${problem.message}`, false);
     } finally {
       testButton.disabled = false;
+      testButton.textContent = "Test connection";
     }
   }
 
   async function pause(args, done) {
     try {
       await invoke(args === null ? "resume" : "pause", args ?? {});
-      announce(done);
+      messages.say(done);
     } catch (error) {
-      announce(errorText(error), true);
+      messages.error(`Could not change the pause: ${errorText(error)}`, TRY_AGAIN);
     }
     // The tray process sends no status for a pause: ask.
     refreshStatus?.();
@@ -491,8 +551,7 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
       target.removeAttribute("aria-invalid");
     }
     if (target === inputs.server_url) {
-      testResult.textContent = "";
-      testResult.classList.remove("ok", "fail");
+      showTestResult("", null);
     }
   });
   form.addEventListener("change", (event) => {
@@ -526,9 +585,9 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
     try {
       await invoke("trust_certificate", { fingerprint });
       inputs.certificate_pin.value = fingerprint;
-      announce("Certificate trusted for this server: connecting…");
+      messages.say("Certificate trusted for this server: connecting…");
     } catch (error) {
-      announce(errorText(error), true);
+      messages.error(`Could not trust the certificate: ${errorText(error)}`, TRY_AGAIN);
     } finally {
       trustButton.disabled = false;
     }
@@ -557,11 +616,18 @@ export function createSettings({ announce, onSaved, refreshStatus }) {
         offeredFingerprint.textContent = offered;
       }
     },
-    /** The pause state from a status. */
+    /** The pause as of now, from a status (null: not known). */
     showPause(status) {
-      const text = pauseText(status?.paused_until_ms);
-      pauseState.textContent = text === null ? "Notifications are on." : `Notifications are paused ${text}.`;
-      pauseState.classList.toggle("paused", text !== null);
+      const now = Date.now();
+      const line = pauseLine(status, now);
+      if (pauseState.textContent !== line) {
+        pauseState.textContent = line;
+      }
+      pauseState.classList.toggle("paused", pauseText(status?.paused_until_ms, now) !== null);
+    },
+    /** Whether the form holds changes not saved: closing the window would lose them. */
+    hasUnsavedChanges() {
+      return dirty;
     },
   };
 }

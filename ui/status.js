@@ -1,7 +1,9 @@
 // The Status view and the connection indicator in the header.
 
 import { invoke, errorText } from "./api.js";
-import { byId, clockTime, msOrNull, refreshTimes, relativeTime, setTime } from "./dom.js";
+import { byId, msOrNull, refreshTimes, setTime } from "./dom.js";
+import { pauseText } from "./format.js";
+import { TRY_AGAIN } from "./messages.js";
 
 const STATES = new Map([
   ["connecting", "Connecting…"],
@@ -11,22 +13,7 @@ const STATES = new Map([
   ["offline", "Offline"],
 ]);
 
-/** A pause that ends more than this far ahead is "until resumed". */
-const FOREVER_MS = 50 * 365.25 * 24 * 3600 * 1000;
-
-/** "until resumed", a time, or null when not paused. */
-export function pauseText(pausedUntilMs, now = Date.now()) {
-  const until = msOrNull(pausedUntilMs);
-  if (until === null || until <= now) {
-    return null;
-  }
-  if (until - now > FOREVER_MS) {
-    return "until resumed";
-  }
-  return `until ${clockTime(until, now)} (${relativeTime(until, now)})`;
-}
-
-export function createStatus({ announce }) {
+export function createStatus({ messages }) {
   const view = byId("view-status");
   const state = byId("status-state");
   const detail = byId("status-detail");
@@ -105,7 +92,7 @@ export function createStatus({ announce }) {
     bytes.textContent = formatBytes(status.bytes_received);
     number(reconnects, status.reconnects);
     number(unread, status.unread);
-    renderProblems([status.settings_problem, status.store_problem]);
+    renderProblems([status.settings_problem, status.store_problem, status.tray_problem]);
     // A certificate refused: offered to trust, by the fingerprint Rust found.
     const offered = typeof status.state?.certificate === "string" ? status.state.certificate : "";
     certificate.hidden = offered === "";
@@ -125,6 +112,7 @@ export function createStatus({ announce }) {
     problems.replaceChildren(
       ...texts.map((text) => {
         const item = document.createElement("li");
+        item.dir = "auto";
         item.textContent = text;
         return item;
       }),
@@ -133,7 +121,7 @@ export function createStatus({ announce }) {
   }
 
   function renderPause() {
-    const text = pauseText(current?.paused_until_ms);
+    const text = pauseText(current?.paused_until_ms, Date.now());
     pausedRow.hidden = text === null;
     paused.textContent = text ?? "";
   }
@@ -153,9 +141,9 @@ export function createStatus({ announce }) {
     resetResumeButton.disabled = true;
     try {
       await invoke("reset_resume_point");
-      announce("Starting from now: older events will not be replayed.");
+      messages.say("Starting from now: older events will not be replayed.");
     } catch (error) {
-      announce(errorText(error), true);
+      messages.error(`Could not start from now: ${errorText(error)}`, TRY_AGAIN);
     } finally {
       resetResumeButton.disabled = false;
     }
@@ -169,9 +157,9 @@ export function createStatus({ announce }) {
     trustButton.disabled = true;
     try {
       await invoke("trust_certificate", { fingerprint });
-      announce("Certificate trusted for this server: connecting…");
+      messages.say("Certificate trusted for this server: connecting…");
     } catch (error) {
-      announce(errorText(error), true);
+      messages.error(`Could not trust the certificate: ${errorText(error)}`, TRY_AGAIN);
     } finally {
       trustButton.disabled = false;
     }
@@ -181,9 +169,9 @@ export function createStatus({ announce }) {
     reconnectButton.disabled = true;
     try {
       await invoke("reconnect");
-      announce("Reconnecting…");
+      messages.say("Reconnecting…");
     } catch (error) {
-      announce(errorText(error), true);
+      messages.error(`Could not reconnect: ${errorText(error)}`, TRY_AGAIN);
     } finally {
       reconnectButton.disabled = false;
     }
@@ -192,6 +180,7 @@ export function createStatus({ announce }) {
   return {
     render,
     renderState,
+    renderPause,
     refresh,
     get current() {
       return current;
@@ -207,7 +196,6 @@ export function createStatus({ announce }) {
     },
     tick() {
       refreshTimes(view);
-      renderPause();
     },
   };
 }

@@ -1,0 +1,79 @@
+// Rules the window's sources keep, read from the files themselves: server
+// text never goes in as markup, the page runs under its strict CSP, and
+// every element the scripts look up is in the page.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { test } from "node:test";
+
+const ui = new URL("../../ui/", import.meta.url);
+const read = (name) => readFileSync(new URL(name, ui), "utf8");
+const scripts = readdirSync(ui)
+  .filter((name) => name.endsWith(".js"))
+  .sort();
+const html = read("index.html");
+
+/** The source without comments, so that a comment naming a rule does not break it. */
+function code(name) {
+  return read(name)
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/(^|[^:])\/\/.*$/gm, "$1");
+}
+
+test("the scripts are found", () => {
+  for (const name of ["app.js", "boot.js", "format.js", "history.js"]) {
+    assert.ok(scripts.includes(name), name);
+  }
+});
+
+test("no script writes markup: text goes in through textContent", () => {
+  const sinks = /\b(innerHTML|outerHTML|insertAdjacentHTML|document\.write(ln)?|createContextualFragment|DOMParser)\b/;
+  for (const name of scripts) {
+    const found = code(name).match(sinks);
+    assert.equal(found, null, `${name} uses ${found?.[0]}`);
+  }
+});
+
+test("no script evaluates strings or sets inline styles (the CSP forbids both)", () => {
+  const banned = /\beval\s*\(|new\s+Function\s*\(|\.style\.cssText|setAttribute\(\s*["'](style|on\w+)["']/;
+  for (const name of scripts) {
+    const found = code(name).match(banned);
+    assert.equal(found, null, `${name} uses ${found?.[0]}`);
+  }
+});
+
+test("the page has no inline script, style or event handler", () => {
+  for (const tag of html.matchAll(/<script\b[^>]*>([\s\S]*?)<\/script>/g)) {
+    assert.match(tag[0], /\ssrc="[^"]+"/, `an inline script: ${tag[0].slice(0, 80)}`);
+    assert.equal(tag[1].trim(), "");
+  }
+  assert.doesNotMatch(html, /<style\b/);
+  assert.doesNotMatch(html, /\sstyle="/);
+  assert.doesNotMatch(html, /\son[a-z]+="/);
+});
+
+test("boot.js runs before app.js, and every module is preloaded", () => {
+  const boot = html.indexOf('src="boot.js"');
+  const app = html.indexOf('src="app.js"');
+  assert.ok(boot > 0 && boot < app, "boot.js comes first");
+  assert.match(html, /<script src="boot.js" defer><\/script>/);
+  const modules = scripts.filter((name) => name !== "boot.js" && name !== "app.js");
+  for (const name of modules) {
+    assert.ok(html.includes(`<link rel="modulepreload" href="${name}">`), `${name} is not preloaded`);
+  }
+});
+
+test("every element the scripts look up by id is in the page", () => {
+  const ids = new Set([...html.matchAll(/\sid="([^"]+)"/g)].map((match) => match[1]));
+  for (const name of scripts) {
+    for (const [, id] of code(name).matchAll(/(?:byId|getElementById)\("([^"]+)"\)/g)) {
+      assert.ok(ids.has(id), `${name} looks up #${id}, which the page lacks`);
+    }
+  }
+});
+
+test("the pure modules touch no page, so node can load and test them", () => {
+  for (const name of ["format.js", "entry.js", "keys.js", "daylist.js"]) {
+    const found = code(name).match(/\b(document|window|localStorage|navigator)\s*[.[]/);
+    assert.equal(found, null, `${name} uses ${found?.[0]}`);
+  }
+});
