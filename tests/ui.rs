@@ -106,7 +106,10 @@ impl Ui {
         let desktop = Desktop::start();
         let (tray_host, registered) = desktop.start_tray_host();
         let home = AppHome::new();
-        home.set("server_url", server_url);
+        // No server: the first run, on the built-in demo.
+        if !server_url.is_empty() {
+            home.set("server_url", server_url);
+        }
         let env = |command: &mut Command| {
             command
                 .env("DISPLAY", &desktop.display)
@@ -333,6 +336,9 @@ impl Ui {
 
 impl Drop for Ui {
     fn drop(&mut self) {
+        // A tray process the window started ("Start SSE Tray") is no child
+        // of the test's: ask whichever runs to quit.
+        self.quit_tray();
         let _ = request(
             self.port,
             "DELETE",
@@ -1108,4 +1114,256 @@ fn the_page_may_call_its_own_commands_and_nothing_more() {
     }
     // Still on the app's own page, which still works.
     ui.wait("#view-history");
+}
+
+impl Ui {
+    /// A stand-in settings portal on this desktop's bus, saying `scheme`.
+    fn start_portal(
+        &self,
+        scheme: &str,
+    ) -> (
+        Proc,
+        std::process::ChildStdin,
+        std::sync::mpsc::Receiver<String>,
+    ) {
+        let mut portal = Proc::spawn(
+            "settings_portal.py",
+            self.desktop
+                .command(python())
+                .arg(repo().join("tests/peers/settings_portal.py"))
+                .arg(scheme)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null()),
+        );
+        let stdin = portal.child.stdin.take().expect("stdin");
+        let output = lines(portal.child.stdout.take().expect("stdout"));
+        assert_eq!(
+            output.recv_timeout(PATIENCE).expect("portal ready"),
+            "READY"
+        );
+        (portal, stdin, output)
+    }
+
+    /// The page's scheme and colours: (data-scheme, background, text).
+    fn scheme(&self) -> (String, f64, f64) {
+        let (_, background, text) = colours(self);
+        let scheme = self.script("return document.documentElement.dataset.scheme || '';");
+        (scheme.as_str().unwrap_or("").to_string(), background, text)
+    }
+
+    /// Asks the tray process to quit over its socket (one the window
+    /// started itself is nobody's child here).
+    fn quit_tray(&self) {
+        let socket = self.home.dir.path().join("ssetray/ssetray.sock");
+        if let Ok(mut stream) = std::os::unix::net::UnixStream::connect(socket) {
+            let _ = std::io::Write::write_all(&mut stream, b"{\"request\": \"quit\"}\n");
+            let mut line = String::new();
+            let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stream), &mut line);
+        }
+    }
+
+    fn count(&self, css: &str) -> u64 {
+        self.script(&format!(
+            "return document.querySelectorAll({css:?}).length;"
+        ))
+        .as_u64()
+        .unwrap_or(0)
+    }
+}
+
+#[test]
+fn follows_the_desktops_dark_style_through_the_settings_portal() {
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let mut ui = Ui::start_with(&flask.stream_url(), &[("GTK_THEME", "Adwaita")]);
+    ui.wait("#search");
+    assert_eq!(ui.scheme().0, "", "no portal: the GTK theme decides");
+    // GNOME's "Dark style" switched on while the window is open.
+    let (_portal, mut portal_in, said) = ui.start_portal("light");
+    std::io::Write::write_all(&mut portal_in, b"dark\n").expect("tell the portal");
+    assert_eq!(said.recv_timeout(PATIENCE).expect("sent"), "SENT dark");
+    wait_until("the page turns dark", || {
+        let (scheme, background, text) = ui.scheme();
+        scheme == "dark" && background < 0.2 && text > 0.6
+    });
+    ui.screenshot("portal-dark");
+    // A window opened later asks the portal at once.
+    let _ = request(ui.port, "DELETE", &format!("/session/{}", ui.session), None);
+    ui.session = create_session(ui.port);
+    ui.wait("#search");
+    wait_until("the new window is dark", || ui.scheme().0 == "dark");
+    std::io::Write::write_all(&mut portal_in, b"light\n").expect("tell the portal");
+    wait_until("and light again", || {
+        let (scheme, background, _) = ui.scheme();
+        scheme == "light" && background > 0.8
+    });
+}
+
+#[test]
+fn first_run_and_a_missing_tray_process_started_from_the_window() {
+    let mut ui = Ui::start("");
+    // The first run plays the demo and says so, with the way out.
+    ui.wait_text("#first-run", "built-in demo");
+    ui.wait("#first-run-set-server");
+    ui.click("#first-run-keep-demo");
+    wait_until("the first-run note goes", || {
+        ui.script("return document.getElementById('first-run').hidden;") == json!(true)
+    });
+    ui.wait_text("#view-history", "Login QR code ready");
+    // The tray process goes away: the window says so and offers to start it.
+    ui._tray.proc.kill();
+    ui.wait_text("#tray-missing", "SSE Tray is not running");
+    ui.wait_text("#conn-text", "SSE Tray is not running");
+    ui.screenshot("tray-missing");
+    ui.click("#start-tray");
+    wait_until("the banner goes once the tray process answers", || {
+        ui.script("return document.getElementById('tray-missing').hidden;") == json!(true)
+    });
+    let (code, status, _) = ui.home.run(&["status", "--json"]);
+    assert_eq!(code, 0, "the started tray process answers: {status}");
+    // Ctrl+W closes the window, which keeps its size and place.
+    let geometry = ui.home.dir.path().join("data/ssetray/window.json");
+    assert!(!geometry.exists());
+    // Sent once: the driver's answer may be an error, since the window it
+    // drives goes away; the kept geometry tells that the keys arrived.
+    let ctrl_w = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+        {"type": "keyDown", "value": CONTROL}, {"type": "keyDown", "value": "w"},
+        {"type": "keyUp", "value": "w"}, {"type": "keyUp", "value": CONTROL}]}]});
+    let _ = ui.act("/actions", ctrl_w);
+    wait_until("the window closed and kept its geometry", || {
+        geometry.exists()
+    });
+    let kept: Value =
+        serde_json::from_slice(&std::fs::read(&geometry).expect("read")).expect("JSON");
+    assert_eq!(
+        (kept["width"].as_u64(), kept["height"].as_u64()),
+        (Some(720), Some(560))
+    );
+    // Opened again, it takes the size it was left at.
+    std::fs::write(
+        &geometry,
+        r#"{"x": 40, "y": 30, "width": 800, "height": 600}"#,
+    )
+    .expect("write");
+    // The driver still holds the closed window's session.
+    let _ = request(ui.port, "DELETE", &format!("/session/{}", ui.session), None);
+    ui.session = create_session(ui.port);
+    ui.wait("#search");
+    assert_eq!(
+        ui.script("return [window.innerWidth, window.innerHeight];"),
+        json!([800, 600])
+    );
+}
+
+#[test]
+fn paging_a_live_insert_while_scrolled_and_clear_all() {
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let ui = Ui::start(&flask.stream_url());
+    flask.wait_for_subscribers("sse", 1);
+    let reply = http_post_json(
+        flask.port,
+        "/publish_many",
+        &json!({"count": 250, "type": "message", "id_prefix": "p"}).to_string(),
+    );
+    assert!(reply.contains("ok"));
+    wait_until("250 stored", || ui.home.history().len() == 250);
+    ui.open_view("#tab-status", "#view-status");
+    ui.open_view("#tab-history", "#view-history");
+    ui.wait("li.entry");
+    // Older pages come as the user scrolls down, to the very last entry.
+    wait_until("every entry paged in", || {
+        ui.script("const m = document.getElementById('main'); m.scrollTop = m.scrollHeight;");
+        ui.count("li.entry") == 250
+    });
+    ui.wait_text("#history-more", "That is everything.");
+    // Scrolled down, a new event goes in above without moving what is read.
+    ui.script("const m = document.getElementById('main'); m.scrollTop = m.scrollHeight / 2;");
+    let reading = ui.script(
+        "const m = document.getElementById('main'); const top = m.getBoundingClientRect().top;
+         const row = [...document.querySelectorAll('li.entry')].find((r) => r.getBoundingClientRect().top >= top);
+         window.__reading = row; return row.dataset.id;",
+    );
+    let place = || ui.script("return Math.round(window.__reading.getBoundingClientRect().top);");
+    let before = place();
+    flask.publish(
+        json!({"data": {"body": "arrived while scrolled"}, "type": "message", "id": "late"}),
+    );
+    ui.wait("#new-above");
+    assert_eq!(ui.count("li.entry"), 251);
+    assert_eq!(place(), before, "the row being read stays put ({reading})");
+    ui.click("#new-above");
+    wait_until("back at the top", || {
+        ui.script("return document.getElementById('main').scrollTop;") == json!(0)
+    });
+    ui.wait_text("li.entry", "arrived while scrolled");
+    // Clear all asks first; Cancel keeps everything, Delete all empties the
+    // store too.
+    ui.click("#clear-all");
+    ui.click("#clear-confirm-no");
+    assert_eq!(ui.count("li.entry"), 251);
+    ui.click("#clear-all");
+    ui.click("#clear-confirm-yes");
+    ui.wait_text("#history-empty", "No events yet");
+    wait_until("the store emptied", || ui.home.history().is_empty());
+}
+
+#[test]
+fn header_and_rule_rows_and_test_connection_with_the_forms_values() {
+    // A server that wants a token: 401 without it.
+    let server = FaultServer::start_with_head(|_, head, stream| {
+        if head
+            .to_ascii_lowercase()
+            .contains("authorization: bearer s3cret")
+        {
+            let _ = std::io::Write::write_all(stream, STREAM_HEAD.as_bytes());
+            hold(stream);
+        } else {
+            let _ = std::io::Write::write_all(
+                stream,
+                b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n",
+            );
+        }
+    });
+    let ui = Ui::start(&server.url());
+    ui.open_view("#tab-settings", "#view-settings");
+    wait_until("the form filled", || {
+        ui.script("return document.getElementById('server_url').value;") == json!(server.url())
+    });
+    ui.click("#test-connection");
+    ui.wait_text("#test-result", "HTTP 401");
+    // A header row: its value masked until shown.
+    ui.click("#add-header");
+    ui.type_into(".header-row:last-child .header-name", "Authorization");
+    ui.type_into(".header-row:last-child .header-value", "Bearer s3cret");
+    let kind =
+        || ui.script("return document.querySelector('.header-row:last-child .header-value').type;");
+    assert_eq!(kind(), json!("password"));
+    ui.click(".header-row:last-child .reveal");
+    assert_eq!(kind(), json!("text"));
+    // Tested with the form's header, before it is saved.
+    ui.click("#test-connection");
+    ui.wait_text("#test-result", "Connected: an event stream.");
+    // A rule row.
+    ui.click("#add-rule");
+    ui.type_into(".rule-row:last-child .rule-type", "chat");
+    ui.script(
+        "const s = document.querySelector('.rule-row:last-child .rule-action');
+         s.value = 'ignore'; s.dispatchEvent(new Event('change', {bubbles: true}));",
+    );
+    ui.screenshot("settings-rows");
+    ui.click("#save-settings");
+    wait_until("saved with both rows", || {
+        let (_, header, _) = ui.home.run(&["config", "get", "headers.Authorization"]);
+        let (_, rule, _) = ui.home.run(&["config", "get", "rules.chat"]);
+        header.trim() == "Bearer s3cret" && rule.trim() == "ignore"
+    });
+    // The app applied it: the server now sees the header and streams.
+    wait_until("the app connected with the header", || {
+        ui.home
+            .run(&["status", "--json"])
+            .1
+            .contains("Connected to")
+    });
 }

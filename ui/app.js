@@ -348,6 +348,8 @@ async function trayBack() {
 
 function showTrayMissing() {
   trayMissing.hidden = false;
+  // What the header said is the gone tray process's last word.
+  status.renderNotRunning();
   if (trayCheck === null) {
     // Look for it again; the first answer ends the banner.
     trayCheck = setInterval(trayBack, TRAY_CHECK_MS);

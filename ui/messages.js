@@ -54,17 +54,24 @@ export function createMessages({ focusAway }) {
     clearTimeout(errorTimer);
     errorKey = key;
     action = offered;
-    bar.hidden = false;
-    text.textContent = "";
-    advice.textContent = "";
     actionButton.hidden = offered === null;
     if (offered !== null) {
       actionButton.textContent = offered.label;
     }
-    errorTimer = setTimeout(() => {
+    const show = () => {
       text.textContent = message;
       advice.textContent = whatToDo;
-    }, ANNOUNCE_DELAY_MS);
+    };
+    if (bar.hidden) {
+      // An alert that appears with its text is announced as it appears.
+      show();
+      bar.hidden = false;
+      return;
+    }
+    // Already shown: emptied first, so that the same text is said again.
+    text.textContent = "";
+    advice.textContent = "";
+    errorTimer = setTimeout(show, ANNOUNCE_DELAY_MS);
   }
 
   function dismiss() {

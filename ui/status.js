@@ -11,6 +11,7 @@ const STATES = new Map([
   ["retrying", "Retrying"],
   ["stopped", "Stopped"],
   ["offline", "Offline"],
+  ["not_running", "SSE Tray is not running"],
 ]);
 
 export function createStatus({ messages }) {
@@ -180,6 +181,10 @@ export function createStatus({ messages }) {
   return {
     render,
     renderState,
+    /** The tray process is gone: no connection state is known. */
+    renderNotRunning() {
+      renderState({ state: "not_running" });
+    },
     renderPause,
     refresh,
     get current() {
