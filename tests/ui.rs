@@ -1366,4 +1366,14 @@ fn header_and_rule_rows_and_test_connection_with_the_forms_values() {
             .1
             .contains("Connected to")
     });
+    // A script failing while the page starts shows what failed and what to
+    // do, not a blank window (the start-up watch in boot.js, as a module
+    // that throws before the page is ready would trigger it).
+    ui.script(
+        "document.documentElement.classList.remove('ready');
+         window.dispatchEvent(new ErrorEvent('error', {message: 'boom in a module'}));",
+    );
+    ui.wait_text("#boot-error", "The SSE Tray window could not start");
+    ui.wait_text("#boot-error-text", "boom in a module");
+    ui.wait("#boot-error-close");
 }

@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use crate::feed::{self, AppEvent, Login};
+use crate::feed::{self, cut, AppEvent, Login};
 use crate::sse::SseEvent;
 use crate::store::HistoryEntry;
 use crate::url_policy::safe_link_url;
@@ -110,14 +110,6 @@ impl EntryView {
                 .map(str::to_string),
             link: link.map(String::from),
         }
-    }
-}
-
-/// `text` cut to `max` characters, with "…" when cut.
-fn cut(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_string(),
     }
 }
 

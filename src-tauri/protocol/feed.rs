@@ -242,7 +242,12 @@ fn message(data: &str) -> Message {
 }
 
 fn truncate(text: &str) -> String {
-    match text.char_indices().nth(MAX_TEXT_CHARS) {
+    cut(text, MAX_TEXT_CHARS)
+}
+
+/// `text` cut to `max` characters, with "…" when cut.
+pub fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_string(),
     }
