@@ -693,10 +693,25 @@ impl Desktop {
                 .stderr(Stdio::null()),
         );
         let output = lines(watcher.child.stdout.take().expect("stdout"));
-        assert_eq!(
-            output.recv_timeout(PATIENCE).expect("watcher ready"),
-            "READY"
-        );
-        (watcher, output)
+        // An icon already waiting for a host registers the moment the
+        // watcher owns its name, which may be before the watcher prints
+        // READY: such lines are handed on, not mistaken for it.
+        let mut early = Vec::new();
+        loop {
+            let line = output.recv_timeout(PATIENCE).expect("watcher ready");
+            if line == "READY" {
+                break;
+            }
+            early.push(line);
+        }
+        let (forward, rest) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in early.into_iter().chain(output.iter()) {
+                if forward.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        (watcher, rest)
     }
 }
