@@ -28,6 +28,7 @@ fn main() {
             "close_window",
             "start_tray",
             "appearance",
+            "unsubscribe",
         ];
         let attributes = tauri_build::Attributes::new()
             .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));

@@ -22,7 +22,10 @@ fn main() {
         Some(Command::Config(config)) => cli::config(config),
         Some(Command::DemoServer(demo)) => cli::demo_server(demo),
         Some(Command::Status(status)) => cli::status(status),
-        Some(Command::ResetResume) => cli::reset_resume(),
+        Some(Command::ResetResume(args)) => cli::reset_resume(args),
+        Some(Command::Subscribe(args)) => cli::subscribe(args),
+        Some(Command::Subscriptions(args)) => cli::subscriptions(args),
+        Some(Command::Unsubscribe(args)) => cli::unsubscribe(args),
     };
     if let Err(failure) = result {
         eprintln!("ssetray: {}", failure.message);

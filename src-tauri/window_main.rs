@@ -58,19 +58,30 @@ async fn clear_history() -> Result<()> {
     window::forward(Request::ClearHistory).await
 }
 
+/// Reconnect one subscription (by name), or all.
 #[tauri::command]
-async fn reconnect() -> Result<()> {
-    window::forward(Request::Reconnect).await
+async fn reconnect(subscription: Option<String>) -> Result<()> {
+    window::forward(Request::Reconnect { subscription }).await
 }
 
 #[tauri::command]
-async fn reset_resume_point() -> Result<()> {
-    window::forward(Request::ResetResumePoint).await
+async fn reset_resume_point(subscription: Option<String>) -> Result<()> {
+    window::forward(Request::ResetResumePoint { subscription }).await
 }
 
 #[tauri::command]
-async fn trust_certificate(fingerprint: String) -> Result<()> {
-    window::trust_certificate(&fingerprint).await
+async fn trust_certificate(fingerprint: String, subscription: Option<String>) -> Result<()> {
+    window::trust_certificate(&fingerprint, subscription.as_deref()).await
+}
+
+/// Remove a saved subscription at once, with its history if asked.
+#[tauri::command(rename_all = "snake_case")]
+async fn unsubscribe(name: String, delete_history: bool) -> Result<()> {
+    window::forward(Request::RemoveSubscription {
+        name,
+        delete_history,
+    })
+    .await
 }
 
 #[tauri::command]
@@ -88,17 +99,24 @@ async fn status() -> Result<Box<ssetray::ipc::Status>> {
     window::status().await
 }
 
+/// The login view of one subscription (by name), or the newest of any.
 #[tauri::command]
-async fn login_state(state: tauri::State<'_, WindowState>) -> Result<LoginView> {
-    let server = window::status().await.ok().map(|status| status.server);
-    let stored = {
+async fn login_state(
+    state: tauri::State<'_, WindowState>,
+    subscription: Option<String>,
+) -> Result<LoginView> {
+    let login = {
         let mut reader = state
             .reader
             .lock()
             .map_err(|_| CommandError::message("the store is busy"))?;
-        reader.login_state(server.as_deref())?
+        reader.login_state(subscription.as_deref())?
     };
-    Ok(window::login_view(stored, window::qr_expiry()))
+    Ok(LoginView {
+        subscription: login.subscription,
+        subscriptions_with_login: login.with_login,
+        ..window::login_view(login.state, window::qr_expiry())
+    })
 }
 
 #[tauri::command]
@@ -113,8 +131,8 @@ async fn save_settings(settings: Value) -> Result<()> {
 
 /// Tests what the Settings form holds, saved or not.
 #[tauri::command]
-async fn test_connection(settings: Value) -> Result<window::ConnectionTest> {
-    Ok(window::test_connection(settings).await)
+async fn test_connection(subscription: Value) -> Result<window::ConnectionTest> {
+    Ok(window::test_connection(subscription).await)
 }
 
 /// Escape or Ctrl+W.
@@ -148,36 +166,24 @@ async fn open_link(id: i64, state: tauri::State<'_, WindowState>) -> Result<()> 
     window::open_entry_link(id, link).await
 }
 
-/// More stored events than this waiting at once (a flood) reach the page as
-/// one "lagged": it reads the history afresh once instead of drawing each.
-const FLOOD: usize = 100;
+/// The live events waiting now: at least one, all that are already here
+/// (at most this many).
+const MOST_AT_ONCE: usize = 1000;
 
-/// The live events waiting now: at least one, all that are already here.
-/// A flood of stored events becomes one catch-up; the rest pass as they are.
 async fn next_batch(client: &mut ipc::Client) -> std::result::Result<Vec<Value>, ipc::IpcError> {
     let mut lines = vec![client.next_line().await?];
     // Cancel-safe: a line half read when the zero timeout ends stays in the
     // client's buffer for the next call.
-    while lines.len() < 10 * FLOOD {
+    while lines.len() < MOST_AT_ONCE {
         match tokio::time::timeout(std::time::Duration::ZERO, client.next_line()).await {
             Ok(line) => lines.push(line?),
             Err(_) => break,
         }
     }
-    let events: Vec<Value> = lines
+    Ok(lines
         .iter()
         .filter_map(|line| serde_json::from_str(line).ok())
-        .collect();
-    let is_stored = |event: &Value| event["type"] == "stored";
-    if events.iter().filter(|event| is_stored(event)).count() <= FLOOD {
-        return Ok(events);
-    }
-    let mut batch: Vec<Value> = events
-        .into_iter()
-        .filter(|event| !is_stored(event))
-        .collect();
-    batch.push(serde_json::json!({"type": "lagged"}));
-    Ok(batch)
+        .collect())
 }
 
 /// Forward the tray process's live events to the page; while the tray
@@ -188,8 +194,9 @@ fn follow_tray(app: tauri::AppHandle) {
             match ipc::Client::connect(&ipc::socket_path()).await {
                 Ok(mut client) => {
                     if client.request(&Request::Subscribe).await.is_ok() {
+                        let mut gate = window::FloodGate::default();
                         while let Ok(batch) = next_batch(&mut client).await {
-                            for event in batch {
+                            for event in gate.pass(batch, std::time::Instant::now()) {
                                 if event["type"] == "show_view" {
                                     if let Some(window) = app.get_webview_window("main") {
                                         let _ = window.unminimize();
@@ -276,7 +283,8 @@ fn main() {
             open_link,
             close_window,
             start_tray,
-            appearance
+            appearance,
+            unsubscribe
         ])
         .setup(move |app| {
             let url = format!("index.html#{}", view.as_str());

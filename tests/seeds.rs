@@ -6,29 +6,6 @@ mod common;
 
 use common::*;
 
-/// The sse-starlette app under uvicorn, paced by `env`.
-fn start_starlette(port: u16, env: &[(&str, &str)]) -> Proc {
-    let mut command = std::process::Command::new(python());
-    command
-        .args([
-            "-m",
-            "uvicorn",
-            "--app-dir",
-            "tests/peers",
-            "starlette_app:app",
-        ])
-        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-        .current_dir(repo())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-    for (name, value) in env {
-        command.env(name, value);
-    }
-    let server = Proc::spawn("uvicorn", &mut command);
-    wait_for_port(port);
-    server
-}
-
 #[test]
 fn sse_starlette_crlf_events_and_ping_comments() {
     let port = free_port();

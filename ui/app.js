@@ -11,6 +11,7 @@ import { createLogin } from "./login.js";
 import { createMessages } from "./messages.js";
 import { createSettings } from "./settings.js";
 import { createStatus } from "./status.js";
+import { subscriptionLines } from "./subscriptions.js";
 
 performance.mark("ssetray:modules-ready");
 
@@ -69,6 +70,7 @@ const history = createHistory({
     }
   },
   onTypes: (types) => settings.setKnownTypes(types),
+  onSubscriptions: (counts) => settings.setStoredCounts(counts),
   messages,
 });
 // The history is what a user opens the window for: ask for it before the
@@ -89,8 +91,14 @@ const login = createLogin();
 const settings = createSettings({
   messages,
   onSaved() {
-    // The server, or the demo, may have changed.
+    // The servers, or the demo, may have changed.
     setTimeout(refreshStatus, 500);
+  },
+  onUnsubscribed() {
+    // Its events are gone, or kept without a subscription; its line and its login too.
+    history.reload();
+    refreshStatusSoon();
+    login.refreshSoon();
   },
   refreshStatus,
 });
@@ -214,16 +222,25 @@ async function closeWindow() {
   }
 }
 
+/** The question open in Settings (Remove a subscription), when that view shows. */
+function settingsQuestionOpen() {
+  return currentView === "settings" && settings.questionOpen;
+}
+
 function onEscape(editing) {
   const action = escapeAction({
-    questionOpen: history.questionOpen,
+    questionOpen: history.questionOpen || settingsQuestionOpen(),
     errorShown: messages.errorShown,
     editing,
     unsavedSettings: settings.hasUnsavedChanges(),
   });
   switch (action) {
     case "close-question":
-      history.closeQuestion();
+      if (settingsQuestionOpen()) {
+        settings.closeQuestion();
+      } else {
+        history.closeQuestion();
+      }
       return true;
     case "dismiss-error":
       messages.dismiss();
@@ -295,6 +312,9 @@ function applyStatus(value) {
   status.render(value);
   showPause();
   settings.showCertificateOffer(value);
+  if (Array.isArray(value.subscriptions)) {
+    history.setSubscriptionNames(subscriptionLines(value).map((line) => line.name));
+  }
   liveUnread = true;
   setUnread(value.unread);
   firstRun.hidden = !(value.demo === true && !demoDismissed());
@@ -387,7 +407,7 @@ startTrayButton.addEventListener("click", async () => {
 /** A stored event, as the EntryView the Rust side made of it. */
 function onStored(view) {
   history.onStored(view);
-  status.noteStored();
+  status.noteStored(typeof view?.subscription === "string" ? view.subscription : null);
   refreshStatusSoon();
   if (view?.kind === "login") {
     login.refreshSoon();
@@ -412,7 +432,9 @@ function onEvent(message) {
       onStored(payload.value);
       break;
     case "state":
-      status.renderState(payload.value);
+      // {subscription, state}: that subscription's line now, the words with the status.
+      status.renderLiveState(payload.value);
+      refreshStatusSoon();
       break;
     case "login_changed":
       login.refreshSoon();

@@ -10,8 +10,10 @@ function text(value) {
 
 /**
  * An EntryView in a known shape, or null when it has no id: {id, event_type,
- * kind, received_at_ms, read, unread_weight, title, text, link, link_host}.
- * An unknown kind shows as a message; a blank title as none.
+ * kind, received_at_ms, read, unread_weight, title, text, link, link_host,
+ * subscription}. An unknown kind shows as a message; a blank title as none;
+ * subscription is the name of the subscription it came from, null for a
+ * stream no longer subscribed.
  */
 export function entryFromView(view) {
   if (!view || typeof view !== "object" || !Number.isSafeInteger(view.id)) {
@@ -31,15 +33,19 @@ export function entryFromView(view) {
     link,
     // A host shown without its link would name a destination nothing opens.
     link_host: link !== null ? text(view.link_host) || null : null,
+    subscription: text(view.subscription) || null,
   };
 }
 
 /**
- * Whether a live entry belongs in the list under the type and unread
- * filters. A search is matched by the store, never here.
+ * Whether a live entry belongs in the list under the type, subscription
+ * and unread filters. A search is matched by the store, never here.
  */
-export function matchesFilters(entry, { eventType, unreadOnly }) {
+export function matchesFilters(entry, { eventType, unreadOnly, subscription = null }) {
   if (eventType !== null && entry.event_type !== eventType) {
+    return false;
+  }
+  if (subscription !== null && entry.subscription !== subscription) {
     return false;
   }
   return !(unreadOnly && entry.read);

@@ -147,12 +147,14 @@ export function newAboveText(count) {
 
 /**
  * "Mark all read" marks every event read, whatever the list shows. A type
- * filter or a search hides some unread events, so then it asks first,
- * saying so; "Unread only" alone hides none of them.
+ * or subscription filter or a search hides some unread events, so then it
+ * asks first, saying so; "Unread only" alone hides none of them.
+ * `bySubscription`: a subscription filter is on (the question says that
+ * every subscription's events are marked).
  *
  * @returns {{text: string, confirm: string} | null} the question, or null to mark at once
  */
-export function markAllQuestion({ unread, narrowed }) {
+export function markAllQuestion({ unread, narrowed, bySubscription = false }) {
   if (!narrowed || !(unread > 0)) {
     return null;
   }
@@ -160,7 +162,9 @@ export function markAllQuestion({ unread, narrowed }) {
     return { text: "This marks the 1 unread event read, whether it is shown or not.", confirm: "Mark it read" };
   }
   return {
-    text: `This marks all ${unread} unread events read, of every type, not only the ones shown.`,
+    text: bySubscription
+      ? `This marks all ${unread} unread events read, of every subscription and type, not only the ones shown.`
+      : `This marks all ${unread} unread events read, of every type, not only the ones shown.`,
     confirm: `Mark all ${unread} read`,
   };
 }

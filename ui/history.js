@@ -1,5 +1,6 @@
-// The History view: newest first and grouped by day, filters, paging, live
-// inserts, row actions. A row shows the EntryView the Rust side made, as it
+// The History view: newest first and grouped by day, filters (the
+// subscription among them, with two or more), paging, live inserts, row
+// actions. A row shows the EntryView the Rust side made, as it
 // is: server text only as text, each piece isolated for bidi (<bdi> inline,
 // dir="auto" for blocks), so that a right-to-left override in a title
 // cannot turn the row around it.
@@ -10,6 +11,7 @@ import { afterNextFrame, byId, debounce, el, icon, refreshTimes, setTime } from 
 import { entryFromView, matchesFilters } from "./entry.js";
 import { markAllLabel, markAllQuestion, newAboveText, openLinkLabel } from "./format.js";
 import { TRY_AGAIN } from "./messages.js";
+import { entryLabel, sameNames, subscriptionCounts } from "./subscriptions.js";
 
 /** Older entries come in pages of this many as the user scrolls down. */
 const PAGE = 100;
@@ -93,9 +95,10 @@ function question(box, opener, cancel) {
  * @param {object} hooks
  * @param {(n: number) => void} hooks.onUnread  the unread count the store reported
  * @param {(types: string[]) => void} hooks.onTypes  the event types the store knows
+ * @param {(counts: {name: string, unread: number}[]) => void} [hooks.onSubscriptions]  the unread count of each subscription
  * @param {ReturnType<import("./messages.js").createMessages>} hooks.messages
  */
-export function createHistory({ onUnread, onTypes, messages }) {
+export function createHistory({ onUnread, onTypes, onSubscriptions, messages }) {
   const view = byId("view-history");
   const scroller = byId("main");
   const list = byId("history-list");
@@ -103,6 +106,8 @@ export function createHistory({ onUnread, onTypes, messages }) {
   const more = byId("history-more");
   const search = byId("search");
   const typeFilter = byId("type-filter");
+  const subscriptionField = byId("subscription-filter-field");
+  const subscriptionFilter = byId("subscription-filter");
   const unreadOnly = byId("unread-only");
   const markAllButton = byId("mark-all-read");
   const markAllText = byId("mark-all-confirm-text");
@@ -118,6 +123,8 @@ export function createHistory({ onUnread, onTypes, messages }) {
   /** id → entry shown */
   const shown = new Map();
   let types = [];
+  /** The subscriptions there are, in the user's order: the filter's choices, and whether rows are labelled. */
+  let subscriptionNames = [];
   let hasMore = false;
   let loadFailed = false;
   /** The store's unread count, all types: what "Mark all read" marks. */
@@ -143,19 +150,23 @@ export function createHistory({ onUnread, onTypes, messages }) {
   }
 
   function filters() {
-    return { eventType: typeFilter.value === "" ? null : typeFilter.value, unreadOnly: unreadOnly.checked };
-  }
-
-  function query(beforeId, limit = PAGE) {
-    const { eventType } = filters();
     return {
-      query: { before_id: beforeId, limit, unread_only: unreadOnly.checked, event_type: eventType, search: searchText() },
+      eventType: typeFilter.value === "" ? null : typeFilter.value,
+      unreadOnly: unreadOnly.checked,
+      subscription: subscriptionFilter.value === "" ? null : subscriptionFilter.value,
     };
   }
 
-  /** Whether a type filter or a search hides some events (unread ones among them). */
+  function query(beforeId, limit = PAGE) {
+    const { eventType, subscription } = filters();
+    return {
+      query: { before_id: beforeId, limit, unread_only: unreadOnly.checked, event_type: eventType, search: searchText(), subscription },
+    };
+  }
+
+  /** Whether a type or subscription filter or a search hides some events (unread ones among them). */
   function narrowed() {
-    return typeFilter.value !== "" || searchText() !== null;
+    return typeFilter.value !== "" || subscriptionFilter.value !== "" || searchText() !== null;
   }
 
   function filtersActive() {
@@ -164,7 +175,7 @@ export function createHistory({ onUnread, onTypes, messages }) {
 
   /** What "Mark all read" would say: it marks what the filters hide too. */
   function markAllState() {
-    return { unread: unreadTotal, narrowed: narrowed() };
+    return { unread: unreadTotal, narrowed: narrowed(), bySubscription: subscriptionFilter.value !== "" };
   }
 
   // ---- rows ------------------------------------------------------------------
@@ -186,6 +197,22 @@ export function createHistory({ onUnread, onTypes, messages }) {
     ]);
   }
 
+  /** The row's subscription, with two or more of them: its name, or "removed" for one no longer subscribed. */
+  function subscriptionTag(entry) {
+    const label = entryLabel(entry.subscription, subscriptionNames);
+    if (label === null) {
+      return null;
+    }
+    return el(
+      "span",
+      {
+        className: label.removed ? "entry-subscription removed" : "entry-subscription",
+        attrs: { title: label.removed ? "Its subscription was removed" : "Subscription" },
+      },
+      [el("span", { className: "visually-hidden", text: "Subscription: " }), el("bdi", { text: label.text })],
+    );
+  }
+
   function render(entry) {
     const textId = `entry-text-${entry.id}`;
     const time = el("time", { className: "entry-time" });
@@ -198,6 +225,7 @@ export function createHistory({ onUnread, onTypes, messages }) {
     const meta = el("div", { className: "entry-meta" }, [
       el("span", { className: "unread-dot", attrs: { role: "img", "aria-label": "unread" } }),
       el("span", { className: "entry-type" }, [el("bdi", { text: entry.event_type })]),
+      subscriptionTag(entry),
       time,
       entry.link_host !== null ? linkHost(entry) : null,
       actions,
@@ -346,6 +374,11 @@ export function createHistory({ onUnread, onTypes, messages }) {
   function takeTypes(page) {
     if (Array.isArray(page.types)) {
       setTypes(page.types.filter((type) => typeof type === "string" && type !== ""));
+    }
+    if (Array.isArray(page.subscriptions)) {
+      const counts = subscriptionCounts(page.subscriptions);
+      setSubscriptions(counts.map(({ name }) => name));
+      onSubscriptions?.(counts);
     }
     if (typeof page.unread === "number") {
       onUnread(page.unread);
@@ -547,6 +580,54 @@ export function createHistory({ onUnread, onTypes, messages }) {
     onTypes(types);
   }
 
+  // ---- subscriptions -------------------------------------------------------------
+
+  /**
+   * The subscriptions there are changed: the filter offers them (with two
+   * or more), and the rows' labels follow. A filter on one that is gone
+   * goes back to all.
+   */
+  function setSubscriptions(names) {
+    if (sameNames(names, subscriptionNames)) {
+      return;
+    }
+    const labelled = subscriptionNames.length;
+    subscriptionNames = [...names];
+    const selected = subscriptionFilter.value;
+    const keep = selected !== "" && names.includes(selected) && names.length >= 2;
+    subscriptionFilter.replaceChildren(
+      el("option", { text: "All subscriptions", attrs: { value: "" } }),
+      ...names.map((name) => el("option", { text: name, attrs: { value: name, dir: "auto" } })),
+    );
+    subscriptionFilter.value = keep ? selected : "";
+    const hadFocus = subscriptionFilter === document.activeElement;
+    subscriptionField.hidden = names.length < 2;
+    if (hadFocus && subscriptionField.hidden) {
+      search.focus();
+    }
+    // Labels show with two or more, "removed" with one or more.
+    if (labelled !== names.length || names.length >= 2) {
+      relabel();
+    }
+    if (selected !== "" && !keep) {
+      reload();
+    }
+  }
+
+  function relabel() {
+    for (const li of list.querySelectorAll("li.entry")) {
+      const entry = shown.get(Number(li.dataset.id));
+      if (!entry) {
+        continue;
+      }
+      li.querySelector(".entry-subscription")?.remove();
+      const tag = subscriptionTag(entry);
+      if (tag !== null) {
+        li.querySelector(".entry-type").after(tag);
+      }
+    }
+  }
+
   // ---- actions -------------------------------------------------------------------
 
   async function onListClick(event) {
@@ -732,6 +813,7 @@ export function createHistory({ onUnread, onTypes, messages }) {
     }
   });
   typeFilter.addEventListener("change", reload);
+  subscriptionFilter.addEventListener("change", reload);
   unreadOnly.addEventListener("change", reload);
   markAllButton.addEventListener("click", onMarkAllClick);
   markAllYes.addEventListener("click", markAllRead);
@@ -765,6 +847,10 @@ export function createHistory({ onUnread, onTypes, messages }) {
     catchUp: mergeNewest,
     onStored,
     maybeLoadMore,
+    /** The subscriptions there are, in the user's order (from a status). */
+    setSubscriptionNames(names) {
+      setSubscriptions(names.filter((name) => typeof name === "string" && name !== ""));
+    },
     /** The store's unread count changed. */
     setUnread(count) {
       unreadTotal = count;

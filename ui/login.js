@@ -1,7 +1,10 @@
-// The Login view: the newest step of the server's QR-code login flow.
+// The Login view: the newest step of the server's QR-code login flow. When
+// two or more subscriptions sent login events, a selector picks whose step
+// shows; by default the most recent one, whichever it came from.
 
 import { invoke, errorText } from "./api.js";
-import { byId, debounce, setImage } from "./dom.js";
+import { byId, debounce, el, setImage } from "./dom.js";
+import { loginNames, sameNames } from "./subscriptions.js";
 
 const WAITING = "Waiting for a login QR code from the server";
 const POLL_MS = 30_000;
@@ -14,9 +17,40 @@ export function createLogin() {
   const image = byId("login-image");
   const avatar = byId("login-avatar");
   const user = byId("login-user");
+  const picker = byId("login-picker");
+  const choice = byId("login-subscription");
+  const from = byId("login-from");
+  const fromName = byId("login-from-name");
 
   let token = 0;
   let timer = null;
+  /** The subscription picked, or null for the most recent login step. */
+  let chosen = null;
+  /** The names offered in the selector. */
+  let offered = [];
+
+  /** The selector, with the subscriptions that sent login events; false when the one picked is gone. */
+  function renderPicker(view) {
+    const names = loginNames(view);
+    picker.hidden = names.length < 2;
+    if (!sameNames(names, offered)) {
+      offered = names;
+      choice.replaceChildren(
+        el("option", { text: "Most recent login", attrs: { value: "" } }),
+        ...names.map((name) => el("option", { text: name, attrs: { value: name, dir: "auto" } })),
+      );
+    }
+    const stillThere = chosen === null || (names.length >= 2 && names.includes(chosen));
+    if (!stillThere) {
+      chosen = null;
+    }
+    choice.value = chosen ?? "";
+    // Whose step it is, when there is a choice.
+    const whose = typeof view?.subscription === "string" && view.subscription !== "" ? view.subscription : null;
+    from.hidden = names.length < 2 || whose === null;
+    fromName.textContent = whose ?? "";
+    return stillThere;
+  }
 
   function show(stepText, hintText) {
     if (step.textContent !== stepText) {
@@ -74,9 +108,14 @@ export function createLogin() {
     const mine = ++token;
     card.setAttribute("aria-busy", "true");
     try {
-      const view = await invoke("login_state");
+      const asked = chosen;
+      const view = await invoke("login_state", { subscription: asked });
       if (mine === token) {
         render(view);
+        if (!renderPicker(view) && asked !== null) {
+          // The subscription picked sent no login (any more): show the most recent.
+          refresh();
+        }
       }
     } catch (error) {
       if (mine === token) {
@@ -89,6 +128,11 @@ export function createLogin() {
       }
     }
   }
+
+  choice.addEventListener("change", () => {
+    chosen = choice.value === "" ? null : choice.value;
+    refresh();
+  });
 
   return {
     refresh,

@@ -1,48 +1,38 @@
-// The Settings view: a form bound to get_settings / save_settings, plus the
-// pause controls (which act at once and are not part of the saved file).
+// The Settings view: the subscriptions (a card each, see
+// subscription-card.js) and the global settings, bound to get_settings /
+// save_settings; plus what acts at once and is not part of the saved form:
+// the pause, removing a saved subscription (unsubscribe), trusting a
+// certificate.
 
 import { invoke, errorDetail, errorText } from "./api.js";
-import { byId, el, icon } from "./dom.js";
+import { byId, el } from "./dom.js";
 import { pauseLine, pauseText } from "./format.js";
 import { TRY_AGAIN } from "./messages.js";
+import { createCard, Problem } from "./subscription-card.js";
+import {
+  certificateOffers,
+  defaultName,
+  isolate,
+  moveItem,
+  parseField,
+  positionText,
+  subscriptionCounts,
+  uniqueName,
+} from "./subscriptions.js";
 
-const RULES = [
-  ["notify", "Notify"],
-  ["store_only", "Store only"],
-  ["ignore", "Ignore"],
-];
-
-/** An eye: the header value toggle's icon. */
-const EYE = ["M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12z", "M12 9a3 3 0 1 0 0 6a3 3 0 1 0 0-6z"];
-
-/** Fields whose error element is #error-<key>, and the inputs to flag. */
-const FIELD_INPUTS = new Map([
-  ["server_url", ["server_url"]],
-  ["channel", ["channel"]],
-  ["web_app_url", ["web_app_url"]],
-  ["extra_ca_file", ["extra_ca_file"]],
-  ["certificate_pin", ["certificate_pin"]],
+/** Global fields whose error element is #error-<key>, and the inputs to flag. */
+const GLOBAL_FIELDS = new Map([
   ["notifications", ["notifications"]],
   ["quiet_hours", ["quiet_from", "quiet_to"]],
   ["autostart", ["autostart"]],
   ["start_hidden", ["start_hidden"]],
   ["keep_count", ["keep_count"]],
   ["keep_days", ["keep_days"]],
-  ["headers", []],
-  ["rules", []],
+  ["subscriptions", []],
 ]);
 
-/** The error element key for a field the Rust side names ("history.keep_days", "headers.X"). */
-function errorKey(field) {
-  if (typeof field !== "string") {
-    return null;
-  }
-  const [head, ...rest] = field.split(".");
-  if (head === "history" && rest.length > 0) {
-    return FIELD_INPUTS.has(rest[0]) ? rest[0] : null;
-  }
-  return FIELD_INPUTS.has(head) ? head : null;
-}
+/** The top-level fields of the settings before subscriptions: never sent again. */
+const FORMER_FIELDS = ["server_url", "channel", "headers", "extra_ca_file", "certificate_pin", "web_app_url", "rules"];
 
 /** "7:00" → "07:00"; anything else that is not a time → "". */
 function timeValue(text) {
@@ -56,33 +46,26 @@ function timeValue(text) {
   return `${match[1].padStart(2, "0")}:${match[2]}`;
 }
 
-/** A problem the form finds before sending: the field, the message, the input to flag. */
-class Problem {
-  constructor(field, message, hint = null) {
-    this.field = field;
-    this.message = message;
-    this.hint = hint;
-  }
-}
-
-export function createSettings({ messages, onSaved, refreshStatus }) {
+/**
+ * @param {object} hooks
+ * @param {ReturnType<import("./messages.js").createMessages>} hooks.messages
+ * @param {(settings: object) => void} [hooks.onSaved]
+ * @param {(name: string, deleted: boolean) => void} [hooks.onUnsubscribed]  a saved subscription was removed
+ * @param {() => void} [hooks.refreshStatus]
+ */
+export function createSettings({ messages, onSaved, onUnsubscribed, refreshStatus }) {
   const form = byId("settings-form");
   const general = byId("settings-error");
   const saved = byId("settings-saved");
   const saveButton = byId("save-settings");
   const revertButton = byId("revert-settings");
-  const testButton = byId("test-connection");
-  const testResult = byId("test-result");
-  const headersList = byId("headers-list");
-  const rulesList = byId("rules-list");
+  const list = byId("subscriptions-list");
+  const emptyNote = byId("subscriptions-empty");
+  const addButton = byId("add-subscription");
+  const template = byId("subscription-template");
   const knownTypes = byId("known-types");
   const pauseState = byId("pause-state");
   const inputs = {
-    server_url: byId("server_url"),
-    channel: byId("channel"),
-    web_app_url: byId("web_app_url"),
-    extra_ca_file: byId("extra_ca_file"),
-    certificate_pin: byId("certificate_pin"),
     notifications: byId("notifications"),
     quiet_from: byId("quiet_from"),
     quiet_to: byId("quiet_to"),
@@ -92,114 +75,200 @@ export function createSettings({ messages, onSaved, refreshStatus }) {
     keep_days: byId("keep_days"),
   };
 
+  /** The cards, in the order shown (the order saved). */
+  let cards = [];
   /** The settings as loaded or last saved; the base of what is sent. */
   let loaded = null;
   let dirty = false;
-  /** What the user changed since the last load or save: ids of inputs, or "headers" / "rules". */
+  /** What the user changed since the last load or save: ids of global inputs, or "subscriptions". */
   const edited = new Set();
   let saving = false;
   let loading = null;
   /** Bumped by every save: a load that began before it must not undo what it showed. */
   let saves = 0;
-  let rowCounter = 0;
   /** Elements flagged aria-invalid by the last error. */
   let flagged = [];
+  /** The history's unread count per subscription name, for the question before removing one. */
+  let unreadByName = new Map();
+  /** The certificates offered by the newest status. */
+  let offers = [];
 
-  // ---- rows ------------------------------------------------------------------
+  // ---- cards -------------------------------------------------------------------
 
-  function removeButton(row, what, focusAfter) {
-    const remove = el("button", {
-      className: "small quiet remove-row",
-      text: "Remove",
-      attrs: { type: "button", "aria-label": `Remove ${what}` },
-    });
-    remove.addEventListener("click", () => {
-      const next = row.nextElementSibling ?? row.previousElementSibling;
-      row.remove();
-      (next?.querySelector("input") ?? focusAfter).focus();
-      changed(row.classList.contains("header-row") ? "headers" : "rules");
-    });
-    return remove;
+  const hooks = {
+    changed: () => changed("subscriptions"),
+    move: moveCard,
+    remove: removeCard,
+    unsubscribe,
+    test: testConnection,
+    trust,
+    nameFor(card) {
+      return uniqueName(defaultName(card.url, card.channel), namesBesides(card));
+    },
+  };
+
+  /** The names the other cards have (typed or made). */
+  function namesBesides(card) {
+    return cards.filter((other) => other !== card).map((other) => other.typedName).filter((name) => name !== "");
   }
 
-  function labelled(id, label, input, extra = null) {
-    return el("div", { className: "cell" }, [el("label", { className: "visually-hidden", text: label, attrs: { for: id } }), input, extra]);
+  /** Ids and moves follow the cards' order; the demo note shows without any. */
+  function renumber() {
+    cards.forEach((card, index) => card.setPosition(index, cards.length));
+    emptyNote.hidden = cards.length > 0;
   }
 
-  /** Shows or masks a header's value; its name says which header, as typed. */
-  function revealButton(nameInput, valueInput) {
-    const button = el(
-      "button",
-      {
-        className: "small quiet reveal",
-        attrs: { type: "button", "aria-pressed": "false", "aria-controls": valueInput.id, title: "Show or mask the value" },
-      },
-      [icon("icon-eye", EYE)],
-    );
-    const name = () => {
-      const header = nameInput.value.trim();
-      button.setAttribute("aria-label", header === "" ? "Show value of this header" : `Show value of header ${header}`);
-    };
-    name();
-    nameInput.addEventListener("input", name);
-    button.addEventListener("click", () => {
-      const show = valueInput.type === "password";
-      valueInput.type = show ? "text" : "password";
-      button.setAttribute("aria-pressed", String(show));
+  function fillCards(subscriptions) {
+    const wasOpen = new Map(cards.filter((card) => card.savedName !== null).map((card) => [card.savedName, card.expanded]));
+    const valid = Array.isArray(subscriptions) ? subscriptions.filter((sub) => sub && typeof sub === "object") : [];
+    cards = valid.map((sub) => {
+      const card = createCard(template, hooks);
+      card.fill(sub);
+      // One subscription shows open; of several, only those open before.
+      card.setExpanded(wasOpen.get(card.savedName) ?? valid.length === 1);
+      return card;
     });
-    return button;
+    list.replaceChildren(...cards.map((card) => card.root));
+    renumber();
+    applyOffers();
   }
 
-  function addHeader(name = "", value = "") {
-    const n = ++rowCounter;
-    const row = el("li", { className: "pair-row header-row" });
-    const nameInput = el("input", {
-      className: "header-name",
-      attrs: { id: `header-name-${n}`, type: "text", autocomplete: "off", spellcheck: "false", placeholder: "Authorization", "aria-describedby": "error-headers" },
-    });
-    // Masked: header values are tokens, and a window is easily seen over a shoulder or shared on a call.
-    const valueInput = el("input", {
-      className: "header-value",
-      attrs: { id: `header-value-${n}`, type: "password", autocomplete: "off", spellcheck: "false", placeholder: "Bearer …", "aria-describedby": "error-headers" },
-    });
-    nameInput.value = name;
-    valueInput.value = value;
-    row.append(
-      labelled(`header-name-${n}`, "Header name", nameInput),
-      labelled(`header-value-${n}`, "Header value", valueInput, revealButton(nameInput, valueInput)),
-      removeButton(row, "this header", byId("add-header")),
-    );
-    headersList.append(row);
-    return nameInput;
+  function addCard() {
+    const card = createCard(template, hooks);
+    cards.push(card);
+    list.append(card.root);
+    renumber();
+    card.setExpanded(true);
+    return card;
   }
 
-  function addRule(type = "", rule = "notify") {
-    const n = ++rowCounter;
-    const row = el("li", { className: "pair-row rule-row" });
-    const typeInput = el("input", {
-      className: "rule-type",
-      attrs: { id: `rule-type-${n}`, type: "text", autocomplete: "off", spellcheck: "false", list: "known-types", placeholder: "event type", "aria-describedby": "error-rules" },
-    });
-    typeInput.value = type;
-    const select = el("select", { className: "rule-action", attrs: { id: `rule-action-${n}`, "aria-describedby": "error-rules" } });
-    for (const [value, label] of RULES) {
-      select.append(el("option", { text: label, attrs: { value } }));
+  /** Takes a card out of the form; the focus goes to the card that takes its place, else "Add subscription". */
+  function dropCard(card) {
+    const index = cards.indexOf(card);
+    if (index < 0) {
+      return;
     }
-    select.value = RULES.some(([value]) => value === rule) ? rule : "notify";
-    row.append(
-      labelled(`rule-type-${n}`, "Event type", typeInput),
-      labelled(`rule-action-${n}`, "What to do", select),
-      removeButton(row, "this rule", byId("add-rule")),
-    );
-    rulesList.append(row);
-    return typeInput;
+    const hadFocus = card.root.contains(document.activeElement);
+    card.root.remove();
+    cards.splice(index, 1);
+    renumber();
+    if (hadFocus) {
+      const next = cards[index] ?? cards[index - 1];
+      if (next) {
+        next.focusHead();
+      } else {
+        addButton.focus();
+      }
+    }
+  }
+
+  function moveCard(card, delta, button) {
+    const index = cards.indexOf(card);
+    const next = moveItem(cards, index, delta);
+    if (next[index] === card) {
+      return;
+    }
+    // The neighbour moves in the page, not this card: the pressed button
+    // keeps the focus (an element taken out of the page loses it).
+    const neighbour = cards[index + delta];
+    list.insertBefore(neighbour.root, delta < 0 ? card.root.nextElementSibling : card.root);
+    cards = next;
+    renumber();
+    changed("subscriptions");
+    const at = cards.indexOf(card);
+    if (button.disabled || button.hidden) {
+      // At the top or the bottom now: the other way is the one left.
+      (delta < 0 ? card.root.querySelector('[data-part="move-down"]') : card.root.querySelector('[data-part="move-up"]'))?.focus();
+    } else if (document.activeElement !== button) {
+      button.focus();
+    }
+    messages.say(positionText(card.title, at, cards.length));
+  }
+
+  function removeCard(card) {
+    if (card.savedName === null) {
+      // Never saved: nothing to ask, it simply leaves the form.
+      dropCard(card);
+      changed("subscriptions");
+      messages.say("The new subscription was taken out of the form.");
+      return;
+    }
+    for (const other of cards) {
+      if (other !== card) {
+        other.closeQuestion(false);
+      }
+    }
+    card.askRemove(unreadByName.get(card.savedName));
+  }
+
+  /** Removes a saved subscription at once, through the tray process. */
+  async function unsubscribe(card, deleteHistory) {
+    const name = card.savedName;
+    if (name === null) {
+      dropCard(card);
+      return;
+    }
+    card.setQuestionBusy(true);
+    try {
+      await invoke("unsubscribe", { name, delete_history: deleteHistory });
+      card.closeQuestion(false);
+      dropCard(card);
+      if (loaded && Array.isArray(loaded.subscriptions)) {
+        loaded.subscriptions = loaded.subscriptions.filter((sub) => sub?.name !== name);
+      }
+      unreadByName.delete(name);
+      messages.clearError("unsubscribe");
+      messages.say(
+        deleteHistory ? `${isolate(name)} removed, and its events deleted.` : `${isolate(name)} removed; its events stay in the history.`,
+      );
+      onUnsubscribed?.(name, deleteHistory);
+    } catch (error) {
+      messages.error(`Could not remove ${isolate(name)}: ${errorText(error)}`, TRY_AGAIN, { key: "unsubscribe" });
+    } finally {
+      card.setQuestionBusy(false);
+    }
+  }
+
+  // ---- certificates ------------------------------------------------------------
+
+  /** The offer for a card: its subscription's, or for a status without names, the first card's. */
+  function offerFor(card) {
+    const named = offers.find((offer) => offer.subscription !== null && offer.subscription === card.savedName);
+    if (named) {
+      return named;
+    }
+    const unnamed = offers.find((offer) => offer.subscription === null);
+    return unnamed && card === cards[0] ? unnamed : null;
+  }
+
+  function applyOffers() {
+    for (const card of cards) {
+      card.showOffer(offerFor(card)?.fingerprint ?? null);
+    }
+  }
+
+  async function trust(card) {
+    const fingerprint = card.offeredFingerprint;
+    if (fingerprint === "") {
+      return;
+    }
+    const subscription = offerFor(card)?.subscription ?? card.savedName;
+    card.setTrusting(true);
+    try {
+      await invoke("trust_certificate", { fingerprint, subscription });
+      card.setPin(fingerprint);
+      messages.say("Certificate trusted for this server: connecting…");
+    } catch (error) {
+      messages.error(`Could not trust the certificate: ${errorText(error)}`, TRY_AGAIN);
+    } finally {
+      card.setTrusting(false);
+    }
   }
 
   // ---- form <-> object ---------------------------------------------------------
 
   /** Put the settings in the form, leaving alone what the user is editing. */
   function fill(settings) {
-    const text = (value) => (typeof value === "string" ? value : "");
     const set = (input, value) => {
       if (!edited.has(input.id)) {
         input.value = value;
@@ -210,11 +279,6 @@ export function createSettings({ messages, onSaved, refreshStatus }) {
         input.checked = value;
       }
     };
-    set(inputs.server_url, text(settings.server_url));
-    set(inputs.channel, text(settings.channel));
-    set(inputs.web_app_url, text(settings.web_app_url));
-    set(inputs.extra_ca_file, text(settings.extra_ca_file));
-    set(inputs.certificate_pin, text(settings.certificate_pin));
     check(inputs.notifications, settings.notifications !== false);
     check(inputs.autostart, settings.autostart === true);
     check(inputs.start_hidden, settings.start_hidden === true);
@@ -224,51 +288,68 @@ export function createSettings({ messages, onSaved, refreshStatus }) {
     const history = settings.history && typeof settings.history === "object" ? settings.history : {};
     set(inputs.keep_count, typeof history.keep_count === "number" ? String(history.keep_count) : "");
     set(inputs.keep_days, typeof history.keep_days === "number" ? String(history.keep_days) : "");
-
-    if (!edited.has("headers")) {
-      headersList.replaceChildren();
-      if (settings.headers && typeof settings.headers === "object") {
-        for (const [name, value] of Object.entries(settings.headers)) {
-          addHeader(name, typeof value === "string" ? value : "");
-        }
-      }
+    if (!edited.has("subscriptions")) {
+      fillCards(settings.subscriptions);
     }
-    if (!edited.has("rules")) {
-      rulesList.replaceChildren();
-      if (settings.rules && typeof settings.rules === "object") {
-        for (const [type, rule] of Object.entries(settings.rules)) {
-          addRule(type, rule);
-        }
-      }
-    }
-  }
-
-  function optionalText(input) {
-    const value = input.value.trim();
-    return value === "" ? null : value;
   }
 
   function wholeNumber(input, field, label) {
-    const text = input.value.trim();
-    const value = Number(text);
-    if (text === "" || !Number.isSafeInteger(value) || value < 1) {
+    const value = input.value.trim();
+    const number = Number(value);
+    if (value === "" || !Number.isSafeInteger(number) || number < 1) {
       throw new Problem(field, `${label} must be a whole number of at least 1.`);
     }
-    return value;
+    return number;
   }
 
-  /** The settings object to send, or a Problem thrown for what the form can tell. */
+  /**
+   * The subscription a card sends: its name, when none was typed, made
+   * from its URL (and shown in the card), unique among the cards.
+   */
+  function subscriptionOf(card) {
+    const sub = card.read();
+    if (sub.name === "") {
+      const made = uniqueName(defaultName(sub.server_url ?? "", sub.channel), namesBesides(card));
+      if (made === "") {
+        throw new Problem("server_url", "Enter the event stream’s address (the name is made from it), or remove this subscription.", null, card);
+      }
+      card.setMadeName(made);
+      sub.name = made;
+    }
+    return sub;
+  }
+
+  /**
+   * The settings object to send, and the card behind each subscription in
+   * it (errors name them by that index); a Problem thrown for what the form
+   * can tell, in the page's order.
+   */
   function collect() {
     const settings = JSON.parse(JSON.stringify(loaded ?? {}));
-    settings.server_url = optionalText(inputs.server_url);
-    settings.channel = inputs.channel.value.trim();
-    settings.web_app_url = optionalText(inputs.web_app_url);
-    settings.extra_ca_file = optionalText(inputs.extra_ca_file);
-    settings.certificate_pin = optionalText(inputs.certificate_pin);
+    for (const field of FORMER_FIELDS) {
+      delete settings[field];
+    }
+
+    const subscriptions = [];
+    const sentFrom = [];
+    const names = new Set();
+    for (const card of cards) {
+      if (card.isBlank()) {
+        continue;
+      }
+      const sub = subscriptionOf(card);
+      if (names.has(sub.name)) {
+        throw new Problem("name", `Two subscriptions are called ${isolate(sub.name)}: give each its own name.`, null, card);
+      }
+      names.add(sub.name);
+      subscriptions.push(sub);
+      sentFrom.push(card);
+    }
+    settings.subscriptions = subscriptions;
+
     settings.notifications = inputs.notifications.checked;
     settings.autostart = inputs.autostart.checked;
     settings.start_hidden = inputs.start_hidden.checked;
-
     const from = inputs.quiet_from.value.trim();
     const to = inputs.quiet_to.value.trim();
     if ((from === "") !== (to === "")) {
@@ -276,47 +357,11 @@ export function createSettings({ messages, onSaved, refreshStatus }) {
     }
     settings.quiet_hours = from === "" ? null : { from: timeValue(from) || from, to: timeValue(to) || to };
 
-    const headers = [];
-    const headerNames = new Set();
-    for (const row of headersList.querySelectorAll(".header-row")) {
-      const nameInput = row.querySelector(".header-name");
-      const name = nameInput.value.trim();
-      const value = row.querySelector(".header-value").value.trim();
-      if (name === "" && value === "") {
-        continue;
-      }
-      if (name === "") {
-        throw new Problem("headers", "Each header needs a name, such as Authorization.", nameInput);
-      }
-      if (headerNames.has(name.toLowerCase())) {
-        throw new Problem("headers", `The header ${name} is listed twice.`, nameInput);
-      }
-      headerNames.add(name.toLowerCase());
-      headers.push([name, value]);
-    }
-    settings.headers = Object.fromEntries(headers);
-
-    const rules = [];
-    const ruleTypes = new Set();
-    for (const row of rulesList.querySelectorAll(".rule-row")) {
-      const typeInput = row.querySelector(".rule-type");
-      const type = typeInput.value.trim();
-      if (type === "") {
-        continue;
-      }
-      if (ruleTypes.has(type)) {
-        throw new Problem("rules", `The event type ${type} has two rules.`, typeInput);
-      }
-      ruleTypes.add(type);
-      rules.push([type, row.querySelector(".rule-action").value]);
-    }
-    settings.rules = Object.fromEntries(rules);
-
     const history = settings.history && typeof settings.history === "object" ? settings.history : {};
     history.keep_count = wholeNumber(inputs.keep_count, "history.keep_count", "Entries to keep");
     history.keep_days = wholeNumber(inputs.keep_days, "history.keep_days", "Days to keep");
     settings.history = history;
-    return settings;
+    return { settings, sentFrom };
   }
 
   // ---- errors ------------------------------------------------------------------
@@ -332,52 +377,74 @@ export function createSettings({ messages, onSaved, refreshStatus }) {
     general.textContent = "";
   }
 
-  /** The inputs to flag for a field; for headers and rules, the row it names. */
-  function inputsFor(key, field, hint) {
-    if (hint instanceof HTMLElement) {
-      return [hint];
+  /**
+   * Where an error goes: {card, key, rest} for a subscription's field (the
+   * card's own error line when the key is not one of its fields), {card:
+   * null, key} for a global one; null when it names no field of the form.
+   * `cardOf(index)`: the card an index names; `tested`: the card a test
+   * was of (any subscription field is then about it).
+   */
+  function placeOf(field, cardOf, tested = null) {
+    const parsed = parseField(field);
+    if (parsed.scope === "none") {
+      return null;
     }
-    if (key === "headers" || key === "rules") {
-      const name = typeof field === "string" ? field.slice(key.length + 1) : "";
-      const selector = key === "headers" ? ".header-name" : ".rule-type";
-      const all = [...(key === "headers" ? headersList : rulesList).querySelectorAll(selector)];
-      const named = all.filter((input) => name !== "" && input.value.trim() === name);
-      return named.length > 0 ? named : all.slice(0, 1);
+    if (tested !== null && (parsed.scope === "subscription" || tested.errorElement(parsed.key) !== null)) {
+      return { card: tested, key: parsed.key ?? "card", rest: parsed.rest };
     }
-    return (FIELD_INPUTS.get(key) ?? []).map((id) => byId(id));
+    if (parsed.scope === "subscription") {
+      const card = cardOf(parsed.index ?? 0);
+      return card ? { card, key: parsed.key ?? "card", rest: parsed.rest } : null;
+    }
+    return GLOBAL_FIELDS.has(parsed.key) ? { card: null, key: parsed.key, rest: parsed.rest } : null;
   }
 
-  /** Shows a problem beside its field (flagged and focused); false when it names no field of the form. */
-  function flagProblem(problem, hint) {
-    const key = errorKey(problem.field);
-    const target = key === null ? null : document.getElementById(`error-${key}`);
-    if (target === null) {
+  /** Shows a message beside its field (flagged and focused); false when there is no such field. */
+  function flag(place, message, hint = null) {
+    if (place === null) {
       return false;
     }
-    target.textContent = problem.message;
-    flagged = inputsFor(key, problem.field, hint);
+    let target;
+    if (place.card !== null) {
+      target = place.card.errorElement(place.key) ?? place.card.errorElement("card");
+      place.card.setExpanded(true);
+      flagged = place.card.inputsFor(place.key, place.rest, hint);
+    } else {
+      target = document.getElementById(`error-${place.key}`);
+      flagged = hint instanceof HTMLElement ? [hint] : (GLOBAL_FIELDS.get(place.key) ?? []).map((id) => byId(id));
+    }
+    if (!target) {
+      flagged = [];
+      return false;
+    }
+    target.textContent = message;
     for (const input of flagged) {
       input.setAttribute("aria-invalid", "true");
     }
     const first = flagged[0];
     if (first) {
       first.focus();
-      if (typeof first.scrollIntoView === "function") {
-        first.scrollIntoView({ block: "center" });
-      }
+      first.scrollIntoView?.({ block: "center" });
     } else {
       target.scrollIntoView?.({ block: "center" });
     }
     return true;
   }
 
-  function showSaveError(problem, hint) {
-    const beside = flagProblem(problem, hint);
+  /** Where a Problem found here goes. */
+  function problemPlace(problem) {
+    if (problem.card) {
+      return { card: problem.card, key: problem.field, rest: null };
+    }
+    return placeOf(problem.field, () => null);
+  }
+
+  function showSaveError(message, beside) {
     if (!beside) {
-      general.textContent = problem.message;
+      general.textContent = message;
     }
     messages.error(
-      `Settings not saved: ${problem.message}`,
+      `Settings not saved: ${message}`,
       beside ? "Fix the field that now has the focus, then save again." : "Check the settings, then save again.",
       { key: "settings" },
     );
@@ -385,7 +452,7 @@ export function createSettings({ messages, onSaved, refreshStatus }) {
 
   // ---- load / save -------------------------------------------------------------
 
-  /** The user changed something: an input (by id) or "headers" / "rules". */
+  /** The user changed something: a global input (by id) or "subscriptions". */
   function changed(what) {
     dirty = true;
     saved.textContent = "";
@@ -393,10 +460,8 @@ export function createSettings({ messages, onSaved, refreshStatus }) {
       edited.add(what);
     } else if (what && what.target instanceof HTMLElement) {
       const target = what.target;
-      if (target.closest("#headers-list")) {
-        edited.add("headers");
-      } else if (target.closest("#rules-list")) {
-        edited.add("rules");
+      if (list.contains(target)) {
+        edited.add("subscriptions");
       } else if (target.id) {
         edited.add(target.id);
       }
@@ -406,6 +471,7 @@ export function createSettings({ messages, onSaved, refreshStatus }) {
   function setReady() {
     saveButton.disabled = loaded === null || saving;
     revertButton.disabled = loaded === null || saving;
+    addButton.disabled = loaded === null;
   }
 
   /** Read the settings into the form, unless the user has unsaved edits (or `force`). */
@@ -456,29 +522,37 @@ export function createSettings({ messages, onSaved, refreshStatus }) {
     saves++;
     clearErrors();
     saved.textContent = "";
-    let settings;
+    let collected;
     try {
-      settings = collect();
+      collected = collect();
     } catch (problem) {
       if (problem instanceof Problem) {
-        showSaveError(problem, problem.hint);
+        showSaveError(problem.message, flag(problemPlace(problem), problem.message, problem.hint));
         return;
       }
       throw problem;
     }
+    const { settings, sentFrom } = collected;
     saving = true;
     setReady();
     form.setAttribute("aria-busy", "true");
     try {
       await invoke("save_settings", { settings });
       loaded = settings;
+      sentFrom.forEach((card, index) => card.markSaved(settings.subscriptions[index]));
+      // Cards left empty were not sent: they go.
+      for (const card of cards.filter((card) => !sentFrom.includes(card))) {
+        dropCard(card);
+      }
       dirty = false;
       edited.clear();
       saved.textContent = "Saved";
       messages.clearError("settings");
       onSaved?.(settings);
     } catch (error) {
-      showSaveError(errorDetail(error));
+      const { field, message } = errorDetail(error);
+      const place = placeOf(field, (index) => sentFrom[index] ?? null);
+      showSaveError(message, flag(place, message));
     } finally {
       saving = false;
       form.setAttribute("aria-busy", "false");
@@ -486,46 +560,40 @@ export function createSettings({ messages, onSaved, refreshStatus }) {
     }
   }
 
-  /** `ok`: true or false for a verdict, null for none. */
-  function showTestResult(text, ok) {
-    testResult.textContent = text;
-    testResult.classList.toggle("ok", ok === true);
-    testResult.classList.toggle("fail", ok === false);
-  }
-
-  /** Tests what the form holds, the same settings a save would send; the Rust side's words are shown as they are. */
-  async function testConnection() {
+  /** Tests what a card holds, the subscription a save would send; the Rust side's words are shown as they are. */
+  async function testConnection(card) {
     clearErrors();
-    showTestResult("", null);
-    if (inputs.server_url.value.trim() === "") {
-      showTestResult("Enter a server URL first.", false);
-      inputs.server_url.focus();
+    card.showTestResult("", null);
+    if (card.url === "") {
+      card.showTestResult("Enter a server URL first.", false);
+      card.focusUrl();
       return;
     }
-    let settings;
+    let subscription;
     try {
-      settings = collect();
+      subscription = card.read();
+      if (subscription.name === "") {
+        subscription.name = uniqueName(defaultName(subscription.server_url ?? "", subscription.channel), namesBesides(card));
+      }
     } catch (problem) {
       if (problem instanceof Problem) {
-        flagProblem(problem, problem.hint);
-        showTestResult(`Not tested: ${problem.message}`, false);
+        flag(problemPlace(problem), problem.message, problem.hint);
+        card.showTestResult(`Not tested: ${problem.message}`, false);
         return;
       }
       throw problem;
     }
-    testButton.disabled = true;
-    testButton.textContent = "Testing…";
+    card.setTesting(true);
     try {
-      const result = await invoke("test_connection", { settings });
+      const result = await invoke("test_connection", { subscription });
       const ok = result?.ok === true;
-      showTestResult(typeof result?.message === "string" ? result.message : ok ? "Connected." : "The test failed.", ok);
+      card.showTestResult(typeof result?.message === "string" ? result.message : ok ? "Connected." : "The test failed.", ok);
     } catch (error) {
-      const problem = errorDetail(error);
-      flagProblem(problem);
-      showTestResult(`Not tested: ${problem.message}`, false);
+      const { field, message } = errorDetail(error);
+      flag(placeOf(field, () => card, card), message);
+      card.showTestResult(`Not tested: ${message}`, false);
     } finally {
-      testButton.disabled = false;
-      testButton.textContent = "Test connection";
+      card.setTesting(false);
     }
   }
 
@@ -550,9 +618,6 @@ export function createSettings({ messages, onSaved, refreshStatus }) {
       // The user is fixing it: take the flag off this one.
       target.removeAttribute("aria-invalid");
     }
-    if (target === inputs.server_url) {
-      showTestResult("", null);
-    }
   });
   form.addEventListener("change", (event) => {
     if (event.target instanceof HTMLElement && event.target.closest(".field")) {
@@ -563,58 +628,40 @@ export function createSettings({ messages, onSaved, refreshStatus }) {
     saved.textContent = "";
     load(true);
   });
-  testButton.addEventListener("click", testConnection);
-  byId("add-header").addEventListener("click", () => {
-    addHeader().focus();
-    changed("headers");
-  });
-  byId("add-rule").addEventListener("click", () => {
-    addRule().focus();
-    changed("rules");
-  });
-  // "Trust this certificate": the fingerprint the tray process offers.
-  const certificateOffer = byId("settings-certificate");
-  const offeredFingerprint = byId("settings-certificate-fingerprint");
-  const trustButton = byId("settings-trust-certificate");
-  trustButton.addEventListener("click", async () => {
-    const fingerprint = offeredFingerprint.textContent;
-    if (fingerprint === "") {
-      return;
-    }
-    trustButton.disabled = true;
-    try {
-      await invoke("trust_certificate", { fingerprint });
-      inputs.certificate_pin.value = fingerprint;
-      messages.say("Certificate trusted for this server: connecting…");
-    } catch (error) {
-      messages.error(`Could not trust the certificate: ${errorText(error)}`, TRY_AGAIN);
-    } finally {
-      trustButton.disabled = false;
-    }
+  addButton.addEventListener("click", () => {
+    addCard().focusUrl();
+    changed("subscriptions");
   });
 
   byId("pause-1h").addEventListener("click", () => pause({ minutes: 60 }, "Notifications paused for an hour."));
   byId("pause-forever").addEventListener("click", () => pause({ minutes: null }, "Notifications paused until you resume them."));
   byId("resume").addEventListener("click", () => pause(null, "Notifications resumed."));
+  renumber();
   setReady();
 
   return {
     load,
+    /** "Set my server": the first subscription's URL, in a new card when there is none. */
     async focusServerUrl() {
       await load();
-      inputs.server_url.focus();
+      if (cards.length === 0) {
+        addCard();
+        changed("subscriptions");
+      }
+      cards[0].focusUrl();
     },
     /** The event types the history knows, offered in the rules. */
     setKnownTypes(types) {
       knownTypes.replaceChildren(...types.map((type) => el("option", { attrs: { value: type } })));
     },
-    /** A refused certificate's fingerprint from a status, offered to trust. */
+    /** The history's per-subscription unread counts ([{name, unread}]). */
+    setStoredCounts(counts) {
+      unreadByName = new Map(subscriptionCounts(counts).map(({ name, unread }) => [name, unread]));
+    },
+    /** Refused certificates' fingerprints from a status, offered to trust beside their subscription. */
     showCertificateOffer(status) {
-      const offered = typeof status?.state?.certificate === "string" ? status.state.certificate : "";
-      certificateOffer.hidden = offered === "";
-      if (offeredFingerprint.textContent !== offered) {
-        offeredFingerprint.textContent = offered;
-      }
+      offers = certificateOffers(status);
+      applyOffers();
     },
     /** The pause as of now, from a status (null: not known). */
     showPause(status) {
@@ -628,6 +675,16 @@ export function createSettings({ messages, onSaved, refreshStatus }) {
     /** Whether the form holds changes not saved: closing the window would lose them. */
     hasUnsavedChanges() {
       return dirty;
+    },
+    /** Whether a question (Remove a subscription) is open. */
+    get questionOpen() {
+      return cards.some((card) => card.questionOpen);
+    },
+    /** Closes the open question, giving the focus back to its Remove button. */
+    closeQuestion() {
+      for (const card of cards) {
+        card.closeQuestion(true);
+      }
     },
   };
 }

@@ -24,7 +24,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use crate::clock::now_ms;
 use crate::feed::{self, AppEvent};
 use crate::login_image;
-use crate::settings::{Settings, TypeRule};
+use crate::settings::{Settings, Subscription, TypeRule};
 use crate::sse::client;
 use crate::sse::{Backoff, ConnectionState, Control, SseEvent, Update};
 use crate::store::{HistoryEntry, NewEntry, Store, StoreError};
@@ -36,9 +36,14 @@ pub enum Command {
     MarkAllRead,
     Delete(i64),
     ClearHistory,
-    ReconnectNow,
-    /// Forget where the stream stopped and reconnect without `Last-Event-ID`.
-    ResetResumePoint,
+    /// Reconnect the subscription of this name, or all of them.
+    ReconnectNow(Option<String>),
+    /// Forget where the stream stopped and reconnect without
+    /// `Last-Event-ID`: the subscription of this name, or all of them.
+    ResetResumePoint(Option<String>),
+    /// Delete the history of a stream (by its server key): a subscription
+    /// removed with its history.
+    DeleteHistoryOf(String),
     /// Validated settings to apply at once (a new server reconnects).
     ApplySettings(Box<Settings>),
     /// The network came back or changed (a link, an address, a route): a
@@ -59,6 +64,9 @@ pub enum Command {
 /// A stored event, as the sinks see it.
 #[derive(Debug, Clone, Serialize)]
 pub struct StoredEvent {
+    /// The name of the subscription it came on (none for an event another
+    /// client handed over from a stream not subscribed to).
+    pub subscription: Option<Arc<str>>,
     pub entry: HistoryEntry,
     pub event: AppEvent,
     pub rule: TypeRule,
@@ -69,12 +77,18 @@ pub struct StoredEvent {
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum EngineEvent {
     Stored(Arc<StoredEvent>),
-    State(ConnectionState),
+    /// A subscription's connection state.
+    State {
+        subscription: Arc<str>,
+        state: ConnectionState,
+    },
     /// Why the history cannot be written now, in words; `None` once it can.
     StoreProblem(Option<String>),
-    /// A login step's image was made safe and stored: the login view
-    /// changed.
-    LoginImage,
+    /// A login step's image was made safe and stored: the login view of
+    /// that stream (by its server key) changed.
+    LoginImage {
+        server: Arc<str>,
+    },
 }
 
 /// A login step's image, fetched and written anew off the engine's loop.
@@ -142,15 +156,12 @@ pub struct Engine {
     retry_store: Option<tokio::time::Instant>,
     settings: Settings,
     backoff: Backoff,
-    /// The stream URL being followed, as stored with each event.
-    server: Option<Arc<str>>,
-    client: Option<mpsc::Sender<Control>>,
-    updates_tx: mpsc::Sender<Update>,
-    updates: mpsc::Receiver<Update>,
+    /// One connection per subscription with a server, in the settings'
+    /// order.
+    follows: Vec<Follow>,
     images_tx: mpsc::Sender<LoginImage>,
     images: mpsc::Receiver<LoginImage>,
     sinks: broadcast::Sender<EngineEvent>,
-    state: ConnectionState,
     /// The store's unread count, published as a latest value: a sink that
     /// looks late sees the newest count, never an old one after a new.
     unread: watch::Sender<u64>,
@@ -161,6 +172,78 @@ pub struct Engine {
     network_heard: bool,
     /// A sleep is heard (logind): no clock-comparing timer.
     sleep_heard: bool,
+}
+
+/// One subscription's connection: its own client, state, backoff and
+/// resume point (kept by the store under its server key), beside the
+/// others on the engine's one thread.
+struct Follow {
+    name: Arc<str>,
+    /// The stream as stored with each event (the URL without secrets).
+    server: Arc<str>,
+    /// The subscription as last applied, to tell what a change touches.
+    subscription: Subscription,
+    client: Option<mpsc::Sender<Control>>,
+    updates_tx: mpsc::Sender<Update>,
+    updates: mpsc::Receiver<Update>,
+}
+
+impl Follow {
+    fn new(subscription: &Subscription, server: String) -> Follow {
+        let (updates_tx, updates) = mpsc::channel(1024);
+        Follow {
+            name: subscription.name.as_str().into(),
+            server: server.into(),
+            subscription: subscription.clone(),
+            client: None,
+            updates_tx,
+            updates,
+        }
+    }
+
+    /// Stop the client and take a fresh updates channel, so that nothing
+    /// the old connection still had in flight arrives late.
+    fn stop(&mut self) {
+        if let Some(client) = self.client.take() {
+            // Dropping the control sender ends the client as well, should
+            // this message not fit.
+            let _ = client.try_send(Control::Stop);
+        }
+        let (updates_tx, updates) = mpsc::channel(1024);
+        self.updates_tx = updates_tx;
+        self.updates = updates;
+    }
+
+    fn send(&self, control: Control) -> bool {
+        match &self.client {
+            Some(client) if !client.is_closed() => {
+                let _ = client.try_send(control);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The next update of any subscription's connection, with its index;
+/// pending while there is none (and forever without subscriptions). Each
+/// poll starts after the follow served last, so that a flood on one
+/// stream never starves another.
+fn next_update<'a>(
+    follows: &'a mut [Follow],
+    start: &'a mut usize,
+) -> impl std::future::Future<Output = (usize, Update)> + 'a {
+    std::future::poll_fn(move |cx| {
+        let count = follows.len();
+        for offset in 0..count {
+            let index = (*start + offset) % count;
+            if let std::task::Poll::Ready(Some(update)) = follows[index].updates.poll_recv(cx) {
+                *start = (index + 1) % count;
+                return std::task::Poll::Ready((index, update));
+            }
+        }
+        std::task::Poll::Pending
+    })
 }
 
 /// The engine's outside: send commands, subscribe to events.
@@ -221,7 +304,6 @@ impl Engine {
     ) -> (Engine, EngineHandle, mpsc::Receiver<Command>) {
         let (commands_tx, commands) = mpsc::channel(64);
         let (sinks, _) = broadcast::channel(1024);
-        let (updates_tx, updates) = mpsc::channel(1024);
         let (images_tx, images) = mpsc::channel(16);
         let (unread, unread_rx) = watch::channel(0);
         let retry_store = store_problem
@@ -237,16 +319,10 @@ impl Engine {
             retry_store,
             settings,
             backoff,
-            server: None,
-            client: None,
-            updates_tx,
-            updates,
+            follows: Vec::new(),
             images_tx,
             images,
             sinks: sinks.clone(),
-            state: ConnectionState::Stopped {
-                reason: "no server configured".into(),
-            },
             unread,
             inserts_since_retention: 0,
             bytes_since_retention: 0,
@@ -271,10 +347,6 @@ impl Engine {
         self
     }
 
-    pub fn state(&self) -> &ConnectionState {
-        &self.state
-    }
-
     /// Run until `Quit` or until every command sender is gone.
     pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
         let retention = self.settings.history;
@@ -283,7 +355,9 @@ impl Engine {
         if self.store_problem.is_some() {
             self.broadcast(EngineEvent::StoreProblem(self.store_problem.clone()));
         }
-        self.connect();
+        let settings = self.settings.clone();
+        self.follow(&settings);
+        let mut next = 0;
         loop {
             let retry_store = self.retry_store;
             tokio::select! {
@@ -291,13 +365,15 @@ impl Engine {
                     None | Some(Command::Quit) => break,
                     Some(command) => self.handle(command),
                 },
-                Some(update) = self.updates.recv() => self.on_update(update),
+                (index, update) = next_update(&mut self.follows, &mut next) => self.on_update(index, update),
                 Some(image) = self.images.recv() => self.on_login_image(image),
                 _ = sleep_until(retry_store), if retry_store.is_some() => self.retry_store_now(),
             }
         }
-        if let Some(client) = self.client.take() {
-            let _ = client.send(Control::Stop).await;
+        for follow in &mut self.follows {
+            if let Some(client) = follow.client.take() {
+                let _ = client.send(Control::Stop).await;
+            }
         }
         // A last try for what still waits, whatever the retry timer says.
         self.retry_store = None;
@@ -309,10 +385,13 @@ impl Engine {
         let _ = self.sinks.send(event);
     }
 
-    fn set_state(&mut self, state: ConnectionState) {
-        tracing::info!("{state}");
-        self.state = state.clone();
-        self.broadcast(EngineEvent::State(state));
+    fn set_state(&mut self, index: usize, state: ConnectionState) {
+        let subscription = self.follows[index].name.clone();
+        tracing::info!("{subscription}: {state}");
+        self.broadcast(EngineEvent::State {
+            subscription,
+            state,
+        });
     }
 
     /// Run `action` on the open store. A failure is reported and `None`
@@ -371,17 +450,23 @@ impl Engine {
             match Store::open(&self.database) {
                 Ok((store, _)) => {
                     tracing::info!("the history database {} is open", self.database.display());
-                    let stored_resume_point = self
-                        .server
-                        .as_deref()
-                        .and_then(|server| store.last_event_id(server).ok().flatten())
-                        .filter(|id| !id.is_empty());
-                    self.store = Some(store);
-                    // Nothing received yet, and the store knows where the
+                    // Nothing received yet, and the store knows where a
                     // stream stopped: reconnect from there, so that what the
                     // server sent while the store was closed is replayed.
-                    if stored_resume_point.is_some() && self.pending.is_empty() {
-                        self.connect();
+                    let resume: Vec<usize> = (0..self.follows.len())
+                        .filter(|&index| {
+                            store
+                                .last_event_id(&self.follows[index].server)
+                                .ok()
+                                .flatten()
+                                .is_some_and(|id| !id.is_empty())
+                        })
+                        .collect();
+                    self.store = Some(store);
+                    if self.pending.is_empty() {
+                        for index in resume {
+                            self.connect(index);
+                        }
                     }
                 }
                 Err(error) => {
@@ -396,17 +481,58 @@ impl Engine {
         self.flush();
     }
 
-    /// (Re)start the client on the configured server.
-    fn connect(&mut self) {
-        self.stop_client();
-        // `server`: as stored and logged, without the secrets a URL may carry.
-        let (Some(mut config), Some(server)) =
-            (self.settings.client_config(), self.settings.server_key())
+    /// Follow the subscriptions of `settings`: a connection each, kept as
+    /// it is where nothing it depends on changed (a renamed subscription or
+    /// new rules do not reconnect it), started anew where something did,
+    /// stopped where the subscription went.
+    fn follow(&mut self, settings: &Settings) {
+        let max = settings.max_event_bytes;
+        let mut before = std::mem::take(&mut self.follows);
+        let mut to_connect = Vec::new();
+        for subscription in settings.followed() {
+            let Some(server) = subscription.server_key() else {
+                continue;
+            };
+            let same_stream = before.iter().position(|follow| *follow.server == *server);
+            match same_stream.map(|index| before.remove(index)) {
+                Some(mut follow)
+                    if follow
+                        .subscription
+                        .connection_key(self.settings.max_event_bytes)
+                        == subscription.connection_key(max) =>
+                {
+                    follow.name = subscription.name.as_str().into();
+                    follow.subscription = subscription.clone();
+                    self.follows.push(follow);
+                }
+                stale => {
+                    if let Some(mut follow) = stale {
+                        follow.stop();
+                    }
+                    self.follows.push(Follow::new(subscription, server));
+                    to_connect.push(self.follows.len() - 1);
+                }
+            }
+        }
+        for mut gone in before {
+            tracing::info!("{}: no longer followed", gone.name);
+            gone.stop();
+        }
+        self.settings = settings.clone();
+        for index in to_connect {
+            self.connect(index);
+        }
+    }
+
+    /// (Re)start the client of follow `index`.
+    fn connect(&mut self, index: usize) {
+        self.follows[index].stop();
+        let follow = &self.follows[index];
+        let server = follow.server.clone();
+        let Some(mut config) = follow
+            .subscription
+            .client_config(self.settings.max_event_bytes)
         else {
-            self.server = None;
-            self.set_state(ConnectionState::Stopped {
-                reason: "no server configured".into(),
-            });
             return;
         };
         config.backoff = self.backoff;
@@ -418,8 +544,8 @@ impl Engine {
                 server: from,
                 event,
                 ..
-            } if **from == *server => Some(event.last_event_id.to_string()),
-            Pending::ResumePoint { server: from, id } if **from == *server => Some(id.clone()),
+            } if *from == server => Some(event.last_event_id.to_string()),
+            Pending::ResumePoint { server: from, id } if *from == server => Some(id.clone()),
             _ => None,
         });
         let stored = self
@@ -433,30 +559,27 @@ impl Engine {
         if !config.last_event_id.is_empty() {
             tracing::info!(last_event_id = %config.last_event_id, "resuming {server}");
         }
-        self.server = Some(server.into());
-        match client::spawn(config, self.updates_tx.clone()) {
-            Ok(control) => self.client = Some(control),
+        let updates = self.follows[index].updates_tx.clone();
+        match client::spawn(config, updates) {
+            Ok(control) => self.follows[index].client = Some(control),
             Err(error) => {
                 // A bad CA file: say so in the state, keep running so the
                 // user can fix the setting.
-                self.set_state(ConnectionState::Stopped {
-                    reason: error.to_string(),
-                });
+                self.set_state(
+                    index,
+                    ConnectionState::Stopped {
+                        reason: error.to_string(),
+                    },
+                );
             }
         }
     }
 
-    /// Stop the client and take a fresh updates channel, so that nothing the
-    /// old connection still had in flight arrives late.
-    fn stop_client(&mut self) {
-        if let Some(client) = self.client.take() {
-            // Dropping the control sender ends the client as well, should
-            // this message not fit.
-            let _ = client.try_send(Control::Stop);
-        }
-        let (updates_tx, updates) = mpsc::channel(1024);
-        self.updates_tx = updates_tx;
-        self.updates = updates;
+    /// The follows a command names: the one called `name`, or all.
+    fn named(&self, name: Option<&str>) -> Vec<usize> {
+        (0..self.follows.len())
+            .filter(|&index| name.is_none_or(|name| *self.follows[index].name == *name))
+            .collect()
     }
 
     fn handle(&mut self, command: Command) {
@@ -479,14 +602,16 @@ impl Engine {
                 self.with_store(|store| store.clear());
                 self.refresh_unread();
             }
-            Command::ReconnectNow => match &self.client {
-                Some(client) if !client.is_closed() => {
-                    let _ = client.try_send(Control::ReconnectNow);
+            Command::ReconnectNow(name) => {
+                for index in self.named(name.as_deref()) {
+                    if !self.follows[index].send(Control::ReconnectNow) {
+                        self.connect(index);
+                    }
                 }
-                _ => self.connect(),
-            },
-            Command::ResetResumePoint => {
-                if let Some(server) = self.server.clone() {
+            }
+            Command::ResetResumePoint(name) => {
+                for index in self.named(name.as_deref()) {
+                    let server = self.follows[index].server.clone();
                     tracing::info!("forgetting where {server} stopped, at the user's request");
                     // In order with what waits, so that nothing older
                     // written later puts the old point back.
@@ -495,43 +620,41 @@ impl Engine {
                         id: String::new(),
                     });
                     self.flush();
-                }
-                match &self.client {
-                    Some(client) if !client.is_closed() => {
-                        let _ = client.try_send(Control::ForgetResumePoint);
+                    if !self.follows[index].send(Control::ForgetResumePoint) {
+                        self.connect(index);
                     }
-                    _ => self.connect(),
                 }
             }
+            Command::DeleteHistoryOf(server) => {
+                // What still waits for that stream goes too.
+                self.pending.retain(|pending| match pending {
+                    Pending::Event { server: from, .. }
+                    | Pending::ResumePoint { server: from, .. } => **from != *server,
+                });
+                self.pending_bytes = self.pending.iter().map(Pending::bytes).sum();
+                self.with_store(|store| store.delete_server(&server));
+                self.refresh_unread();
+            }
             Command::ApplySettings(settings) => {
-                let reconnect = settings.stream_url() != self.settings.stream_url()
-                    || settings.headers != self.settings.headers
-                    || settings.extra_ca_file != self.settings.extra_ca_file
-                    || settings.certificate_pin != self.settings.certificate_pin
-                    || settings.max_event_bytes != self.settings.max_event_bytes;
                 let retention_changed = settings.history != self.settings.history;
-                self.settings = *settings;
+                self.follow(&settings);
                 if retention_changed {
                     let retention = self.settings.history;
                     self.with_store(|store| store.apply_retention(retention));
                     self.refresh_unread();
                 }
-                if reconnect {
-                    self.connect();
-                }
             }
             Command::NetworkCame | Command::NetworkLost => {
-                let control = if matches!(command, Command::NetworkCame) {
-                    Control::NetworkCame
-                } else {
-                    Control::NetworkLost
-                };
-                if let Some(client) = self.client.as_ref().filter(|client| !client.is_closed()) {
-                    let _ = client.try_send(control);
+                for follow in &self.follows {
+                    follow.send(if matches!(command, Command::NetworkCame) {
+                        Control::NetworkCame
+                    } else {
+                        Control::NetworkLost
+                    });
                 }
             }
             Command::Store { server, event } => {
-                self.receive_from(server.into(), event, false);
+                self.receive_from(server.into(), event, None);
                 self.flush();
             }
             Command::Quit => {}
@@ -550,45 +673,42 @@ impl Engine {
         }
     }
 
-    fn on_update(&mut self, first: Update) {
+    /// An update of follow `index`, with what else it has waiting (a
+    /// flood is written in batches).
+    fn on_update(&mut self, index: usize, first: Update) {
         let mut next = Some(first);
         let mut batched = 0;
         while let Some(update) = next.take() {
             match update {
                 Update::Event(event) => {
-                    self.receive(event);
+                    let server = self.follows[index].server.clone();
+                    self.receive_from(server, event, Some(index));
                     batched += 1;
                     if batched < BATCH {
-                        next = self.updates.try_recv().ok();
+                        next = self
+                            .follows
+                            .get_mut(index)
+                            .and_then(|follow| follow.updates.try_recv().ok());
                     }
                 }
                 Update::State(state) => {
                     self.flush();
-                    self.set_state(state);
+                    self.set_state(index, state);
                 }
                 Update::LastEventId(id) => {
-                    if let Some(server) = self.server.clone() {
-                        self.queue(Pending::ResumePoint { server, id });
-                    }
+                    let server = self.follows[index].server.clone();
+                    self.queue(Pending::ResumePoint { server, id });
                 }
             }
         }
         self.flush();
     }
 
-    /// Interpret an event of the followed stream and queue it for the store.
-    fn receive(&mut self, event: SseEvent) {
-        let Some(server) = self.server.clone() else {
-            return;
-        };
-        self.receive_from(server, event, true);
-    }
-
-    /// Interpret an event from `server` and queue it; `followed` when it
-    /// came on this engine's own connection.
-    fn receive_from(&mut self, server: Arc<str>, event: SseEvent, followed: bool) {
+    /// Interpret an event from `server` and queue it; `followed` is the
+    /// follow it came on, if it came on one of this engine's connections.
+    fn receive_from(&mut self, server: Arc<str>, event: SseEvent, followed: Option<usize>) {
         let app_event = feed::interpret(&event);
-        let rule = self.settings.rule_for(&event.event_type);
+        let rule = self.settings.rule_for(&server, &event.event_type);
         let server_closed = app_event == AppEvent::ServerClosed;
         if rule == TypeRule::Ignore {
             // Not stored, but the stream still resumes after it.
@@ -605,11 +725,14 @@ impl Engine {
                 received_at_ms: now_ms(),
             });
         }
-        if server_closed && followed {
-            self.stop_client();
-            self.set_state(ConnectionState::Stopped {
-                reason: "the server closed the stream (server_closed)".into(),
-            });
+        if let Some(index) = followed.filter(|_| server_closed) {
+            self.follows[index].stop();
+            self.set_state(
+                index,
+                ConnectionState::Stopped {
+                    reason: "the server closed the stream (server_closed)".into(),
+                },
+            );
         }
     }
 
@@ -747,7 +870,13 @@ impl Engine {
             if let AppEvent::Login(step) = &app_event {
                 self.make_login_image(&server, step, received_at_ms);
             }
+            let subscription = self
+                .follows
+                .iter()
+                .find(|follow| follow.server == server)
+                .map(|follow| follow.name.clone());
             self.broadcast(EngineEvent::Stored(Arc::new(StoredEvent {
+                subscription,
                 entry,
                 event: app_event,
                 rule,
@@ -805,7 +934,9 @@ impl Engine {
             store.set_login_image(&image.server, image.updated_at_ms, &image.png)
         });
         if stored == Some(true) {
-            self.broadcast(EngineEvent::LoginImage);
+            self.broadcast(EngineEvent::LoginImage {
+                server: image.server,
+            });
         }
     }
 }

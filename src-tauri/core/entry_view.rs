@@ -20,6 +20,9 @@ pub const MAX_TITLE_CHARS: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EntryView {
     pub id: i64,
+    /// The name of the subscription it came on; none for a stream no longer
+    /// subscribed to.
+    pub subscription: Option<String>,
     pub event_type: String,
     /// `message`, `notification`, `login` or `server_closed`.
     pub kind: String,
@@ -92,11 +95,20 @@ impl EntryView {
         EntryView::with_event(entry, &event)
     }
 
+    /// The same, labelled with its subscription's name.
+    pub fn named(self, subscription: Option<String>) -> EntryView {
+        EntryView {
+            subscription,
+            ..self
+        }
+    }
+
     /// The view of an entry whose event is already interpreted (a live one).
     pub fn with_event(entry: &HistoryEntry, event: &AppEvent) -> EntryView {
         let Description { title, text, link } = describe(event);
         EntryView {
             id: entry.id,
+            subscription: None,
             event_type: entry.event_type.clone(),
             kind: entry.kind.clone(),
             received_at_ms: entry.received_at_ms,

@@ -41,21 +41,24 @@ pub async fn save(settings: &Settings, path: &Path) -> Result<KeptIn, SettingsEr
     settings.validate()?;
     let service = SecretService::connect().await;
     let mut on_disk = settings.clone();
+    let any_header = settings.subscriptions.iter().any(|subscription| {
+        !subscription.headers.is_empty() || !subscription.secret_headers.is_empty()
+    });
     let kept_in = match &service {
-        Some(service) if !settings.headers.is_empty() || !settings.secret_headers.is_empty() => {
-            match service.keep_headers(settings).await {
-                Ok(()) => {
-                    on_disk.secret_headers = settings.headers.keys().cloned().collect();
-                    on_disk.headers.clear();
-                    KeptIn::SecretService
+        Some(service) if any_header => match service.keep_headers(settings).await {
+            Ok(()) => {
+                for subscription in &mut on_disk.subscriptions {
+                    subscription.secret_headers = subscription.headers.keys().cloned().collect();
+                    subscription.headers.clear();
                 }
-                Err(error) => {
-                    tracing::warn!("the Secret Service refused the header values, so they stay in the settings file: {error}");
-                    keep_unreachable_names(&mut on_disk);
-                    KeptIn::SettingsFile
-                }
+                KeptIn::SecretService
             }
-        }
+            Err(error) => {
+                tracing::warn!("the Secret Service refused the header values, so they stay in the settings file: {error}");
+                keep_unreachable_names(&mut on_disk);
+                KeptIn::SettingsFile
+            }
+        },
         Some(_) => KeptIn::SecretService,
         None => {
             keep_unreachable_names(&mut on_disk);
@@ -70,10 +73,12 @@ pub async fn save(settings: &Settings, path: &Path) -> Result<KeptIn, SettingsEr
 /// whose values it keeps (and could not be read now) stay named, so that a
 /// keyring that answers again still provides them.
 fn keep_unreachable_names(on_disk: &mut Settings) {
-    let given = on_disk.headers.clone();
-    on_disk
-        .secret_headers
-        .retain(|name| !given.contains_key(name));
+    for subscription in &mut on_disk.subscriptions {
+        let given = subscription.headers.clone();
+        subscription
+            .secret_headers
+            .retain(|name| !given.contains_key(name));
+    }
 }
 
 /// Load the settings at `path` with the header values the Secret Service
@@ -86,27 +91,35 @@ pub async fn load(path: &Path) -> Result<(Settings, Option<String>), SettingsErr
     Ok((settings, problem))
 }
 
-/// Fetch the values of `settings.secret_headers` into `settings.headers`.
+/// Fetch the values of each subscription's `secret_headers` into its
+/// `headers`.
 pub async fn fill(settings: &mut Settings) -> Option<String> {
-    if settings.secret_headers.is_empty() {
+    let kept: Vec<String> = settings
+        .subscriptions
+        .iter()
+        .flat_map(|subscription| subscription.secret_headers.iter().cloned())
+        .collect();
+    if kept.is_empty() {
         return None;
     }
-    let names = settings.secret_headers.join(", ");
+    let names = kept.join(", ");
     let Some(service) = SecretService::connect().await else {
         return Some(format!(
             "The header {names} is kept in the desktop's Secret Service, which does not answer; connecting without it. Start or unlock your keyring, then choose Reconnect."
         ));
     };
     let mut missing = Vec::new();
-    for name in settings.secret_headers.clone() {
-        match service.fetch(&name).await {
-            Ok(Some(value)) => {
-                settings.headers.insert(name, value);
-            }
-            Ok(None) => missing.push(name),
-            Err(error) => {
-                tracing::warn!("the Secret Service: {error}");
-                missing.push(name);
+    for (index, subscription) in settings.subscriptions.iter_mut().enumerate() {
+        for name in subscription.secret_headers.clone() {
+            match service.fetch(&subscription.name, index == 0, &name).await {
+                Ok(Some(value)) => {
+                    subscription.headers.insert(name, value);
+                }
+                Ok(None) => missing.push(name),
+                Err(error) => {
+                    tracing::warn!("the Secret Service: {error}");
+                    missing.push(name);
+                }
             }
         }
     }
@@ -219,9 +232,13 @@ mod linux {
         session: OwnedObjectPath,
     }
 
-    /// The attributes that name one header's value.
-    fn attributes(name: &str) -> HashMap<&str, &str> {
-        HashMap::from([("application", "ssetray"), ("header", name)])
+    /// The attributes that name one header's value of one subscription.
+    fn attributes<'a>(subscription: &'a str, name: &'a str) -> HashMap<&'a str, &'a str> {
+        HashMap::from([
+            ("application", "ssetray"),
+            ("subscription", subscription),
+            ("header", name),
+        ])
     }
 
     impl SecretService {
@@ -270,13 +287,21 @@ mod linux {
         /// headers it no longer has.
         pub async fn keep_headers(&self, settings: &Settings) -> Result<(), SecretError> {
             let collection = self.default_collection().await?;
-            for (name, value) in &settings.headers {
-                let label = format!("SSE Tray: the {name} header");
+            // Collected first: an iterator of closures held across the
+            // awaits below would keep the future from being `Send`.
+            let mut headers: Vec<(&str, &String, &String)> = Vec::new();
+            for subscription in &settings.subscriptions {
+                for (name, value) in &subscription.headers {
+                    headers.push((subscription.name.as_str(), name, value));
+                }
+            }
+            for (subscription, name, value) in headers {
+                let label = format!("SSE Tray: the {name} header of {subscription}");
                 let properties = HashMap::from([
                     ("org.freedesktop.Secret.Item.Label", Value::from(label)),
                     (
                         "org.freedesktop.Secret.Item.Attributes",
-                        Value::from(attributes(name)),
+                        Value::from(attributes(subscription, name)),
                     ),
                 ]);
                 let secret: Secret = (
@@ -298,8 +323,20 @@ mod linux {
                 .map_err(bus)?;
             let items = unlocked.into_iter().chain(locked);
             for item in items {
-                let name = self.header_of(&item).await;
-                if name.is_some_and(|name| !settings.headers.contains_key(&name)) {
+                // Kept only while its subscription has that header; one
+                // from before subscriptions (no subscription named) goes,
+                // its value having been written anew above.
+                let kept = match self.item_attributes(&item).await {
+                    Some(found) => found.get("header").is_some_and(|header| {
+                        found.get("subscription").is_some_and(|name| {
+                            settings.subscription(name).is_some_and(|subscription| {
+                                subscription.headers.contains_key(header)
+                            })
+                        })
+                    }),
+                    None => true,
+                };
+                if !kept {
                     let item = ItemProxy::builder(&self.connection)
                         .path(item)
                         .map_err(bus)?
@@ -313,7 +350,7 @@ mod linux {
             Ok(())
         }
 
-        async fn header_of(&self, item: &OwnedObjectPath) -> Option<String> {
+        async fn item_attributes(&self, item: &OwnedObjectPath) -> Option<HashMap<String, String>> {
             let properties = zbus::fdo::PropertiesProxy::builder(&self.connection)
                 .destination("org.freedesktop.secrets")
                 .ok()?
@@ -325,15 +362,41 @@ mod linux {
             let interface =
                 zbus::names::InterfaceName::try_from("org.freedesktop.Secret.Item").ok()?;
             let value = properties.get(interface, "Attributes").await.ok()?;
-            let attributes: HashMap<String, String> = value.try_into().ok()?;
-            attributes.get("header").cloned()
+            value.try_into().ok()
         }
 
-        /// The value kept for header `name`, unlocking the keyring if need be.
-        pub async fn fetch(&self, name: &str) -> Result<Option<String>, SecretError> {
+        /// The value kept for header `name` of `subscription`, unlocking the
+        /// keyring if need be. The first subscription also finds a value
+        /// kept before subscriptions (no subscription named).
+        pub async fn fetch(
+            &self,
+            subscription: &str,
+            first: bool,
+            name: &str,
+        ) -> Result<Option<String>, SecretError> {
+            if let Some(value) = self
+                .fetch_matching(attributes(subscription, name), None)
+                .await?
+            {
+                return Ok(Some(value));
+            }
+            if !first {
+                return Ok(None);
+            }
+            let before = HashMap::from([("application", "ssetray"), ("header", name)]);
+            self.fetch_matching(before, Some("subscription")).await
+        }
+
+        /// The value of the first item matching `wanted` (and lacking the
+        /// attribute `without`, when given).
+        async fn fetch_matching(
+            &self,
+            wanted: HashMap<&str, &str>,
+            without: Option<&str>,
+        ) -> Result<Option<String>, SecretError> {
             let (mut unlocked, locked) = self
                 .service
-                .search_items(attributes(name))
+                .search_items(wanted.clone())
                 .await
                 .map_err(bus)?;
             if unlocked.is_empty() && !locked.is_empty() {
@@ -341,15 +404,24 @@ mod linux {
                 unlocked = now_unlocked;
                 if unlocked.is_empty() {
                     self.complete(prompt).await?;
-                    unlocked = self
-                        .service
-                        .search_items(attributes(name))
-                        .await
-                        .map_err(bus)?
-                        .0;
+                    unlocked = self.service.search_items(wanted).await.map_err(bus)?.0;
                 }
             }
-            let Some(item) = unlocked.into_iter().next() else {
+            let mut item = None;
+            for found in unlocked {
+                let lacks = match without {
+                    Some(attribute) => self
+                        .item_attributes(&found)
+                        .await
+                        .is_some_and(|attributes| !attributes.contains_key(attribute)),
+                    None => true,
+                };
+                if lacks {
+                    item = Some(found);
+                    break;
+                }
+            }
+            let Some(item) = item else {
                 return Ok(None);
             };
             let secrets = self
@@ -420,7 +492,12 @@ impl SecretService {
     pub async fn keep_headers(&self, _settings: &Settings) -> Result<(), SecretError> {
         Err(SecretError::NoKeyring)
     }
-    pub async fn fetch(&self, _name: &str) -> Result<Option<String>, SecretError> {
+    pub async fn fetch(
+        &self,
+        _subscription: &str,
+        _first: bool,
+        _name: &str,
+    ) -> Result<Option<String>, SecretError> {
         Ok(None)
     }
 }

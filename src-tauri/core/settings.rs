@@ -46,9 +46,13 @@ fn minute_of_day(text: &str) -> Option<u32> {
     (hours < 24 && minutes < 60).then_some(hours * 60 + minutes)
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One stream the user follows: a server (and Flask-SSE channel) with its
+/// own headers, trust, rules, web app and notification switch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct Settings {
+pub struct Subscription {
+    /// Unique, what the user sees; defaults to the host (and channel).
+    pub name: String,
     /// The event stream URL, e.g. `https://example.com/stream`.
     pub server_url: Option<String>,
     /// Flask-SSE channel, sent as `?channel=`; empty for the default.
@@ -70,7 +74,50 @@ pub struct Settings {
     pub web_app_url: Option<String>,
     /// Per event type: notify, store_only or ignore. Types not listed notify.
     pub rules: BTreeMap<String, TypeRule>,
-    /// Show OS notifications at all.
+    /// Show OS notifications for this subscription.
+    pub notifications: bool,
+}
+
+impl Default for Subscription {
+    fn default() -> Self {
+        Subscription {
+            name: String::new(),
+            server_url: None,
+            channel: String::new(),
+            headers: BTreeMap::new(),
+            secret_headers: Vec::new(),
+            extra_ca_file: None,
+            certificate_pin: None,
+            web_app_url: None,
+            rules: BTreeMap::new(),
+            notifications: true,
+        }
+    }
+}
+
+/// The settings file's keys of one stream, which address the first
+/// subscription at the top level (`server_url`, `headers.NAME`, ...): what
+/// a settings file of one server held before subscriptions, and what
+/// scripts still say.
+const STREAM_KEYS: &[&str] = &[
+    "server_url",
+    "channel",
+    "headers",
+    "secret_headers",
+    "extra_ca_file",
+    "certificate_pin",
+    "web_app_url",
+    "rules",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// The streams followed, in the user's order; none: the built-in demo.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub subscriptions: Vec<Subscription>,
+    /// Show OS notifications at all (each subscription has its own switch
+    /// beside this one).
     pub notifications: bool,
     /// No notifications in this daily span (events are still stored).
     pub quiet_hours: Option<QuietHours>,
@@ -82,6 +129,25 @@ pub struct Settings {
     /// dropped with a warning and the stream goes on.
     pub max_event_bytes: usize,
     pub history: Retention,
+    // The top-level stream keys of a settings file of one server, written
+    // before subscriptions: read as the first subscription (see
+    // `adopt_single_server`), never written.
+    #[serde(rename = "server_url", skip_serializing)]
+    single_server_url: Option<String>,
+    #[serde(rename = "channel", skip_serializing)]
+    single_channel: Option<String>,
+    #[serde(rename = "headers", skip_serializing)]
+    single_headers: Option<BTreeMap<String, String>>,
+    #[serde(rename = "secret_headers", skip_serializing)]
+    single_secret_headers: Option<Vec<String>>,
+    #[serde(rename = "extra_ca_file", skip_serializing)]
+    single_extra_ca_file: Option<PathBuf>,
+    #[serde(rename = "certificate_pin", skip_serializing)]
+    single_certificate_pin: Option<String>,
+    #[serde(rename = "web_app_url", skip_serializing)]
+    single_web_app_url: Option<String>,
+    #[serde(rename = "rules", skip_serializing)]
+    single_rules: Option<BTreeMap<String, TypeRule>>,
 }
 
 /// Bounds of `max_event_bytes`: 1 KiB to 16 MiB.
@@ -90,14 +156,7 @@ const MAX_EVENT_BYTES_RANGE: std::ops::RangeInclusive<usize> = 1024..=16 * 1024 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            server_url: None,
-            channel: String::new(),
-            headers: BTreeMap::new(),
-            secret_headers: Vec::new(),
-            extra_ca_file: None,
-            certificate_pin: None,
-            web_app_url: None,
-            rules: BTreeMap::new(),
+            subscriptions: Vec::new(),
             notifications: true,
             quiet_hours: None,
             qr_expiry_minutes: 5,
@@ -105,6 +164,14 @@ impl Default for Settings {
             autostart: false,
             max_event_bytes: crate::sse::parser::DEFAULT_LIMIT_BYTES,
             history: Retention::default(),
+            single_server_url: None,
+            single_channel: None,
+            single_headers: None,
+            single_secret_headers: None,
+            single_extra_ca_file: None,
+            single_certificate_pin: None,
+            single_web_app_url: None,
+            single_rules: None,
         }
     }
 }
@@ -137,25 +204,77 @@ fn invalid(field: &str, problem: impl Into<String>, fix: impl Into<String>) -> S
 
 /// Check a URL the app will connect to or open: http or https with a host.
 pub fn check_http_url(field: &str, text: &str) -> Result<url::Url, SettingsError> {
-    let example = format!(
-        "Set it to a full address such as `ssetray config set {field} https://example.com/stream`."
-    );
-    crate::url_policy::http_url(text)
-        .map_err(|refused| invalid(field, format!("= {text:?} is refused: {refused}"), &example))
+    crate::url_policy::http_url(text).map_err(|refused| {
+        invalid(
+            field,
+            format!("= {text:?} is refused: {refused}"),
+            format!(
+                "Set it to a full address such as `ssetray config set {field} https://example.com/stream`."
+            ),
+        )
+    })
 }
 
-impl Settings {
-    /// Check every field; the first problem found is returned.
-    pub fn validate(&self) -> Result<(), SettingsError> {
+impl Subscription {
+    /// A subscription to `server_url` named by default.
+    pub fn new(server_url: &str, channel: &str) -> Subscription {
+        let mut subscription = Subscription {
+            server_url: Some(server_url.to_string()),
+            channel: channel.to_string(),
+            ..Subscription::default()
+        };
+        subscription.name = subscription.default_name();
+        subscription
+    }
+
+    /// The host (and port), plus "/channel" when there is one: what a
+    /// subscription is called unless the user names it.
+    pub fn default_name(&self) -> String {
+        let host = self
+            .server_url
+            .as_deref()
+            .and_then(|url| url::Url::parse(url).ok())
+            .and_then(|url| {
+                url.host_str().map(|host| match url.port() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host.to_string(),
+                })
+            })
+            .unwrap_or_else(|| "server".to_string());
+        if self.channel.is_empty() {
+            host
+        } else {
+            format!("{host}/{}", self.channel)
+        }
+    }
+
+    /// Check every field, naming each by its key.
+    pub fn check(&self) -> Result<(), SettingsError> {
+        self.validate(str::to_string)
+    }
+
+    /// Check every field; `field` names them as errors should (`server_url`
+    /// for the first subscription, `subscriptions.N.server_url` else).
+    fn validate(&self, field: impl Fn(&str) -> String) -> Result<(), SettingsError> {
+        if self.name.trim().is_empty()
+            || self.name.len() > 100
+            || self.name.chars().any(char::is_control)
+        {
+            return Err(invalid(
+                &field("name"),
+                format!("= {:?} is not a name", self.name),
+                "Give each subscription a short name of its own, such as `work`.",
+            ));
+        }
         if let Some(url) = &self.server_url {
-            check_http_url("server_url", url)?;
+            check_http_url(&field("server_url"), url)?;
         }
         if let Some(url) = &self.web_app_url {
-            check_http_url("web_app_url", url)?;
+            check_http_url(&field("web_app_url"), url)?;
         }
         if self.channel.len() > 200 || self.channel.chars().any(char::is_control) {
             return Err(invalid(
-                "channel",
+                &field("channel"),
                 "is too long or holds control characters",
                 "Use a plain channel name such as `sse`, or an empty one for the default.",
             ));
@@ -163,7 +282,7 @@ impl Settings {
         if let Some(pin) = &self.certificate_pin {
             if crate::sse::trust::Fingerprint::parse(pin).is_none() {
                 return Err(invalid(
-                    "certificate_pin",
+                    &field("certificate_pin"),
                     format!("= {pin:?} is not a SHA-256 fingerprint"),
                     "Give the 64 hex digits the state shows (colons allowed), or an empty value to trust the CAs again.",
                 ));
@@ -172,24 +291,24 @@ impl Settings {
         for name in &self.secret_headers {
             reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
                 invalid(
-                    "secret_headers",
+                    &field("secret_headers"),
                     format!("names {name:?}, which is not a valid HTTP header name"),
                     "Remove it from `secret_headers`; set the header again with `ssetray config set headers.NAME VALUE`.",
                 )
             })?;
         }
         for (name, value) in &self.headers {
-            let field = format!("headers.{name}");
+            let header = field(&format!("headers.{name}"));
             reqwest::header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
                 invalid(
-                    &field,
+                    &header,
                     "is not a valid HTTP header name",
                     "Use letters, digits and dashes, such as `Authorization`.",
                 )
             })?;
             reqwest::header::HeaderValue::from_str(value).map_err(|_| {
                 invalid(
-                    &field,
+                    &header,
                     "has a value with characters a header cannot carry",
                     "Use printable text on one line.",
                 )
@@ -198,10 +317,250 @@ impl Settings {
         if let Some(path) = &self.extra_ca_file {
             if !path.is_file() {
                 return Err(invalid(
-                    "extra_ca_file",
+                    &field("extra_ca_file"),
                     format!("= {} is not a readable file", path.display()),
                     "Point it at a PEM file of CA certificates, or remove the setting.",
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The URL to connect to: the server URL with the channel added.
+    pub fn stream_url(&self) -> Option<url::Url> {
+        let mut url = check_http_url("server_url", self.server_url.as_deref()?).ok()?;
+        if !self.channel.is_empty() {
+            url.query_pairs_mut().append_pair("channel", &self.channel);
+        }
+        Some(url)
+    }
+
+    /// What to do with an event type.
+    pub fn rule_for(&self, event_type: &str) -> TypeRule {
+        self.rules
+            .get(event_type)
+            .copied()
+            .unwrap_or(TypeRule::Notify)
+    }
+
+    /// The stream as the history keys it and the status shows it: its URL
+    /// without the secrets it may carry (see `url_policy::redacted`).
+    pub fn server_key(&self) -> Option<String> {
+        self.stream_url()
+            .map(|url| crate::url_policy::redacted(&url))
+    }
+
+    /// The origin of the stream, which a certificate pin belongs to.
+    pub fn stream_origin(&self) -> Option<url::Origin> {
+        self.stream_url().map(|url| url.origin())
+    }
+
+    /// The pinned certificate, if one is set and valid.
+    pub fn pinned_certificate(&self) -> Option<crate::sse::trust::Fingerprint> {
+        self.certificate_pin
+            .as_deref()
+            .and_then(crate::sse::trust::Fingerprint::parse)
+    }
+
+    /// How the client connects to this stream: its URL (with the channel),
+    /// headers, extra CA, pinned certificate and size limits. The one place
+    /// that turns settings into a connection, for the engine and for "Test
+    /// connection" alike.
+    pub fn client_config(&self, max_event_bytes: usize) -> Option<crate::sse::ClientConfig> {
+        let mut config = crate::sse::ClientConfig::new(self.stream_url()?);
+        config.limits = crate::sse::Limits {
+            max_line_bytes: max_event_bytes,
+            max_event_bytes,
+        };
+        config.extra_ca_file = self.extra_ca_file.clone();
+        config.certificate_pin = self.pinned_certificate();
+        for (name, value) in &self.headers {
+            // Validated with the settings; a bad pair is skipped, not fatal.
+            if let (Ok(name), Ok(value)) = (
+                reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+                reqwest::header::HeaderValue::from_str(value),
+            ) {
+                config.headers.insert(name, value);
+            }
+        }
+        Some(config)
+    }
+
+    /// What, of this subscription, a connection depends on: a change here
+    /// reconnects it, any other change (name, rules, web app) does not.
+    pub fn connection_key(&self, max_event_bytes: usize) -> impl PartialEq {
+        (
+            self.stream_url(),
+            self.headers.clone(),
+            self.extra_ca_file.clone(),
+            self.certificate_pin.clone(),
+            max_event_bytes,
+        )
+    }
+}
+
+/// Where a dotted key points: the settings, or a subscription by index.
+enum KeyPlace<'a> {
+    Settings(&'a str),
+    Subscription(usize, &'a str),
+}
+
+impl Settings {
+    /// The subscriptions that have a server to follow.
+    pub fn followed(&self) -> impl Iterator<Item = &Subscription> {
+        self.subscriptions
+            .iter()
+            .filter(|subscription| subscription.stream_url().is_some())
+    }
+
+    /// Whether any subscription has a server (else the demo plays).
+    pub fn has_server(&self) -> bool {
+        self.followed().next().is_some()
+    }
+
+    /// The subscription called `name`.
+    pub fn subscription(&self, name: &str) -> Option<&Subscription> {
+        self.subscriptions
+            .iter()
+            .find(|subscription| subscription.name == name)
+    }
+
+    /// The subscription whose stream the history keys as `server`.
+    pub fn subscription_of_server(&self, server: &str) -> Option<&Subscription> {
+        self.subscriptions
+            .iter()
+            .find(|subscription| subscription.server_key().as_deref() == Some(server))
+    }
+
+    /// Each followed stream's server key and its subscription's name, to
+    /// label many history rows at once.
+    pub fn names_by_server(&self) -> std::collections::HashMap<String, String> {
+        self.subscriptions
+            .iter()
+            .filter_map(|subscription| {
+                Some((subscription.server_key()?, subscription.name.clone()))
+            })
+            .collect()
+    }
+
+    /// A name not taken yet: `wanted`, else `wanted-2`, `wanted-3`...
+    pub fn free_name(&self, wanted: &str) -> String {
+        let taken = |name: &str| self.subscription(name).is_some();
+        if !taken(wanted) {
+            return wanted.to_string();
+        }
+        (2..)
+            .map(|n| format!("{wanted}-{n}"))
+            .find(|name| !taken(name))
+            .unwrap_or_default()
+    }
+
+    /// A copy with `subscription` added at the end (named by default when
+    /// it has no name), validated: a name or a stream followed already is
+    /// refused with what to do.
+    pub fn with_subscription(
+        &self,
+        mut subscription: Subscription,
+    ) -> Result<Settings, SettingsError> {
+        if subscription.name.trim().is_empty() {
+            subscription.name = self.free_name(&subscription.default_name());
+        }
+        if self.subscription(&subscription.name).is_some() {
+            return Err(invalid(
+                "name",
+                format!(
+                    "= {:?} is the name of a subscription already",
+                    subscription.name
+                ),
+                "Choose another name with --name.",
+            ));
+        }
+        let mut settings = self.clone();
+        settings.subscriptions.push(subscription);
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// A copy without the subscription called `name`, and that
+    /// subscription.
+    pub fn without_subscription(
+        &self,
+        name: &str,
+    ) -> Result<(Settings, Subscription), SettingsError> {
+        let index = self
+            .subscriptions
+            .iter()
+            .position(|subscription| subscription.name == name)
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.subscriptions.iter().map(|s| s.name.as_str()).collect();
+                invalid(
+                    "name",
+                    format!("= {name:?} is no subscription"),
+                    format!("The subscriptions are: {}.", known.join(", ")),
+                )
+            })?;
+        let mut settings = self.clone();
+        let removed = settings.subscriptions.remove(index);
+        Ok((settings, removed))
+    }
+
+    /// A file of one server (before subscriptions) read as its first
+    /// subscription. Both forms in one file is a hand edit that cannot be
+    /// read one way or the other, and is said so.
+    fn adopt_single_server(&mut self) -> Result<(), SettingsError> {
+        let single = Subscription {
+            name: String::new(),
+            server_url: self.single_server_url.take(),
+            channel: self.single_channel.take().unwrap_or_default(),
+            headers: self.single_headers.take().unwrap_or_default(),
+            secret_headers: self.single_secret_headers.take().unwrap_or_default(),
+            extra_ca_file: self.single_extra_ca_file.take(),
+            certificate_pin: self.single_certificate_pin.take(),
+            web_app_url: self.single_web_app_url.take(),
+            rules: self.single_rules.take().unwrap_or_default(),
+            notifications: true,
+        };
+        if single == Subscription::default() {
+            return Ok(());
+        }
+        if !self.subscriptions.is_empty() {
+            return Err(invalid(
+                "server_url",
+                "stands beside [[subscriptions]]",
+                "Move the top-level server_url, channel, headers, rules and the like into a [[subscriptions]] entry.",
+            ));
+        }
+        let mut single = single;
+        single.name = single.default_name();
+        self.subscriptions.push(single);
+        Ok(())
+    }
+
+    /// Check every field; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        let mut names = std::collections::HashSet::new();
+        let mut streams = std::collections::HashSet::new();
+        for (index, subscription) in self.subscriptions.iter().enumerate() {
+            let field = |key: &str| subscription_field(index, key);
+            subscription.validate(field)?;
+            if !names.insert(subscription.name.as_str()) {
+                return Err(invalid(
+                    &field("name"),
+                    format!(
+                        "= {:?} is the name of another subscription",
+                        subscription.name
+                    ),
+                    "Give each subscription a name of its own.",
+                ));
+            }
+            if let Some(stream) = subscription.stream_url() {
+                if !streams.insert(stream.to_string()) {
+                    return Err(invalid(
+                        &field("server_url"),
+                        format!("= {stream} is followed by another subscription already"),
+                        "Follow each server and channel once; remove one of the two.",
+                    ));
+                }
             }
         }
         if let Some(quiet) = &self.quiet_hours {
@@ -261,21 +620,12 @@ impl Settings {
         Ok(())
     }
 
-    /// The URL to connect to: the server URL with the channel added.
-    pub fn stream_url(&self) -> Option<url::Url> {
-        let mut url = check_http_url("server_url", self.server_url.as_deref()?).ok()?;
-        if !self.channel.is_empty() {
-            url.query_pairs_mut().append_pair("channel", &self.channel);
-        }
-        Some(url)
-    }
-
-    /// What to do with an event type.
-    pub fn rule_for(&self, event_type: &str) -> TypeRule {
-        self.rules
-            .get(event_type)
-            .copied()
-            .unwrap_or(TypeRule::Notify)
+    /// What to do with an event type of the stream keyed `server`.
+    pub fn rule_for(&self, server: &str, event_type: &str) -> TypeRule {
+        self.subscription_of_server(server)
+            .map_or(TypeRule::Notify, |subscription| {
+                subscription.rule_for(event_type)
+            })
     }
 
     /// Load from `path`; a missing file means the defaults.
@@ -299,11 +649,26 @@ impl Settings {
     /// errors), validated. Any text gives settings or an error that names
     /// the line or the field, never a crash (a fuzz target checks it).
     pub fn from_toml(text: &str, path: &Path) -> Result<Settings, SettingsError> {
-        let settings: Settings = toml::from_str(text).map_err(|error| SettingsError::Syntax {
-            path: path.to_path_buf(),
-            message: error.message().to_string() + &line_of(text, error.span()),
-        })?;
+        let mut settings: Settings =
+            toml::from_str(text).map_err(|error| SettingsError::Syntax {
+                path: path.to_path_buf(),
+                message: error.message().to_string() + &line_of(text, error.span()),
+            })?;
+        settings.adopt_single_server()?;
         settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Settings the window sends (JSON), in the same shape as the file.
+    pub fn from_json(value: serde_json::Value) -> Result<Settings, SettingsError> {
+        let mut settings: Settings = serde_json::from_value(value).map_err(|error| {
+            invalid(
+                "settings",
+                format!("are not in the expected shape: {error}"),
+                "Report this as a bug.",
+            )
+        })?;
+        settings.adopt_single_server()?;
         Ok(settings)
     }
 
@@ -333,144 +698,193 @@ impl Settings {
         std::fs::rename(&temporary, path).map_err(io)
     }
 
-    /// The value of a dotted key as TOML text (`server_url`, `history.keep_days`,
-    /// `headers.Authorization`).
-    pub fn get(&self, key: &str) -> Result<String, SettingsError> {
-        let table = toml::Table::try_from(self).map_err(|error| {
-            invalid(
-                key,
-                format!("cannot be read: {error}"),
-                "Report this as a bug.",
-            )
-        })?;
-        let mut value = toml::Value::Table(table);
-        for part in key.split('.') {
-            value = match value {
-                toml::Value::Table(mut table) => {
-                    table.remove(part).ok_or_else(|| unknown_key(key))?
-                }
-                _ => return Err(unknown_key(key)),
-            };
+    /// Where `key` points: a stream key at the top level (`server_url`,
+    /// `headers.X`) is the first subscription's; `subscriptions.NAME.KEY`
+    /// names one; anything else is a setting of the app.
+    fn place<'k>(&self, key: &'k str) -> Result<KeyPlace<'k>, SettingsError> {
+        let first = key.split('.').next().unwrap_or_default();
+        if STREAM_KEYS.contains(&first) {
+            return Ok(KeyPlace::Subscription(0, key));
         }
-        Ok(match value {
-            toml::Value::String(text) => text,
-            other => other.to_string(),
-        })
+        if let Some(rest) = key.strip_prefix("subscriptions.") {
+            // Names may hold dots ("example.com"): the longest name that
+            // matches wins.
+            let found = self
+                .subscriptions
+                .iter()
+                .enumerate()
+                .filter_map(|(index, subscription)| {
+                    let tail = rest.strip_prefix(subscription.name.as_str())?;
+                    Some((index, tail.strip_prefix('.')?))
+                })
+                .max_by_key(|(index, _)| self.subscriptions[*index].name.len());
+            return found
+                .map(|(index, tail)| KeyPlace::Subscription(index, tail))
+                .ok_or_else(|| unknown_key(key));
+        }
+        Ok(KeyPlace::Settings(key))
+    }
+
+    /// The value of a dotted key as TOML text (`server_url`, `history.keep_days`,
+    /// `headers.Authorization`, `subscriptions.work.channel`).
+    pub fn get(&self, key: &str) -> Result<String, SettingsError> {
+        match self.place(key)? {
+            KeyPlace::Settings(path) => get_in(self, path, key),
+            KeyPlace::Subscription(index, path) => match self.subscriptions.get(index) {
+                Some(subscription) => get_in(subscription, path, key),
+                None => Err(unknown_key(key)),
+            },
+        }
     }
 
     /// A copy with one dotted key set, validated. The value is read as TOML
-    /// when it parses as such (numbers, booleans), else as a string.
+    /// when it parses as such (numbers, booleans), else as a string. A
+    /// stream key at the top level sets the first subscription's, making
+    /// one when there is none.
     pub fn set(&self, key: &str, value: &str) -> Result<Settings, SettingsError> {
-        let mut table = toml::Table::try_from(self).map_err(|error| {
-            invalid(
-                key,
-                format!("cannot be read: {error}"),
-                "Report this as a bug.",
-            )
-        })?;
-        let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
-            .ok()
-            .and_then(|mut wrapper| wrapper.remove("v"))
-            .unwrap_or_else(|| toml::Value::String(value.to_string()));
-        let parts: Vec<&str> = key.split('.').collect();
-        let (last, path) = parts.split_last().ok_or_else(|| unknown_key(key))?;
-        let mut cursor = &mut table;
-        for part in path {
-            cursor = cursor
-                .entry(part.to_string())
-                .or_insert_with(|| toml::Value::Table(toml::Table::new()))
-                .as_table_mut()
-                .ok_or_else(|| unknown_key(key))?;
+        let mut settings = self.clone();
+        match self.place(key)? {
+            KeyPlace::Settings(path) => settings = set_in(self, path, value, key)?,
+            KeyPlace::Subscription(index, path) => {
+                if index == settings.subscriptions.len() {
+                    settings.subscriptions.push(Subscription::default());
+                }
+                let before = settings.subscriptions[index].clone();
+                let mut changed: Subscription = set_in(&before, path, value, key)?;
+                if path == "server_url" && changed.stream_origin() != before.stream_origin() {
+                    // A pin is for one server: another one is trusted anew.
+                    changed.certificate_pin = None;
+                }
+                if changed.name.is_empty() || changed.name == before.default_name() {
+                    changed.name = changed.default_name();
+                }
+                settings.subscriptions[index] = changed;
+            }
         }
-        // An empty value clears an optional setting.
-        if value.is_empty()
-            && matches!(
-                *last,
-                "server_url" | "web_app_url" | "extra_ca_file" | "certificate_pin"
-            )
-        {
-            cursor.remove(*last);
-        } else {
-            // Free-form maps take strings whatever they look like.
-            let value = if matches!(path.first(), Some(&"headers")) {
-                toml::Value::String(value.to_string())
+        settings.validate().map_err(|error| match self.place(key) {
+            // Named as the user typed it (`subscriptions.work.server_url`).
+            Ok(KeyPlace::Subscription(index, path)) => {
+                rename_field(error, &subscription_field(index, path), key)
+            }
+            _ => error,
+        })?;
+        Ok(settings)
+    }
+}
+
+/// How errors name a subscription's field: the first one's by its
+/// top-level key, as `config set` takes it; the others' by their place.
+fn subscription_field(index: usize, key: &str) -> String {
+    if index == 0 {
+        key.to_string()
+    } else {
+        format!("subscriptions.{index}.{key}")
+    }
+}
+
+/// An error about `field` named `key` instead.
+fn rename_field(error: SettingsError, field: &str, key: &str) -> SettingsError {
+    match error {
+        SettingsError::Invalid {
+            field: named,
+            problem,
+            fix,
+        } if named == field => SettingsError::Invalid {
+            field: key.to_string(),
+            problem,
+            fix,
+        },
+        other => other,
+    }
+}
+
+/// The value at a dotted `path` of `value`'s TOML form.
+fn get_in<T: Serialize>(value: &T, path: &str, key: &str) -> Result<String, SettingsError> {
+    let table = toml::Table::try_from(value).map_err(|error| {
+        invalid(
+            key,
+            format!("cannot be read: {error}"),
+            "Report this as a bug.",
+        )
+    })?;
+    let mut value = toml::Value::Table(table);
+    for part in path.split('.') {
+        value = match value {
+            toml::Value::Table(mut table) => table.remove(part).ok_or_else(|| unknown_key(key))?,
+            _ => return Err(unknown_key(key)),
+        };
+    }
+    Ok(match value {
+        toml::Value::String(text) => text,
+        other => other.to_string(),
+    })
+}
+
+/// A copy of `value` with its dotted `path` set to `text` (read as TOML
+/// when it parses as such, else as a string; an empty text clears an
+/// optional address or path).
+fn set_in<T>(value: &T, path: &str, text: &str, key: &str) -> Result<T, SettingsError>
+where
+    T: Serialize + serde::de::DeserializeOwned,
+{
+    let mut table = toml::Table::try_from(value).map_err(|error| {
+        invalid(
+            key,
+            format!("cannot be read: {error}"),
+            "Report this as a bug.",
+        )
+    })?;
+    let parsed = toml::from_str::<toml::Table>(&format!("v = {text}"))
+        .ok()
+        .and_then(|mut wrapper| wrapper.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(text.to_string()));
+    let parts: Vec<&str> = path.split('.').collect();
+    let (last, parents) = parts.split_last().ok_or_else(|| unknown_key(key))?;
+    let mut cursor = &mut table;
+    for part in parents {
+        cursor = cursor
+            .entry(part.to_string())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .ok_or_else(|| unknown_key(key))?;
+    }
+    if text.is_empty()
+        && matches!(
+            *last,
+            "server_url" | "web_app_url" | "extra_ca_file" | "certificate_pin"
+        )
+    {
+        cursor.remove(*last);
+    } else {
+        // Free-form maps and names take strings whatever they look like.
+        let value =
+            if matches!(parents.first(), Some(&"headers")) || matches!(*last, "name" | "channel") {
+                toml::Value::String(text.to_string())
             } else {
                 parsed
             };
-            cursor.insert(last.to_string(), value);
-        }
-        let settings: Settings =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|error: toml::de::Error| {
-                    if error.message().contains("unknown field") {
-                        unknown_key(key)
-                    } else {
-                        invalid(
-                            key,
-                            format!("= {value:?}: {}", error.message()),
-                            "Check the value's type (text, number, true/false).",
-                        )
-                    }
-                })?;
-        let mut settings = settings;
-        if key == "server_url" && settings.stream_origin() != self.stream_origin() {
-            // A pin is for one server: another one is trusted anew.
-            settings.certificate_pin = None;
-        }
-        settings.validate()?;
-        Ok(settings)
+        cursor.insert(last.to_string(), value);
     }
-
-    /// The stream as the history keys it and the status shows it: its URL
-    /// without the secrets it may carry (see `url_policy::redacted`).
-    pub fn server_key(&self) -> Option<String> {
-        self.stream_url()
-            .map(|url| crate::url_policy::redacted(&url))
-    }
-
-    /// The origin of the stream, which a certificate pin belongs to.
-    pub fn stream_origin(&self) -> Option<url::Origin> {
-        self.stream_url().map(|url| url.origin())
-    }
-
-    /// The pinned certificate, if one is set and valid.
-    pub fn pinned_certificate(&self) -> Option<crate::sse::trust::Fingerprint> {
-        self.certificate_pin
-            .as_deref()
-            .and_then(crate::sse::trust::Fingerprint::parse)
-    }
-
-    /// How the client connects to the configured stream: its URL (with the
-    /// channel), headers, extra CA, pinned certificate and size limits.
-    /// The one place that turns settings into a connection, for the engine
-    /// and for "Test connection" alike.
-    pub fn client_config(&self) -> Option<crate::sse::ClientConfig> {
-        let mut config = crate::sse::ClientConfig::new(self.stream_url()?);
-        config.limits = crate::sse::Limits {
-            max_line_bytes: self.max_event_bytes,
-            max_event_bytes: self.max_event_bytes,
-        };
-        config.extra_ca_file = self.extra_ca_file.clone();
-        config.certificate_pin = self.pinned_certificate();
-        for (name, value) in &self.headers {
-            // Validated with the settings; a bad pair is skipped, not fatal.
-            if let (Ok(name), Ok(value)) = (
-                reqwest::header::HeaderName::from_bytes(name.as_bytes()),
-                reqwest::header::HeaderValue::from_str(value),
-            ) {
-                config.headers.insert(name, value);
+    toml::Value::Table(table)
+        .try_into()
+        .map_err(|error: toml::de::Error| {
+            if error.message().contains("unknown field") {
+                unknown_key(key)
+            } else {
+                invalid(
+                    key,
+                    format!("= {text:?}: {}", error.message()),
+                    "Check the value's type (text, number, true/false).",
+                )
             }
-        }
-        Some(config)
-    }
+        })
 }
 
 fn unknown_key(key: &str) -> SettingsError {
     invalid(
         key,
         "is not a setting",
-        "Known settings: server_url, channel, headers.NAME, extra_ca_file, certificate_pin, web_app_url, rules.TYPE (notify, store_only, ignore), notifications, quiet_hours.from, quiet_hours.to, qr_expiry_minutes, start_hidden, autostart, max_event_bytes, history.keep_count, history.keep_days, history.keep_megabytes.",
+        "Known settings: server_url, channel, headers.NAME, extra_ca_file, certificate_pin, web_app_url, rules.TYPE (notify, store_only, ignore) of the first subscription, the same as subscriptions.NAME.KEY of any (and subscriptions.NAME.name, subscriptions.NAME.notifications), notifications, quiet_hours.from, quiet_hours.to, qr_expiry_minutes, start_hidden, autostart, max_event_bytes, history.keep_count, history.keep_days, history.keep_megabytes.",
     )
 }
 
@@ -528,8 +942,10 @@ mod tests {
             loaded.get("server_url").unwrap(),
             "https://example.com/stream"
         );
-        assert_eq!(loaded.rule_for("message"), TypeRule::StoreOnly);
-        assert_eq!(loaded.rule_for("login"), TypeRule::Notify);
+        let first = &loaded.subscriptions[0];
+        assert_eq!(first.name, "example.com");
+        assert_eq!(first.rule_for("message"), TypeRule::StoreOnly);
+        assert_eq!(first.rule_for("login"), TypeRule::Notify);
     }
 
     #[cfg(unix)]
@@ -656,9 +1072,91 @@ mod tests {
             .unwrap()
             .set("channel", "news")
             .unwrap();
+        let first = &settings.subscriptions[0];
         assert_eq!(
-            settings.stream_url().unwrap().as_str(),
+            first.stream_url().unwrap().as_str(),
             "http://127.0.0.1:5000/stream?channel=news"
         );
+        assert_eq!(first.name, "127.0.0.1:5000/news");
+    }
+
+    #[test]
+    fn a_settings_file_of_one_server_is_read_as_one_subscription_and_saved_anew() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.toml");
+        std::fs::write(
+            &path,
+            "server_url = \"https://example.com/stream\"\nchannel = \"news\"\nnotifications = false\n\n[headers]\nAuthorization = \"Bearer 1\"\n\n[rules]\nchat = \"ignore\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load(&path).unwrap();
+        assert_eq!(settings.subscriptions.len(), 1);
+        let only = &settings.subscriptions[0];
+        assert_eq!(only.name, "example.com/news");
+        assert_eq!(only.headers["Authorization"], "Bearer 1");
+        assert_eq!(only.rule_for("chat"), TypeRule::Ignore);
+        assert!(!settings.notifications, "the app's own keys stay");
+        assert_eq!(settings.get("channel").unwrap(), "news");
+        settings.save(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("[[subscriptions]]"), "{text}");
+        let top_level = text.split("\n[").next().unwrap_or_default();
+        assert!(!top_level.contains("server_url"), "{text}");
+        assert_eq!(Settings::load(&path).unwrap(), settings);
+        // Both forms in one file cannot be read either way, and say so.
+        std::fs::write(
+            &path,
+            format!("server_url = \"https://other.example/s\"\n{text}"),
+        )
+        .unwrap();
+        let error = Settings::load(&path).unwrap_err().to_string();
+        assert!(error.contains("[[subscriptions]]"), "{error}");
+    }
+
+    #[test]
+    fn subscriptions_are_named_set_and_kept_apart() {
+        let mut settings = Settings::default()
+            .set("server_url", "http://127.0.0.1:5000/stream")
+            .unwrap();
+        let mut second = Subscription::new("http://127.0.0.1:5000/stream", "user.42");
+        second.name = settings.free_name(&second.name);
+        settings.subscriptions.push(second);
+        settings.validate().unwrap();
+        assert_eq!(settings.subscriptions[1].name, "127.0.0.1:5000/user.42");
+        let settings = settings
+            .set("subscriptions.127.0.0.1:5000/user.42.rules.chat", "ignore")
+            .unwrap();
+        assert_eq!(settings.subscriptions[1].rule_for("chat"), TypeRule::Ignore);
+        assert_eq!(settings.subscriptions[0].rule_for("chat"), TypeRule::Notify);
+        assert_eq!(
+            settings
+                .get("subscriptions.127.0.0.1:5000/user.42.channel")
+                .unwrap(),
+            "user.42"
+        );
+        // A second subscription of the same stream, or the same name, is refused.
+        let mut twice = settings.clone();
+        twice
+            .subscriptions
+            .push(Subscription::new("http://127.0.0.1:5000/stream", ""));
+        twice.subscriptions[2].name = "other".into();
+        let error = twice.validate().unwrap_err().to_string();
+        assert!(error.contains("subscriptions.2.server_url"), "{error}");
+        let mut same_name = settings.clone();
+        same_name.subscriptions[1].name = same_name.subscriptions[0].name.clone();
+        let error = same_name.validate().unwrap_err().to_string();
+        assert!(error.contains("subscriptions.1.name"), "{error}");
+        let error = settings
+            .set(
+                "subscriptions.127.0.0.1:5000/user.42.server_url",
+                "gopher://x",
+            )
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("`subscriptions.127.0.0.1:5000/user.42.server_url`"),
+            "{error}"
+        );
+        assert_eq!(settings.free_name("127.0.0.1:5000"), "127.0.0.1:5000-2");
     }
 }

@@ -312,8 +312,10 @@ pub struct HistoryQuery {
     pub event_type: Option<String>,
     /// Entries older than this id (paging backwards).
     pub before_id: Option<i64>,
-    /// Words that must all occur in the data (prefixes match).
+    /// Words that must all occur in what the row shows (prefixes match).
     pub search: Option<String>,
+    /// Only the entries of this stream (a subscription's server key).
+    pub server: Option<String>,
     pub limit: u32,
 }
 
@@ -617,6 +619,7 @@ impl Store {
                    AND (?2 IS NULL OR event_type = ?2)
                    AND (?3 IS NULL OR id < ?3)
                    AND (?5 IS NULL OR id IN (SELECT rowid FROM events_text WHERE events_text MATCH ?5))
+                   AND (?6 IS NULL OR server = ?6)
                  ORDER BY id DESC
                  LIMIT ?4",
             )
@@ -629,6 +632,7 @@ impl Store {
                     query.before_id,
                     query.limit,
                     query.search.as_deref().and_then(fts_query),
+                    query.server,
                 ],
                 entry_from_row,
             )
@@ -698,6 +702,44 @@ impl Store {
             .map_err(|source| self.err(source))
     }
 
+    /// The unread count of each stream that has unread entries (a
+    /// notification counting the messages it announced, as in the total).
+    pub fn unread_by_server(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached(
+                "SELECT server, TOTAL(MIN(MAX(unread_weight, 0), 1000000)) FROM events
+                 WHERE read = 0 GROUP BY server",
+            )
+            .map_err(|source| self.err(source))?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, f64>(1)? as u64))
+            })
+            .map_err(|source| self.err(source))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|source| self.err(source))
+    }
+
+    /// Delete the history of one stream (a subscription removed with its
+    /// history), its resume point and login state; how many entries went.
+    pub fn delete_server(&mut self, server: &str) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|source| sqlite(&path, source))?;
+        let removed = tx
+            .execute("DELETE FROM events WHERE server = ?1", [server])
+            .map_err(|source| sqlite(&path, source))?;
+        for table in ["servers", "login_state"] {
+            tx.execute(&format!("DELETE FROM {table} WHERE server = ?1"), [server])
+                .map_err(|source| sqlite(&path, source))?;
+        }
+        tx.commit().map_err(|source| sqlite(&path, source))?;
+        Ok(removed)
+    }
+
     /// Mark everything read; how many entries changed.
     pub fn mark_all_read(&self) -> Result<usize, StoreError> {
         self.conn
@@ -724,6 +766,19 @@ impl Store {
                 image_png,
             })
         }))
+    }
+
+    /// The streams with a login state, newest step first.
+    pub fn login_servers(&self) -> Result<Vec<String>, StoreError> {
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT server FROM login_state ORDER BY updated_at DESC")
+            .map_err(|source| self.err(source))?;
+        let rows = statement
+            .query_map([], |row| row.get(0))
+            .map_err(|source| self.err(source))?;
+        rows.collect::<Result<_, _>>()
+            .map_err(|source| self.err(source))
     }
 
     /// Keep the image of `server`'s login step stored at `updated_at_ms`;

@@ -6,6 +6,8 @@
 //! tray process needs no graphics library. Digits come from a 3x5 pixel font,
 //! scaled by whole pixels.
 
+use crate::ipc::Connected;
+
 /// An RGBA image, rows top to bottom.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Image {
@@ -54,13 +56,19 @@ pub fn badge_text(unread: u64) -> Option<String> {
     }
 }
 
-/// Draw the tray icon at `size` pixels.
-pub fn render(size: u32, unread: u64, connected: bool) -> Image {
+/// Draw the tray icon at `size` pixels: blue while every subscription is
+/// connected, grey while none is, blue with a grey dot in the lower right
+/// corner while only some are.
+pub fn render(size: u32, unread: u64, connected: Connected) -> Image {
     let mut image = Image {
         size,
         rgba: vec![0; (size * size * 4) as usize],
     };
-    let background = if connected { BLUE } else { GREY };
+    let background = if connected == Connected::None {
+        GREY
+    } else {
+        BLUE
+    };
     let samples = 4;
     for y in 0..size {
         for x in 0..size {
@@ -85,10 +93,30 @@ pub fn render(size: u32, unread: u64, connected: bool) -> Image {
             }
         }
     }
+    if connected == Connected::Some {
+        draw_partial_mark(&mut image);
+    }
     if let Some(text) = badge_text(unread) {
         draw_badge(&mut image, &text);
     }
     image
+}
+
+/// A grey dot ringed in white in the lower right corner: some subscriptions
+/// are not connected.
+fn draw_partial_mark(image: &mut Image) {
+    let size = image.size as f32;
+    let (cx, cy, radius, ring) = (0.80 * size, 0.80 * size, 0.17 * size, 0.05 * size);
+    for y in 0..image.size {
+        for x in 0..image.size {
+            let distance = (x as f32 + 0.5 - cx).hypot(y as f32 + 0.5 - cy);
+            if distance <= radius {
+                image.blend(x, y, GREY, 1.0);
+            } else if distance <= radius + ring {
+                image.blend(x, y, WHITE, 1.0);
+            }
+        }
+    }
 }
 
 fn in_rounded_square(u: f32, v: f32) -> bool {
@@ -220,20 +248,23 @@ mod tests {
     #[test]
     fn the_count_changes_the_pixels_and_zero_clears_the_badge() {
         for size in [16, 22, 24, 32, 48, 64] {
-            let clear = render(size, 0, true);
+            let clear = render(size, 0, Connected::All);
             assert_eq!(red_pixels(&clear), 0, "{size}");
-            let three = render(size, 3, true);
-            let many = render(size, 250, true);
+            let three = render(size, 3, Connected::All);
+            let many = render(size, 250, Connected::All);
             assert!(red_pixels(&three) > 0, "{size}");
             assert_ne!(three, many, "{size}");
-            assert_ne!(three, render(size, 4, true), "{size}");
+            assert_ne!(three, render(size, 4, Connected::All), "{size}");
         }
     }
 
     #[test]
     fn not_connected_looks_different() {
-        let connected = render(32, 0, true);
-        let offline = render(32, 0, false);
+        let connected = render(32, 0, Connected::All);
+        let offline = render(32, 0, Connected::None);
+        let partly = render(32, 0, Connected::Some);
+        assert_ne!(partly, connected);
+        assert_ne!(partly, offline);
         assert_ne!(connected, offline);
         // No blue left when offline.
         assert!(offline

@@ -173,16 +173,47 @@ pub struct NotifierConfig {
     /// Notifications paused until then; `Some(UNIX_EPOCH + MAX)`-like far
     /// future for "until resumed".
     pub paused_until: Option<SystemTime>,
-    /// The server's host, shown as the sender.
-    pub server_name: String,
-    /// What a click opens when the event has no link of its own.
-    pub web_app_url: Option<String>,
+    /// The subscriptions events come from, by their server key.
+    pub sources: Vec<Source>,
     /// Quiet hours as minutes after local midnight, from and to.
     pub quiet_hours: Option<(u32, u32)>,
     /// The time zone of the quiet hours; `None` for the system's, looked up
     /// at each check, so that a daylight saving change or a new zone is
     /// followed without a restart.
     pub time_zone: Option<jiff::tz::TimeZone>,
+}
+
+/// A subscription as its notifications show it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Source {
+    /// The stream as the history keys it.
+    pub server: String,
+    /// Shown as the sender: "from NAME".
+    pub name: String,
+    /// What a click opens when the event has no link of its own.
+    pub web_app_url: Option<String>,
+    /// This subscription's own switch.
+    pub notifications: bool,
+}
+
+impl Source {
+    /// An event's source: its subscription, or for a stream not subscribed
+    /// to (handed over by `listen --store`) its host and origin.
+    fn of(server: &str, config: &NotifierConfig) -> Source {
+        if let Some(source) = config.sources.iter().find(|source| source.server == server) {
+            return source.clone();
+        }
+        let url = url::Url::parse(server).ok();
+        Source {
+            server: server.to_string(),
+            name: url
+                .as_ref()
+                .and_then(|url| url.host_str().map(str::to_string))
+                .unwrap_or_default(),
+            web_app_url: url.as_ref().map(crate::url_policy::web_app_of),
+            notifications: true,
+        }
+    }
 }
 
 impl NotifierConfig {
@@ -221,7 +252,7 @@ pub enum Click {
 }
 
 /// The click target of a stored event.
-pub fn click_target(stored: &StoredEvent, config: &NotifierConfig) -> Option<Click> {
+pub fn click_target(stored: &StoredEvent, source: &Source) -> Option<Click> {
     let entry_id = stored.entry.id;
     match &stored.event {
         AppEvent::Login(Login::ScanQrCode { .. }) => return Some(Click::OpenLogin { entry_id }),
@@ -235,7 +266,7 @@ pub fn click_target(stored: &StoredEvent, config: &NotifierConfig) -> Option<Cli
         }
         _ => {}
     }
-    let fallback = config.web_app_url.as_deref().and_then(safe_link)?;
+    let fallback = source.web_app_url.as_deref().and_then(safe_link)?;
     Some(Click::OpenUrl {
         url: fallback,
         entry_id: Some(entry_id),
@@ -273,6 +304,9 @@ pub async fn run(
     let mut coalescer = Coalescer::new(Duration::from_secs(2), 3);
     let mut summary_id: Option<u32> = None;
     let mut pending_summary: Option<u64> = None;
+    // Where the burst's events came from: one subscription, or several
+    // (`None` inside), which the summary says.
+    let mut summary_source: Option<Option<Source>> = None;
     let mut warned = false;
     let flush_every = Duration::from_secs(1);
     let mut flush_at: Option<tokio::time::Instant> = None;
@@ -330,13 +364,20 @@ pub async fn run(
             _ = flush => {
                 flush_at = None;
                 if let Some(total) = pending_summary.take() {
-                    let current = config.borrow().clone();
+                    let source = summary_source.clone().flatten();
                     let text = NotificationText {
                         summary: format!("{total} new messages"),
-                        body: format!("from {}", current.server_name),
+                        body: match &source {
+                            Some(source) => format!("from {}", source.name),
+                            None => "from several subscriptions".to_string(),
+                        },
                         urgency: None,
                     };
-                    let click = current.web_app_url.as_deref().and_then(safe_link).map(|url| Click::OpenUrl { url, entry_id: None });
+                    let click = source
+                        .and_then(|source| source.web_app_url)
+                        .as_deref()
+                        .and_then(safe_link)
+                        .map(|url| Click::OpenUrl { url, entry_id: None });
                     if let Some(id) = show(service.as_ref(), &mut waiters, &text, summary_id, click, &mut warned).await {
                         summary_id = Some(id);
                     }
@@ -346,19 +387,22 @@ pub async fn run(
         };
         let Some(stored) = stored else { continue };
         let current = config.borrow().clone();
+        let source = Source::of(&stored.entry.server, &current);
         if !current.enabled
+            || !source.notifications
             || current.is_paused(crate::clock::now())
             || stored.rule != TypeRule::Notify
         {
             continue;
         }
-        let Some(text) = notification_text(&stored.event, &current.server_name) else {
+        let Some(text) = notification_text(&stored.event, &source.name) else {
             continue;
         };
         match coalescer.offer(Instant::now(), stored.event.unread_weight()) {
             Decision::Show => {
                 summary_id = None;
-                let click = click_target(&stored, &current);
+                summary_source = None;
+                let click = click_target(&stored, &source);
                 show(
                     service.as_ref(),
                     &mut waiters,
@@ -371,6 +415,11 @@ pub async fn run(
             }
             Decision::Summary(total) => {
                 pending_summary = Some(total);
+                summary_source = Some(match summary_source.take() {
+                    None => Some(source),
+                    Some(Some(same)) if same.server == source.server => Some(same),
+                    Some(_) => None,
+                });
                 flush_at.get_or_insert_with(|| tokio::time::Instant::now() + flush_every);
             }
         }
@@ -543,8 +592,7 @@ mod tests {
         let config = |quiet| NotifierConfig {
             enabled: true,
             paused_until: None,
-            server_name: String::new(),
-            web_app_url: None,
+            sources: Vec::new(),
             quiet_hours: quiet,
             time_zone: Some(jiff::tz::TimeZone::fixed(jiff::tz::offset(1))),
         };
@@ -570,8 +618,7 @@ mod tests {
         let config = NotifierConfig {
             enabled: true,
             paused_until: None,
-            server_name: String::new(),
-            web_app_url: None,
+            sources: Vec::new(),
             quiet_hours: Some((22 * 60, 7 * 60)),
             time_zone: Some(jiff::tz::TimeZone::posix("CET-1CEST,M3.5.0,M10.5.0/3").unwrap()),
         };

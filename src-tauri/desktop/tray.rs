@@ -10,7 +10,7 @@ use ksni::{MenuItem, ToolTip, Tray, TrayMethods};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::badge;
-use crate::ipc::Status;
+use crate::ipc::{Connected, Status};
 use crate::ipc::{Incoming, Request, View};
 
 struct TrayIcon {
@@ -19,7 +19,7 @@ struct TrayIcon {
     /// The icon at every size, drawn when the badge or the connection
     /// changes, not on every status update.
     icons: Vec<ksni::Icon>,
-    icon_key: (Option<String>, bool),
+    icon_key: (Option<String>, Connected),
     /// Whether a tray host (a StatusNotifierWatcher) shows the icon: `None`
     /// until the bus has said otherwise.
     host: watch::Sender<Option<bool>>,
@@ -52,12 +52,12 @@ fn pause_end_text(until_ms: i64) -> Option<String> {
 }
 
 /// What the icon's pixels depend on.
-fn icon_key(status: &Status) -> (Option<String>, bool) {
-    (badge::badge_text(status.unread), status.state.is_open())
+fn icon_key(status: &Status) -> (Option<String>, Connected) {
+    (badge::badge_text(status.unread), status.connected())
 }
 
 fn draw_icons(status: &Status) -> Vec<ksni::Icon> {
-    let connected = status.state.is_open();
+    let connected = status.connected();
     [16, 22, 24, 32, 48, 64]
         .into_iter()
         .map(|size| {
@@ -119,6 +119,11 @@ impl Tray for TrayIcon {
 
     fn tool_tip(&self) -> ToolTip {
         let mut description = self.status.state_text.clone();
+        if self.status.subscriptions.len() > 1 {
+            for line in &self.status.subscriptions {
+                description.push_str(&format!("\n{}: {}", line.name, line.state_text));
+            }
+        }
         for problem in self.status.problems() {
             description.push('\n');
             description.push_str(problem);
@@ -169,6 +174,39 @@ impl Tray for TrayIcon {
             ..Default::default()
         }
         .into()];
+        // Several subscriptions: a line each, under the summary.
+        if self.status.subscriptions.len() > 1 {
+            for line in &self.status.subscriptions {
+                items.push(
+                    StandardItem {
+                        label: format!("{}: {}", line.name, line.state_text),
+                        enabled: false,
+                        ..Default::default()
+                    }
+                    .into(),
+                );
+            }
+        }
+        let everywhere = |tray: &mut TrayIcon| tray.send(Request::Reconnect { subscription: None });
+        let reconnect = if self.status.subscriptions.len() > 1 {
+            let mut each = vec![item("All", everywhere)];
+            for line in &self.status.subscriptions {
+                let name = line.name.clone();
+                each.push(item(line.name.clone(), move |tray: &mut TrayIcon| {
+                    tray.send(Request::Reconnect {
+                        subscription: Some(name.clone()),
+                    })
+                }));
+            }
+            SubMenu {
+                label: "Reconnect now".into(),
+                submenu: each,
+                ..Default::default()
+            }
+            .into()
+        } else {
+            item("Reconnect now", everywhere)
+        };
         for problem in self.status.problems() {
             // A menu line, not a page: the first sentence, the rest in the
             // Status view.
@@ -206,9 +244,7 @@ impl Tray for TrayIcon {
                 tray.send(Request::MarkAllRead)
             }),
             pause,
-            item("Reconnect now", |tray: &mut TrayIcon| {
-                tray.send(Request::Reconnect)
-            }),
+            reconnect,
             item("Settings…", |tray: &mut TrayIcon| {
                 tray.send(Request::OpenWindow {
                     view: Some(View::Settings),
@@ -221,7 +257,7 @@ impl Tray for TrayIcon {
     }
 }
 
-async fn handle_key(handle: &ksni::Handle<TrayIcon>) -> (Option<String>, bool) {
+async fn handle_key(handle: &ksni::Handle<TrayIcon>) -> (Option<String>, Connected) {
     handle
         .update(|tray| tray.icon_key.clone())
         .await

@@ -19,7 +19,7 @@ use crate::entry_view::EntryView;
 use crate::feed::Login;
 use crate::ipc::{self, Reply, Request};
 use crate::notifier::open_in_browser;
-use crate::settings::{Paths, Settings, SettingsError};
+use crate::settings::{Paths, Settings, SettingsError, Subscription};
 use crate::sse::connection::{Connection, OpenError};
 use crate::store::{HistoryQuery, LoginState, Store};
 
@@ -61,6 +61,9 @@ pub struct HistoryQueryArgs {
     pub unread_only: bool,
     pub event_type: Option<String>,
     pub search: Option<String>,
+    /// Only this subscription's entries (by name).
+    #[serde(default)]
+    pub subscription: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -68,6 +71,27 @@ pub struct HistoryPage {
     pub entries: Vec<EntryView>,
     pub unread: u64,
     pub types: Vec<String>,
+    /// Each subscription and its unread count, for the filter.
+    pub subscriptions: Vec<SubscriptionUnread>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SubscriptionUnread {
+    pub name: String,
+    pub unread: u64,
+}
+
+/// A login state, whose it is, and the subscriptions that have one.
+#[derive(Debug, Default)]
+pub struct LoginOf {
+    pub state: Option<LoginState>,
+    pub subscription: Option<String>,
+    pub with_login: Vec<String>,
+}
+
+/// The settings as saved (none readable: none), to name subscriptions.
+fn saved_settings() -> Settings {
+    Settings::load(&Paths::from_environment().config_file).unwrap_or_default()
 }
 
 /// The window's read-only view of the store, opened when first needed.
@@ -104,6 +128,7 @@ impl Reader {
             unread_only: false,
             event_type: None,
             search: None,
+            subscription: None,
         };
         if let Err(error) = self.history(&newest) {
             tracing::debug!("the store could not be read ahead: {}", error.message);
@@ -121,46 +146,95 @@ impl Reader {
     }
 
     pub fn history(&mut self, args: &HistoryQueryArgs) -> Result<HistoryPage, CommandError> {
+        let settings = saved_settings();
+        let subscriptions_of = |store: &Store| -> Result<Vec<SubscriptionUnread>, CommandError> {
+            let unread = store.unread_by_server().map_err(CommandError::message)?;
+            Ok(settings
+                .subscriptions
+                .iter()
+                .map(|subscription| SubscriptionUnread {
+                    name: subscription.name.clone(),
+                    unread: unread
+                        .iter()
+                        .find(|(server, _)| Some(server) == subscription.server_key().as_ref())
+                        .map_or(0, |(_, count)| *count),
+                })
+                .collect())
+        };
         let Some(store) = self.store()? else {
             return Ok(HistoryPage {
                 entries: Vec::new(),
                 unread: 0,
                 types: Vec::new(),
+                subscriptions: Vec::new(),
             });
+        };
+        let server = match args.subscription.as_deref().filter(|name| !name.is_empty()) {
+            Some(name) => Some(
+                settings
+                    .subscription(name)
+                    .and_then(|subscription| subscription.server_key())
+                    .ok_or_else(|| {
+                        CommandError::message(format!("no subscription is called {name:?}"))
+                    })?,
+            ),
+            None => None,
         };
         let query = HistoryQuery {
             unread_only: args.unread_only,
             event_type: args.event_type.clone().filter(|t| !t.is_empty()),
             before_id: args.before_id,
             search: args.search.clone().filter(|s| !s.trim().is_empty()),
+            server,
             limit: args.limit.clamp(1, 1000),
         };
         let entries = store.history(&query).map_err(CommandError::message)?;
+        let names = settings.names_by_server();
         Ok(HistoryPage {
-            entries: entries.iter().map(EntryView::of).collect(),
+            entries: entries
+                .iter()
+                .map(|entry| EntryView::of(entry).named(names.get(&entry.server).cloned()))
+                .collect(),
             unread: store.unread_count().map_err(CommandError::message)?,
             types: store.event_types().map_err(CommandError::message)?,
+            subscriptions: subscriptions_of(store)?,
         })
     }
 
-    pub fn login_state(
-        &mut self,
-        server: Option<&str>,
-    ) -> Result<Option<LoginState>, CommandError> {
+    /// The login state of the subscription called `name`, or the newest
+    /// of any; with the subscriptions that have one.
+    pub fn login_state(&mut self, name: Option<&str>) -> Result<LoginOf, CommandError> {
+        let settings = saved_settings();
         let Some(store) = self.store()? else {
-            return Ok(None);
+            return Ok(LoginOf::default());
         };
-        let server = match server {
-            Some(server) => server.to_string(),
-            None => match Settings::load(&Paths::from_environment().config_file)
-                .ok()
-                .and_then(|settings| settings.server_key())
-            {
-                Some(server) => server,
-                None => return Ok(None),
-            },
+        let servers = store.login_servers().map_err(CommandError::message)?;
+        let name_of = |server: &str| {
+            settings
+                .subscription_of_server(server)
+                .map(|subscription| subscription.name.clone())
         };
-        store.login_state(&server).map_err(CommandError::message)
+        let with_login: Vec<String> = servers
+            .iter()
+            .filter_map(|server| name_of(server))
+            .collect();
+        let server = match name {
+            Some(name) => settings
+                .subscription(name)
+                .and_then(|subscription| subscription.server_key()),
+            None => servers.first().cloned(),
+        };
+        let Some(server) = server else {
+            return Ok(LoginOf {
+                with_login,
+                ..LoginOf::default()
+            });
+        };
+        Ok(LoginOf {
+            state: store.login_state(&server).map_err(CommandError::message)?,
+            subscription: name_of(&server),
+            with_login,
+        })
     }
 }
 
@@ -193,6 +267,10 @@ pub async fn status() -> Result<Box<crate::ipc::Status>, CommandError> {
 /// The login view: the newest step, with its images checked.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct LoginView {
+    /// Whose login this is (by name), when known.
+    pub subscription: Option<String>,
+    /// The subscriptions that sent login events, newest first.
+    pub subscriptions_with_login: Vec<String>,
     pub step: String,
     pub qr_data_url: Option<String>,
     pub image_data_url: Option<String>,
@@ -275,18 +353,20 @@ pub async fn get_settings() -> Result<Value, CommandError> {
 /// Secret Service where one runs), then tell the tray process to apply
 /// them. Nothing invalid is written.
 pub async fn save_settings(value: Value) -> Result<(), CommandError> {
-    let mut settings: Settings = serde_json::from_value(value).map_err(|error| CommandError {
-        field: None,
-        message: format!("the settings are not in the expected shape: {error}"),
-    })?;
+    let mut settings = Settings::from_json(value)?;
     let path = Paths::from_environment().config_file;
     // A pin is for one server: moved to another, it is trusted anew (unless
     // the page set a new pin with it).
     if let Ok(before) = Settings::load(&path) {
-        if before.stream_origin() != settings.stream_origin()
-            && before.certificate_pin == settings.certificate_pin
-        {
-            settings.certificate_pin = None;
+        for subscription in &mut settings.subscriptions {
+            let Some(was) = before.subscription(&subscription.name) else {
+                continue;
+            };
+            if was.stream_origin() != subscription.stream_origin()
+                && was.certificate_pin == subscription.certificate_pin
+            {
+                subscription.certificate_pin = None;
+            }
         }
     }
     crate::secrets::save(&settings, &path).await?;
@@ -312,7 +392,10 @@ pub fn is_own_page(url: &url::Url) -> bool {
 
 /// "Trust this certificate": pin the fingerprint the state offered for the
 /// configured server, save, and have the tray process connect with it.
-pub async fn trust_certificate(fingerprint: &str) -> Result<(), CommandError> {
+pub async fn trust_certificate(
+    fingerprint: &str,
+    subscription: Option<&str>,
+) -> Result<(), CommandError> {
     let Some(pin) = crate::sse::trust::Fingerprint::parse(fingerprint) else {
         return Err(CommandError {
             field: Some("certificate_pin".into()),
@@ -321,7 +404,19 @@ pub async fn trust_certificate(fingerprint: &str) -> Result<(), CommandError> {
     };
     let path = Paths::from_environment().config_file;
     let (settings, _) = crate::secrets::load(&path).await?;
-    let settings = settings.set("certificate_pin", &pin.to_string())?;
+    // The first subscription's by its top-level key, another's by name.
+    let key = match subscription {
+        Some(name)
+            if settings
+                .subscriptions
+                .first()
+                .is_some_and(|first| first.name != name) =>
+        {
+            format!("subscriptions.{name}.certificate_pin")
+        }
+        _ => "certificate_pin".to_string(),
+    };
+    let settings = settings.set(&key, &pin.to_string())?;
     crate::secrets::save(&settings, &path).await?;
     forward(Request::SettingsChanged).await
 }
@@ -343,18 +438,23 @@ const TEST_WAIT: Duration = Duration::from_secs(4);
 /// pinned certificate), exactly as the app would, and say what was seen.
 pub async fn test_connection(form: Value) -> ConnectionTest {
     let failed = |message: String| ConnectionTest { ok: false, message };
-    let settings: Settings = match serde_json::from_value(form) {
-        Ok(settings) => settings,
+    let mut subscription: Subscription = match serde_json::from_value(form) {
+        Ok(subscription) => subscription,
         Err(error) => {
             return failed(format!(
-                "The settings are not in the expected shape: {error}"
+                "The subscription is not in the expected shape: {error}"
             ))
         }
     };
-    if let Err(error) = settings.validate() {
+    // A row being added may have no name yet; that is no reason not to try.
+    if subscription.name.trim().is_empty() {
+        subscription.name = subscription.default_name();
+    }
+    if let Err(error) = subscription.check() {
         return failed(error.to_string());
     }
-    let Some(config) = settings.client_config() else {
+    let max_event_bytes = Settings::default().max_event_bytes;
+    let Some(config) = subscription.client_config(max_event_bytes) else {
         return failed("No server URL to test: enter the address of your event stream.".into());
     };
     let http = match crate::sse::client::http_client(&config) {
@@ -393,6 +493,50 @@ pub async fn test_connection(form: Value) -> ConnectionTest {
                 )),
             }
         }
+    }
+}
+
+/// More stored events than this within a second is a flood: they reach
+/// the page as "lagged", and it reads the history afresh once the flood has
+/// calmed, instead of drawing every row (which would keep WebKit busy, on a
+/// machine the flood already keeps busy).
+pub const FLOOD_PER_SECOND: usize = 100;
+
+/// Lets live events through to the page, turning a flood of stored ones
+/// into "lagged".
+#[derive(Debug, Default)]
+pub struct FloodGate {
+    /// When the latest stored events passed (at most one more than a
+    /// flood's worth is kept).
+    recent: std::collections::VecDeque<std::time::Instant>,
+}
+
+impl FloodGate {
+    /// What of `events` (live events as the tray process sent them, taken
+    /// at `now`) goes to the page.
+    pub fn pass(&mut self, events: Vec<Value>, now: std::time::Instant) -> Vec<Value> {
+        let is_stored = |event: &Value| event["type"] == "stored";
+        let stored = events.iter().filter(|event| is_stored(event)).count();
+        for _ in 0..stored.min(FLOOD_PER_SECOND + 1) {
+            self.recent.push_back(now);
+        }
+        while self.recent.len() > FLOOD_PER_SECOND + 1
+            || self
+                .recent
+                .front()
+                .is_some_and(|at| now.duration_since(*at) > Duration::from_secs(1))
+        {
+            self.recent.pop_front();
+        }
+        if stored == 0 || self.recent.len() <= FLOOD_PER_SECOND {
+            return events;
+        }
+        let mut batch: Vec<Value> = events
+            .into_iter()
+            .filter(|event| !is_stored(event))
+            .collect();
+        batch.push(serde_json::json!({"type": "lagged"}));
+        batch
     }
 }
 
@@ -521,6 +665,37 @@ mod tests {
     }
 
     const FIVE_MINUTES: Duration = Duration::from_secs(300);
+
+    #[test]
+    fn a_flood_reaches_the_page_as_lagged_and_single_events_as_they_are() {
+        let stored = |n: usize| -> Vec<Value> {
+            (0..n)
+                .map(|id| serde_json::json!({"type": "stored", "value": {"id": id}}))
+                .collect()
+        };
+        let start = std::time::Instant::now();
+        let at = |ms: u64| start + Duration::from_millis(ms);
+        let mut gate = FloodGate::default();
+        // A trickle passes whole, one event at a time for a second.
+        for ms in 0..50 {
+            assert_eq!(gate.pass(stored(1), at(ms * 20)).len(), 1);
+        }
+        // 400 a second in small batches (never a big one): lagged.
+        let mut lagged = 0;
+        for ms in 0..40 {
+            let passed = gate.pass(stored(10), at(2000 + ms * 25));
+            if passed == [serde_json::json!({"type": "lagged"})] {
+                lagged += 1;
+            }
+        }
+        assert!(lagged >= 30, "{lagged} of 40 batches");
+        // Other events pass beside it, and after a calm second events pass again.
+        let mut mixed = stored(50);
+        mixed.push(serde_json::json!({"type": "status"}));
+        let passed = gate.pass(mixed, at(3000));
+        assert_eq!(passed.len(), 2);
+        assert_eq!(gate.pass(stored(1), at(4500)).len(), 1);
+    }
 
     fn stored(step: Login, updated_at_ms: i64, image_png: Option<Vec<u8>>) -> Option<LoginState> {
         Some(LoginState {

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
 use crate::entry_view::EntryView;
+use crate::settings::Subscription;
 use crate::sse::{ConnectionState, SseEvent};
 
 /// Longest request line accepted: an event handed over by `listen --store`
@@ -64,10 +65,28 @@ pub enum Request {
         id: i64,
     },
     ClearHistory,
-    Reconnect,
+    /// Reconnect the subscription of this name, or all of them.
+    Reconnect {
+        #[serde(default)]
+        subscription: Option<String>,
+    },
     /// Forget where the stream stopped: the next connection sends no
-    /// `Last-Event-ID`.
-    ResetResumePoint,
+    /// `Last-Event-ID` (the subscription of this name, or all).
+    ResetResumePoint {
+        #[serde(default)]
+        subscription: Option<String>,
+    },
+    /// Follow one more stream (`ssetray subscribe`): saved to the settings
+    /// and connected at once, the others untouched.
+    AddSubscription {
+        subscription: Box<Subscription>,
+    },
+    /// Stop following a subscription, and delete its history if asked.
+    RemoveSubscription {
+        name: String,
+        #[serde(default)]
+        delete_history: bool,
+    },
     /// The settings file changed: reload and apply it.
     SettingsChanged,
     /// Pause notifications for `minutes`, or until resumed when `None`.
@@ -146,6 +165,51 @@ pub struct Status {
     /// No tray host shows the icon: what to do instead.
     #[serde(default)]
     pub tray_problem: Option<String>,
+    /// Each subscription followed, in the settings' order; the fields
+    /// above (`state`, `state_text`, counters) sum them up.
+    #[serde(default)]
+    pub subscriptions: Vec<SubscriptionStatus>,
+}
+
+/// One subscription's connection, as the Status view and `ssetray
+/// subscriptions` show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubscriptionStatus {
+    pub name: String,
+    /// Its stream as stored (secrets redacted).
+    pub server: String,
+    pub state: ConnectionState,
+    pub state_text: String,
+    pub since_ms: i64,
+    pub last_event_ms: Option<i64>,
+    pub events_received: u64,
+    pub reconnects: u64,
+}
+
+/// How many subscriptions are connected: what the tray's icon shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Connected {
+    All,
+    Some,
+    #[default]
+    None,
+}
+
+impl Status {
+    /// Connected everywhere, somewhere or nowhere (no subscription at all
+    /// counts as nowhere).
+    pub fn connected(&self) -> Connected {
+        let open = self
+            .subscriptions
+            .iter()
+            .filter(|subscription| subscription.state.is_open())
+            .count();
+        match open {
+            0 => Connected::None,
+            open if open == self.subscriptions.len() => Connected::All,
+            _ => Connected::Some,
+        }
+    }
 }
 
 impl Status {
@@ -166,9 +230,14 @@ impl Status {
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum WindowEvent {
     Stored(Box<EntryView>),
-    State(ConnectionState),
-    /// The login step or its image changed: the Login view reads it again.
-    LoginChanged,
+    /// A subscription's connection state.
+    State {
+        subscription: String,
+        state: ConnectionState,
+    },
+    /// The login step or its image of a subscription (by name, when known)
+    /// changed: the Login view reads it again.
+    LoginChanged(Option<String>),
     Status(Box<Status>),
     ShowView(View),
 }

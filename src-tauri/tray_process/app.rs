@@ -24,7 +24,7 @@ use crate::desktop::network_watch::NetworkEvent;
 use crate::engine::{Command, Engine, EngineEvent, EngineHandle};
 use crate::entry_view::EntryView;
 use crate::feed::AppEvent;
-use crate::ipc::{self, Incoming, Reply, Request, Status, View, WindowEvent};
+use crate::ipc::{self, Incoming, Reply, Request, Status, SubscriptionStatus, View, WindowEvent};
 use crate::notifier::{self, Click, NotifierConfig};
 use crate::settings::{Paths, Settings};
 use crate::sse::{Backoff, ConnectionState};
@@ -48,7 +48,6 @@ pub struct AppOptions {
 const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 fn notifier_config(settings: &Settings, paused_until: Option<SystemTime>) -> NotifierConfig {
-    let stream = settings.stream_url();
     NotifierConfig {
         quiet_hours: settings
             .quiet_hours
@@ -57,16 +56,106 @@ fn notifier_config(settings: &Settings, paused_until: Option<SystemTime>) -> Not
         time_zone: None,
         enabled: settings.notifications,
         paused_until,
-        server_name: stream
-            .as_ref()
-            .and_then(|url| url.host_str().map(str::to_string))
-            .unwrap_or_default(),
-        // Default: the server's origin, i.e. the web app that serves the stream.
-        web_app_url: settings
-            .web_app_url
-            .clone()
-            .or_else(|| stream.as_ref().map(crate::url_policy::web_app_of)),
+        sources: settings
+            .followed()
+            .filter_map(|subscription| {
+                let stream = subscription.stream_url()?;
+                Some(notifier::Source {
+                    server: subscription.server_key()?,
+                    name: subscription.name.clone(),
+                    // Default: the server's origin, i.e. the web app that
+                    // serves the stream.
+                    web_app_url: subscription
+                        .web_app_url
+                        .clone()
+                        .or_else(|| Some(crate::url_policy::web_app_of(&stream))),
+                    notifications: subscription.notifications,
+                })
+            })
+            .collect(),
     }
+}
+
+/// The subscriptions' lines of the status for `settings`, keeping what was
+/// known of those that stay (by their stream).
+fn subscription_statuses(
+    settings: &Settings,
+    before: &[SubscriptionStatus],
+) -> Vec<SubscriptionStatus> {
+    settings
+        .followed()
+        .filter_map(|subscription| {
+            let server = subscription.server_key()?;
+            let kept = before.iter().find(|line| line.server == server);
+            Some(match kept {
+                Some(line) => SubscriptionStatus {
+                    name: subscription.name.clone(),
+                    ..line.clone()
+                },
+                None => SubscriptionStatus {
+                    name: subscription.name.clone(),
+                    server,
+                    state: ConnectionState::Connecting,
+                    state_text: ConnectionState::Connecting.to_string(),
+                    since_ms: now_ms(),
+                    last_event_ms: None,
+                    events_received: 0,
+                    reconnects: 0,
+                },
+            })
+        })
+        .collect()
+}
+
+/// The status's own state, counters and server: its one subscription's, or
+/// the sum of several ("2 of 3 connected").
+fn sum_up(status: &mut Status) {
+    let lines = &status.subscriptions;
+    status.events_received = lines.iter().map(|line| line.events_received).sum();
+    status.reconnects = lines.iter().map(|line| line.reconnects).sum();
+    status.last_event_ms = lines.iter().filter_map(|line| line.last_event_ms).max();
+    status.server = lines
+        .first()
+        .map(|line| line.server.clone())
+        .unwrap_or_default();
+    let (state, text, since) = match lines.as_slice() {
+        [] => {
+            let state = ConnectionState::Stopped {
+                reason: "no server configured".into(),
+            };
+            let text = state.to_string();
+            (state, text, status.since_ms)
+        }
+        [only] => (only.state.clone(), only.state_text.clone(), only.since_ms),
+        several => {
+            let open = several.iter().filter(|line| line.state.is_open()).count();
+            let first_open = several.iter().find(|line| line.state.is_open());
+            let troubled: Vec<String> = several
+                .iter()
+                .filter(|line| !line.state.is_open())
+                .map(|line| format!("{}: {}", line.name, line.state_text))
+                .collect();
+            let text = if troubled.is_empty() {
+                format!("Connected to all {} subscriptions", several.len())
+            } else {
+                format!(
+                    "{open} of {} connected ({})",
+                    several.len(),
+                    troubled.join("; ")
+                )
+            };
+            let state = first_open.unwrap_or(&several[0]).state.clone();
+            let since = several
+                .iter()
+                .map(|line| line.since_ms)
+                .max()
+                .unwrap_or_default();
+            (state, text, since)
+        }
+    };
+    status.state = state;
+    status.state_text = text;
+    status.since_ms = since;
 }
 
 /// The window process: a sibling binary, started on demand, watched so that
@@ -152,7 +241,8 @@ pub struct App {
     demo: bool,
     paused_until: Option<SystemTime>,
     status: Status,
-    opens: u64,
+    /// The streams that opened at least once this run.
+    opened: std::collections::HashSet<String>,
     engine: EngineHandle,
     status_tx: watch::Sender<Status>,
     notifier_config: watch::Sender<NotifierConfig>,
@@ -173,12 +263,12 @@ impl App {
         demo: bool,
         engine: EngineHandle,
     ) -> App {
-        let status = Status {
+        let mut status = Status {
             state: ConnectionState::Connecting,
             state_text: ConnectionState::Connecting.to_string(),
             unread: *engine.unread().borrow(),
             paused_until_ms: None,
-            server: shown_server(&settings),
+            server: String::new(),
             demo,
             since_ms: now_ms(),
             last_event_ms: None,
@@ -188,7 +278,9 @@ impl App {
             settings_problem: settings_problem.clone(),
             store_problem: None,
             tray_problem: None,
+            subscriptions: subscription_statuses(&settings, &[]),
         };
+        sum_up(&mut status);
         let (status_tx, _) = watch::channel(status.clone());
         let (notifier_config, _) = watch::channel(notifier_config(&settings, None));
         let (window_events, _) = broadcast::channel(1024);
@@ -200,7 +292,7 @@ impl App {
             demo,
             paused_until: None,
             status,
-            opens: 0,
+            opened: std::collections::HashSet::new(),
             engine,
             status_tx,
             notifier_config,
@@ -244,38 +336,76 @@ impl App {
 
     /// Something the engine reports.
     pub fn on_engine_event(&mut self, event: EngineEvent) {
-        let changes_status = matches!(event, EngineEvent::State(_) | EngineEvent::StoreProblem(_));
+        let changes_status = matches!(
+            event,
+            EngineEvent::State { .. } | EngineEvent::StoreProblem(_)
+        );
         match &event {
-            EngineEvent::State(state) => {
-                if state.is_open() {
-                    self.opens += 1;
-                    self.status.reconnects = self.opens.saturating_sub(1);
+            EngineEvent::State {
+                subscription,
+                state,
+            } => {
+                if let Some(line) = self
+                    .status
+                    .subscriptions
+                    .iter_mut()
+                    .find(|line| *line.name == **subscription)
+                {
+                    // Every opening after a stream's first is a reconnect.
+                    if state.is_open() && !self.opened.insert(line.server.clone()) {
+                        line.reconnects += 1;
+                    }
+                    if line.state.is_open() != state.is_open() {
+                        line.since_ms = now_ms();
+                    }
+                    line.state = state.clone();
+                    line.state_text = state.to_string();
                 }
-                if self.status.state.is_open() != state.is_open() {
-                    self.status.since_ms = now_ms();
-                }
-                self.status.state = state.clone();
-                self.status.state_text = state.to_string();
             }
             EngineEvent::StoreProblem(problem) => self.status.store_problem = problem.clone(),
-            EngineEvent::Stored(_) => {
+            EngineEvent::Stored(stored) => {
+                if let Some(line) = self
+                    .status
+                    .subscriptions
+                    .iter_mut()
+                    .find(|line| line.server == stored.entry.server)
+                {
+                    line.events_received += 1;
+                    line.last_event_ms = Some(now_ms());
+                }
                 self.status.events_received += 1;
                 self.status.last_event_ms = Some(now_ms());
             }
-            EngineEvent::LoginImage => {}
+            EngineEvent::LoginImage { .. } => {}
         }
         // Derived once here for every window, which never sees raw data.
         let for_windows = match event {
             EngineEvent::Stored(stored) => {
                 let login = matches!(stored.event, AppEvent::Login(_));
-                let view = EntryView::with_event(&stored.entry, &stored.event);
+                let view = EntryView::with_event(&stored.entry, &stored.event)
+                    .named(stored.subscription.as_deref().map(str::to_string));
                 let _ = self.window_events.send(WindowEvent::Stored(Box::new(view)));
-                login.then_some(WindowEvent::LoginChanged)
+                login.then(|| {
+                    WindowEvent::LoginChanged(stored.subscription.as_deref().map(str::to_string))
+                })
             }
-            EngineEvent::State(state) => Some(WindowEvent::State(state)),
-            EngineEvent::LoginImage => Some(WindowEvent::LoginChanged),
+            EngineEvent::State {
+                subscription,
+                state,
+            } => Some(WindowEvent::State {
+                subscription: subscription.to_string(),
+                state,
+            }),
+            EngineEvent::LoginImage { server } => Some(WindowEvent::LoginChanged(
+                self.settings
+                    .subscription_of_server(&server)
+                    .map(|subscription| subscription.name.clone()),
+            )),
             EngineEvent::StoreProblem(_) => None,
         };
+        if changes_status {
+            sum_up(&mut self.status);
+        }
         if let Some(event) = for_windows {
             let _ = self.window_events.send(event);
         }
@@ -349,13 +479,37 @@ impl App {
             Request::MarkAllRead => self.forward(Command::MarkAllRead).await,
             Request::DeleteEntry { id } => self.forward(Command::Delete(id)).await,
             Request::ClearHistory => self.forward(Command::ClearHistory).await,
-            Request::Reconnect if self.settings_problem.is_none() => {
-                self.forward(Command::ReconnectNow).await
+            Request::Reconnect { subscription } if self.settings_problem.is_none() => {
+                self.forward(Command::ReconnectNow(subscription)).await
             }
-            Request::ResetResumePoint => self.forward(Command::ResetResumePoint).await,
+            Request::ResetResumePoint { subscription } => {
+                self.forward(Command::ResetResumePoint(subscription)).await
+            }
             // "Reconnect" after fixing the settings file (or unlocking the
             // keyring) reads it again.
-            Request::Reconnect | Request::SettingsChanged => self.reload_settings().await,
+            Request::Reconnect { .. } | Request::SettingsChanged => self.reload_settings().await,
+            Request::AddSubscription { subscription } => {
+                self.change_subscriptions(|settings| settings.with_subscription(*subscription))
+                    .await
+            }
+            Request::RemoveSubscription {
+                name,
+                delete_history,
+            } => {
+                let mut removed = None;
+                let reply = self
+                    .change_subscriptions(|settings| {
+                        let (settings, gone) = settings.without_subscription(&name)?;
+                        removed = gone.server_key();
+                        Ok(settings)
+                    })
+                    .await;
+                if let (Reply::Ok, true, Some(server)) = (&reply, delete_history, removed) {
+                    self.forward(Command::DeleteHistoryOf(server)).await
+                } else {
+                    reply
+                }
+            }
             Request::Pause { minutes } => {
                 let length = minutes
                     .map(|m| Duration::from_secs(u64::from(m) * 60))
@@ -414,6 +568,30 @@ impl App {
         self.publish();
     }
 
+    /// Change the subscriptions in the settings file (with the header
+    /// values the Secret Service keeps) and apply the result: only the
+    /// subscriptions that changed connect anew.
+    async fn change_subscriptions(
+        &mut self,
+        change: impl FnOnce(&Settings) -> Result<Settings, crate::settings::SettingsError>,
+    ) -> Reply {
+        let path = self.paths.config_file.clone();
+        let changed = match crate::secrets::load(&path).await {
+            Ok((settings, _)) => change(&settings),
+            Err(error) => Err(error),
+        };
+        let saved = match changed {
+            Ok(settings) => crate::secrets::save(&settings, &path).await.map(|_| ()),
+            Err(error) => Err(error),
+        };
+        match saved {
+            Ok(()) => self.reload_settings().await,
+            Err(error) => Reply::Error {
+                message: error.to_string(),
+            },
+        }
+    }
+
     async fn reload_settings(&mut self) -> Reply {
         match crate::secrets::load(&self.paths.config_file).await {
             Ok((mut settings, secret_problem)) => {
@@ -422,13 +600,15 @@ impl App {
                 }
                 self.settings_problem = secret_problem;
                 self.status.settings_problem = self.settings_problem.clone();
-                if settings.server_url.is_none() && self.demo {
-                    settings.server_url = self.settings.server_url.clone();
+                if !settings.has_server() && self.demo {
+                    settings.subscriptions = self.settings.subscriptions.clone();
                 } else {
                     self.demo = false;
                     self.status.demo = false;
                 }
-                self.status.server = shown_server(&settings);
+                self.status.subscriptions =
+                    subscription_statuses(&settings, &self.status.subscriptions);
+                sum_up(&mut self.status);
                 if let Err(error) = crate::autostart::apply(settings.autostart) {
                     tracing::warn!("{error}");
                 }
@@ -461,11 +641,6 @@ impl App {
             },
         }
     }
-}
-
-/// The stream as the status shows it and the store keys it.
-fn shown_server(settings: &Settings) -> String {
-    settings.server_key().unwrap_or_default()
 }
 
 /// Run the tray process until Quit, Ctrl-C or SIGTERM.
@@ -503,7 +678,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
             tracing::warn!("{error}");
         }
         // No demo in place of settings that could not be read.
-        let demo = settings.server_url.is_none() && !file_broken;
+        let demo = !settings.has_server() && !file_broken;
         if demo {
             // A first start: follow the built-in demo (not saved), so the
             // user sees the app work before configuring anything.
@@ -512,7 +687,9 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                 .map_err(|error| Failure { code: 1, message: format!("cannot start the demo server: {error}") })?;
             let address = listener.local_addr().map_err(Failure::runtime)?;
             tokio::spawn(crate::demo::serve(listener, crate::demo::DemoOptions::default()));
-            settings.server_url = Some(format!("http://{address}/stream"));
+            let mut demo = crate::settings::Subscription::new(&format!("http://{address}/stream"), "");
+            demo.name = "demo".into();
+            settings.subscriptions = vec![demo];
             eprintln!(
                 "ssetray: no server configured, so this is the built-in demo. Set yours in Settings, or with `ssetray config set server_url https://example.com/stream`."
             );

@@ -63,7 +63,54 @@ pub enum Command {
     /// Forget where the stream stopped: the next connection asks the
     /// server for no replay (for a server that refuses the resume point).
     #[command(after_help = EXIT_CODES)]
-    ResetResume,
+    ResetResume(ResetResumeArgs),
+    /// Follow one more stream (a server, or another Flask-SSE channel).
+    #[command(after_help = EXIT_CODES)]
+    Subscribe(SubscribeArgs),
+    /// List the subscriptions, with their state when the app runs.
+    #[command(after_help = EXIT_CODES)]
+    Subscriptions(SubscriptionsArgs),
+    /// Stop following a subscription; its history stays unless asked.
+    #[command(after_help = EXIT_CODES)]
+    Unsubscribe(UnsubscribeArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ResetResumeArgs {
+    /// Only this subscription's resume point (default: every one's).
+    #[arg(long, value_name = "NAME")]
+    pub subscription: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SubscribeArgs {
+    /// The event stream URL (http or https).
+    pub url: String,
+    /// The Flask-SSE channel, sent as `?channel=`.
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// What to call it (default: the host, plus "/channel").
+    #[arg(long)]
+    pub name: Option<String>,
+    /// An extra request header, "Name: value" (repeatable).
+    #[arg(long = "header", short = 'H', value_name = "HEADER")]
+    pub headers: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct SubscriptionsArgs {
+    /// One JSON object per subscription.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct UnsubscribeArgs {
+    /// The subscription's name (see `ssetray subscriptions`).
+    pub name: String,
+    /// Delete its stored events too.
+    #[arg(long)]
+    pub delete_history: bool,
 }
 
 #[derive(Args, Debug)]
@@ -135,6 +182,9 @@ pub struct HistoryArgs {
     pub unread: bool,
     #[arg(long, default_value_t = 50)]
     pub limit: u32,
+    /// Only this subscription's events.
+    #[arg(long, value_name = "NAME")]
+    pub subscription: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -238,16 +288,7 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
         ..Backoff::default()
     };
     for header in &args.headers {
-        let (name, value) = header.split_once(':').ok_or_else(|| {
-            Failure::usage(format!(
-                "--header {header:?} must look like \"Name: value\""
-            ))
-        })?;
-        let name = reqwest::header::HeaderName::from_bytes(name.trim().as_bytes())
-            .map_err(|_| Failure::usage(format!("--header {header:?}: not a valid header name")))?;
-        let value = reqwest::header::HeaderValue::from_str(value.trim()).map_err(|_| {
-            Failure::usage(format!("--header {header:?}: not a valid header value"))
-        })?;
+        let (name, value) = header_arg(header)?;
         config.headers.insert(name, value);
     }
     // As stored and shown: without the secrets the URL may carry.
@@ -355,6 +396,22 @@ pub fn window(args: WindowArgs) -> Result<(), Failure> {
     }
 }
 
+/// A `-H 'Name: value'` argument, checked.
+fn header_arg(
+    header: &str,
+) -> Result<(reqwest::header::HeaderName, reqwest::header::HeaderValue), Failure> {
+    let (name, value) = header.split_once(':').ok_or_else(|| {
+        Failure::usage(format!(
+            "--header {header:?} must look like \"Name: value\""
+        ))
+    })?;
+    let name = reqwest::header::HeaderName::from_bytes(name.trim().as_bytes())
+        .map_err(|_| Failure::usage(format!("--header {header:?}: not a valid header name")))?;
+    let value = reqwest::header::HeaderValue::from_str(value.trim())
+        .map_err(|_| Failure::usage(format!("--header {header:?}: not a valid header value")))?;
+    Ok((name, value))
+}
+
 /// Ask the running app; `None` when it is not running.
 fn ask_the_app(request: crate::ipc::Request) -> Result<Option<crate::ipc::Reply>, Failure> {
     let runtime = runtime()?;
@@ -399,24 +456,174 @@ pub fn status(args: StatusArgs) -> Result<(), Failure> {
 
 /// `ssetray reset-resume`: through the app when it runs (it reconnects at
 /// once), else in the store directly.
-pub fn reset_resume() -> Result<(), Failure> {
-    if ask_the_app(crate::ipc::Request::ResetResumePoint)?.is_some() {
+pub fn reset_resume(args: ResetResumeArgs) -> Result<(), Failure> {
+    let request = crate::ipc::Request::ResetResumePoint {
+        subscription: args.subscription.clone(),
+    };
+    if ask_the_app(request)?.is_some() {
         eprintln!("ssetray: reconnecting without a resume point");
         return Ok(());
     }
     let paths = Paths::from_environment();
     let settings = load_settings(&paths)?;
-    let Some(server) = settings.server_key() else {
+    let servers: Vec<String> = settings
+        .followed()
+        .filter(|subscription| {
+            args.subscription
+                .as_deref()
+                .is_none_or(|name| subscription.name == name)
+        })
+        .filter_map(|subscription| subscription.server_key())
+        .collect();
+    if servers.is_empty() {
         return Err(Failure::usage(
-            "no server is configured, so there is no resume point to forget",
+            "no such server is configured, so there is no resume point to forget; see `ssetray subscriptions`",
         ));
-    };
+    }
     let store = open_store(&paths)?;
-    store
-        .reset_last_event_id(&server)
-        .map_err(Failure::runtime)?;
-    eprintln!("ssetray: the next connection to {server} starts from now");
+    for server in servers {
+        store
+            .reset_last_event_id(&server)
+            .map_err(Failure::runtime)?;
+        eprintln!("ssetray: the next connection to {server} starts from now");
+    }
     Ok(())
+}
+
+/// `ssetray subscribe`: through the running app (which connects at once,
+/// the others untouched), else into the settings file.
+pub fn subscribe(args: SubscribeArgs) -> Result<(), Failure> {
+    check_http_url("server_url", &args.url).map_err(Failure::usage)?;
+    let mut subscription = crate::settings::Subscription::new(
+        args.url.trim(),
+        args.channel.as_deref().unwrap_or_default(),
+    );
+    subscription.name = args.name.clone().unwrap_or_default();
+    for header in &args.headers {
+        header_arg(header)?;
+        // As the user spelt it (a checked name would be lowercased).
+        if let Some((name, value)) = header.split_once(':') {
+            subscription
+                .headers
+                .insert(name.trim().to_string(), value.trim().to_string());
+        }
+    }
+    let request = crate::ipc::Request::AddSubscription {
+        subscription: Box::new(subscription.clone()),
+    };
+    if ask_the_app(request)
+        .map_err(|failure| Failure::usage(failure.message))?
+        .is_some()
+    {
+        eprintln!("ssetray: subscribed; the running app connected to it");
+        return Ok(());
+    }
+    let paths = Paths::from_environment();
+    let runtime = runtime()?;
+    runtime.block_on(async {
+        let (settings, _) = crate::secrets::load(&paths.config_file)
+            .await
+            .map_err(Failure::usage)?;
+        let changed = settings
+            .with_subscription(subscription)
+            .map_err(Failure::usage)?;
+        crate::secrets::save(&changed, &paths.config_file)
+            .await
+            .map_err(Failure::usage)?;
+        let name = changed
+            .subscriptions
+            .last()
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        eprintln!("ssetray: subscribed as {name:?}; SSE Tray follows it when it starts");
+        Ok(())
+    })
+}
+
+/// `ssetray subscriptions`: the settings' subscriptions, with the running
+/// app's state of each.
+pub fn subscriptions(args: SubscriptionsArgs) -> Result<(), Failure> {
+    let paths = Paths::from_environment();
+    let settings = load_settings(&paths)?;
+    let status = match ask_the_app(crate::ipc::Request::Status)? {
+        Some(crate::ipc::Reply::Status { status }) => Some(status),
+        _ => None,
+    };
+    let mut out = std::io::stdout().lock();
+    for subscription in &settings.subscriptions {
+        let server = subscription.server_key().unwrap_or_default();
+        let line = status.as_ref().and_then(|status| {
+            status
+                .subscriptions
+                .iter()
+                .find(|line| line.server == server)
+        });
+        let text = if args.json {
+            serde_json::json!({
+                "name": subscription.name,
+                "url": crate::url_policy::redacted_text(subscription.server_url.as_deref().unwrap_or_default()),
+                "channel": subscription.channel,
+                "server": server,
+                "notifications": subscription.notifications,
+                "state": line.map(|line| &line.state),
+                "state_text": line.map(|line| &line.state_text),
+            })
+            .to_string()
+        } else {
+            let state = line.map_or("(SSE Tray is not running)", |line| line.state_text.as_str());
+            format!("{}\t{}\t{}", subscription.name, server, state)
+        };
+        if writeln!(out, "{text}").is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// `ssetray unsubscribe`: through the running app, else in the settings
+/// file (and the store, with `--delete-history`).
+pub fn unsubscribe(args: UnsubscribeArgs) -> Result<(), Failure> {
+    let request = crate::ipc::Request::RemoveSubscription {
+        name: args.name.clone(),
+        delete_history: args.delete_history,
+    };
+    if ask_the_app(request)
+        .map_err(|failure| Failure::usage(failure.message))?
+        .is_some()
+    {
+        eprintln!("ssetray: unsubscribed from {:?}", args.name);
+        return Ok(());
+    }
+    let paths = Paths::from_environment();
+    let runtime = runtime()?;
+    let server = runtime.block_on(async {
+        let (settings, _) = crate::secrets::load(&paths.config_file)
+            .await
+            .map_err(Failure::usage)?;
+        let (changed, removed) = settings
+            .without_subscription(&args.name)
+            .map_err(Failure::usage)?;
+        crate::secrets::save(&changed, &paths.config_file)
+            .await
+            .map_err(Failure::usage)?;
+        Ok::<_, Failure>(removed.server_key())
+    })?;
+    if let (true, Some(server)) = (args.delete_history, server) {
+        let mut store = open_store(&paths)?;
+        let removed = store.delete_server(&server).map_err(Failure::runtime)?;
+        eprintln!("ssetray: deleted its {removed} stored events");
+    }
+    eprintln!("ssetray: unsubscribed from {:?}", args.name);
+    Ok(())
+}
+
+/// A history row as `history --json` prints it: the entry and the name of
+/// the subscription it came on.
+#[derive(serde::Serialize)]
+struct HistoryRow<'a> {
+    #[serde(flatten)]
+    entry: &'a crate::store::HistoryEntry,
+    subscription: Option<&'a String>,
 }
 
 pub fn history(args: HistoryArgs) -> Result<(), Failure> {
@@ -425,17 +632,39 @@ pub fn history(args: HistoryArgs) -> Result<(), Failure> {
     let Some(store) = Store::open_read_only(&paths.database).map_err(Failure::runtime)? else {
         return Ok(());
     };
+    let settings = load_settings(&paths).unwrap_or_default();
+    let server = match args.subscription.as_deref() {
+        Some(name) => Some(
+            settings
+                .subscription(name)
+                .and_then(|subscription| subscription.server_key())
+                .ok_or_else(|| {
+                    Failure::usage(format!(
+                        "no subscription is called {name:?}; see `ssetray subscriptions`"
+                    ))
+                })?,
+        ),
+        None => None,
+    };
     let entries = store
         .history(&HistoryQuery {
             unread_only: args.unread,
             limit: args.limit,
+            server,
             ..Default::default()
         })
         .map_err(Failure::runtime)?;
+    let names = settings.names_by_server();
     let mut out = std::io::stdout().lock();
     for entry in entries {
         let line = if args.json {
-            serde_json::to_string(&entry).unwrap_or_default()
+            // Every row says which subscription it came on (null for a
+            // stream no longer subscribed to).
+            serde_json::to_string(&HistoryRow {
+                entry: &entry,
+                subscription: names.get(&entry.server),
+            })
+            .unwrap_or_default()
         } else {
             let mark = if entry.read { ' ' } else { '*' };
             let data: String = entry
@@ -511,7 +740,7 @@ pub fn config(command: ConfigCommand) -> Result<(), Failure> {
         }
         ConfigCommand::Get { key: Some(key) } => {
             let mut settings = load_settings(&paths)?;
-            if key.starts_with("headers.") && !settings.secret_headers.is_empty() {
+            if key.contains("headers.") {
                 if let Some(problem) = runtime()?.block_on(crate::secrets::fill(&mut settings)) {
                     eprintln!("ssetray: {problem}");
                 }

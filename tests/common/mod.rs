@@ -301,6 +301,29 @@ pub fn start_script(script: &str, port: u16, env: &[(&str, &str)]) -> Proc {
     proc
 }
 
+/// The sse-starlette app under uvicorn, paced by `env`.
+pub fn start_starlette(port: u16, env: &[(&str, &str)]) -> Proc {
+    let mut command = std::process::Command::new(python());
+    command
+        .args([
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            "tests/peers",
+            "starlette_app:app",
+        ])
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .current_dir(repo())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let server = Proc::spawn("uvicorn", &mut command);
+    wait_for_port(port);
+    server
+}
+
 /// An isolated home for the app: its own config and data folders.
 pub struct AppHome {
     pub dir: tempfile::TempDir,
@@ -678,8 +701,9 @@ impl Desktop {
     /// Whether the tray icon shows exactly the badge for `unread`, drawn
     /// as connected: compared pixel for pixel with the app's own drawing.
     pub fn icon_shows(&self, service: &str, unread: u64) -> bool {
-        self.icon_pixels(service)
-            .is_some_and(|pixels| pixels == ssetray::badge::render(16, unread, true).argb())
+        self.icon_pixels(service).is_some_and(|pixels| {
+            pixels == ssetray::badge::render(16, unread, ssetray::ipc::Connected::All).argb()
+        })
     }
 
     /// Start our minimal StatusNotifierWatcher; its output lines

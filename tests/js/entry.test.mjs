@@ -15,6 +15,7 @@ const view = {
   text: "v2 is live",
   link: "https://example.com/notes",
   link_host: "example.com",
+  subscription: "work",
 };
 
 test("an EntryView is used as it is", () => {
@@ -37,6 +38,15 @@ test("odd fields fall back to what a row can show", () => {
   assert.equal(entry.read, false);
   assert.equal(entry.received_at_ms, null);
   assert.equal(entry.link, null);
+  assert.equal(entry.subscription, null);
+});
+
+test("the subscription's name, or none for a stream no longer subscribed", () => {
+  assert.equal(entryFromView({ ...view, subscription: null }).subscription, null);
+  assert.equal(entryFromView({ ...view, subscription: "" }).subscription, null);
+  assert.equal(entryFromView({ ...view, subscription: 3 }).subscription, null);
+  const { subscription: _, ...older } = view;
+  assert.equal(entryFromView(older).subscription, null);
 });
 
 test("a host is shown only with a link to open", () => {
@@ -51,4 +61,16 @@ test("live entries and the type and unread filters", () => {
   assert.equal(matchesFilters(entry, { eventType: "message", unreadOnly: true }), true);
   assert.equal(matchesFilters(entry, { eventType: "notification", unreadOnly: false }), false);
   assert.equal(matchesFilters({ ...entry, read: true }, { eventType: null, unreadOnly: true }), false);
+});
+
+test("live entries and the subscription filter", () => {
+  const entry = entryFromView(view);
+  const all = { eventType: null, unreadOnly: false, subscription: null };
+  assert.equal(matchesFilters(entry, all), true);
+  assert.equal(matchesFilters(entry, { ...all, subscription: "work" }), true);
+  assert.equal(matchesFilters(entry, { ...all, subscription: "home" }), false);
+  // An entry of a removed subscription matches no subscription's filter, only "All".
+  const orphan = { ...entry, subscription: null };
+  assert.equal(matchesFilters(orphan, { ...all, subscription: "work" }), false);
+  assert.equal(matchesFilters(orphan, all), true);
 });

@@ -146,6 +146,10 @@ describe("history wording", () => {
       text: "This marks the 1 unread event read, whether it is shown or not.",
       confirm: "Mark it read",
     });
+    assert.deepEqual(markAllQuestion({ unread: 12, narrowed: true, bySubscription: true }), {
+      text: "This marks all 12 unread events read, of every subscription and type, not only the ones shown.",
+      confirm: "Mark all 12 read",
+    });
     assert.equal(markAllLabel({ unread: 12, narrowed: false }), "Mark all read");
     assert.equal(markAllLabel({ unread: 12, narrowed: true }), "Mark all read…");
   });

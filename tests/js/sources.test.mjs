@@ -72,8 +72,44 @@ test("every element the scripts look up by id is in the page", () => {
 });
 
 test("the pure modules touch no page, so node can load and test them", () => {
-  for (const name of ["format.js", "entry.js", "keys.js", "daylist.js"]) {
+  for (const name of ["format.js", "entry.js", "keys.js", "daylist.js", "subscriptions.js"]) {
     const found = code(name).match(/\b(document|window|localStorage|navigator)\s*[.[]/);
     assert.equal(found, null, `${name} uses ${found?.[0]}`);
   }
+});
+
+test("every id a label or an ARIA attribute names is in the page (or in the same card's template)", () => {
+  const ids = new Set([...html.matchAll(/\sid="([^"]+)"/g)].map((match) => match[1]));
+  for (const [, attr, value] of html.matchAll(/\s(for|aria-describedby|aria-labelledby|aria-controls|list)="([^"]*)"/g)) {
+    for (const id of value.split(/\s+/).filter((id) => id !== "")) {
+      assert.ok(ids.has(id), `${attr}="${value}" names #${id}, which the page lacks`);
+    }
+  }
+});
+
+test("the first subscription's card keeps the ids the window's end-to-end tests use", () => {
+  const template = html.match(/<template id="subscription-template">([\s\S]*?)<\/template>/);
+  assert.ok(template, "the page has the subscription card's template");
+  const inCard = new Set([...template[1].matchAll(/\sid="([^"]+)"/g)].map((match) => match[1]));
+  for (const id of [
+    "server_url",
+    "error-server_url",
+    "channel",
+    "add-header",
+    "add-rule",
+    "test-connection",
+    "test-result",
+    "web_app_url",
+    "certificate_pin",
+    "extra_ca_file",
+    "settings-certificate",
+    "settings-certificate-fingerprint",
+    "settings-trust-certificate",
+  ]) {
+    assert.ok(inCard.has(id), `the card lacks #${id}`);
+  }
+  for (const part of ["header-row", "header-name", "header-value", "reveal", "rule-row", "rule-type", "rule-action"]) {
+    assert.ok(code("subscription-card.js").includes(`"${part}`) || code("subscription-card.js").includes(` ${part}`), `rows lack .${part}`);
+  }
+  assert.ok(!inCard.has("save-settings") && html.includes('id="save-settings"'), "one Save for the whole form");
 });
