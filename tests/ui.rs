@@ -1377,3 +1377,55 @@ fn header_and_rule_rows_and_test_connection_with_the_forms_values() {
     ui.wait_text("#boot-error-text", "boom in a module");
     ui.wait("#boot-error-close");
 }
+
+#[test]
+fn a_subscription_added_tested_and_removed_in_settings_and_the_history_filter() {
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let ui = Ui::start(&flask.stream_url());
+    flask.wait_for_subscribers("sse", 1);
+    ui.open_view("#tab-settings", "#view-settings");
+    wait_until("the form filled", || {
+        ui.script("return document.getElementById('server_url').value;")
+            == json!(flask.stream_url())
+    });
+    // A second channel of the same server, tested before it is saved.
+    ui.click("#add-subscription");
+    ui.type_into("#server_url-2", &flask.stream_url());
+    ui.type_into("#channel-2", "user.42");
+    ui.click("#test-connection-2");
+    ui.wait_text("#test-result-2", "Connected: an event stream");
+    ui.click("#save-settings");
+    flask.wait_for_subscribers("user.42", 1);
+    let user = format!("127.0.0.1:{}/user.42", flask.port);
+    let (_, listed, _) = ui.home.run(&["subscriptions"]);
+    assert!(listed.contains(&user), "{listed}");
+    ui.screenshot("settings-subscriptions");
+
+    // History: each row labelled, and a filter by subscription.
+    flask.publish(json!({"data": {"body": "to everyone"}, "type": "message", "id": "b1"}));
+    flask.publish(json!({"data": {"body": "to user 42"}, "type": "message", "id": "u1", "channel": "user.42"}));
+    ui.open_view("#tab-history", "#view-history");
+    ui.wait_text("#view-history", "to user 42");
+    ui.wait_text("#view-history", "to everyone");
+    ui.wait("#subscription-filter");
+    ui.script(&format!(
+        "const s = document.getElementById('subscription-filter'); s.value = {user:?};
+         s.dispatchEvent(new Event('change', {{bubbles: true}}));"
+    ));
+    wait_until("only that subscription's rows", || {
+        ui.count("li.entry") == 1 && ui.text("li.entry").contains("to user 42")
+    });
+    ui.screenshot("history-subscription-filter");
+
+    // Removed with its history, after the question.
+    ui.open_view("#tab-settings", "#view-settings");
+    ui.click("#sub-toggle-2");
+    ui.click("#remove-subscription-2");
+    ui.click("#remove-delete-2");
+    wait_until("unsubscribed, its history gone", || {
+        let (_, listed, _) = ui.home.run(&["subscriptions"]);
+        let (_, rows, _) = ui.home.run(&["history", "--json"]);
+        !listed.contains(&user) && !rows.contains("to user 42") && rows.contains("to everyone")
+    });
+}
