@@ -896,3 +896,60 @@ fn without_a_tray_host_one_notification_says_how_to_open_the_app() {
     assert!(registered.starts_with("REGISTERED "), "{registered}");
     wait_until("the problem gone", || problem().is_none());
 }
+
+#[test]
+fn two_subscriptions_one_down_a_marked_icon_and_notifications_that_name_theirs() {
+    let full = FullDesktop::start();
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let down = FaultServer::start(|_, stream| {
+        let _ = std::io::Write::write_all(
+            stream,
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n",
+        );
+    });
+    let home = AppHome::new();
+    home.set("server_url", &flask.stream_url());
+    home.set("web_app_url", "http://127.0.0.1:9/work");
+    let (code, _, stderr) = home.run(&["subscribe", &down.url(), "--name", "staging"]);
+    assert_eq!(code, 0, "{stderr}");
+    let _app = full.app(&home, &["--hidden"]);
+    let service = full
+        .watcher_lines
+        .recv_timeout(PATIENCE)
+        .expect("the tray icon registers")
+        .trim_start_matches("REGISTERED ")
+        .to_string();
+    flask.wait_for_subscribers("sse", 1);
+    // Flask-SSE says nothing until its first event: publish one, so that
+    // the first subscription is connected while the other is not.
+    flask.publish(serde_json::json!({"data": {"title": "Deploy", "body": "v2 is live"}, "type": "message", "id": "m1"}));
+    let work = format!("127.0.0.1:{}", flask.port);
+    // Its notification names its subscription.
+    full.wait_notify(&format!("{work}: Deploy"));
+    let partly = ssetray::badge::render(16, 1, ssetray::ipc::Connected::Some).argb();
+    wait_until("the icon marked: some connected, not all", || {
+        full.desktop.icon_pixels(&service) == Some(partly.clone())
+    });
+    let tooltip = full.gdbus(
+        &service,
+        "/StatusNotifierItem",
+        "org.freedesktop.DBus.Properties.Get",
+        &["org.kde.StatusNotifierItem", "ToolTip"],
+    );
+    assert!(tooltip.contains("1 of 2 connected"), "{tooltip}");
+    assert!(tooltip.contains("staging: Retrying"), "{tooltip}");
+    let menu = full.menu_layout(&service);
+    assert!(
+        menu.contains(&format!("'label': <'{work}'>")),
+        "a Reconnect entry each: {menu}"
+    );
+    // Its click opens its own subscription's web app.
+    full.desktop
+        .command("dunstctl")
+        .args(["action", "0"])
+        .status()
+        .expect("dunstctl");
+    wait_until("the browser opened", || !opened(&home).is_empty());
+    assert_eq!(opened(&home), vec!["http://127.0.0.1:9/work".to_string()]);
+}

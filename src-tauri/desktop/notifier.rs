@@ -77,6 +77,22 @@ pub fn notification_text(event: &AppEvent, server_name: &str) -> Option<Notifica
     }
 }
 
+/// `text` with the subscription's name in front of its summary, unless it
+/// says the name already ("2 new messages from work").
+pub fn named(text: NotificationText, name: &str) -> NotificationText {
+    if name.is_empty() || text.summary.contains(name) || text.body.contains(name) {
+        return text;
+    }
+    NotificationText {
+        summary: trim(
+            &format!("{name}: {}", text.summary),
+            MAX_SUMMARY_CHARS,
+            false,
+        ),
+        ..text
+    }
+}
+
 /// Plain text cut to `max` characters, without control characters; in the
 /// body (which the specification lets servers render as markup) the markup
 /// characters are escaped.
@@ -395,9 +411,13 @@ pub async fn run(
         {
             continue;
         }
-        let Some(text) = notification_text(&stored.event, &source.name) else {
+        let Some(mut text) = notification_text(&stored.event, &source.name) else {
             continue;
         };
+        // With several subscriptions, every notification says whose it is.
+        if current.sources.len() > 1 {
+            text = named(text, &source.name);
+        }
         match coalescer.offer(Instant::now(), stored.event.unread_weight()) {
             Decision::Show => {
                 summary_id = None;
@@ -585,6 +605,23 @@ mod tests {
             assert_eq!(safe_link(bad), None, "{bad}");
         }
         assert!(open_in_browser("javascript:alert(1)").is_err());
+    }
+
+    #[test]
+    fn with_several_subscriptions_each_notification_names_its_own() {
+        let message = NotificationText {
+            summary: "Deploy".into(),
+            body: "v2 is live".into(),
+            urgency: None,
+        };
+        assert_eq!(named(message.clone(), "work").summary, "work: Deploy");
+        let counted = NotificationText {
+            summary: "3 new messages".into(),
+            body: "from work".into(),
+            urgency: None,
+        };
+        assert_eq!(named(counted.clone(), "work"), counted, "said already");
+        assert_eq!(named(message.clone(), ""), message);
     }
 
     #[test]
