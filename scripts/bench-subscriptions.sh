@@ -19,25 +19,8 @@ else
   cargo build -q --no-default-features --bin ssetray
 fi
 binary="$(pwd)/${CARGO_TARGET_DIR:-target}/$profile/ssetray"
-python="$(bash scripts/peers-venv.sh | tail -n 1)"
-work="$(mktemp -d)"
-cleanup() {
-  kill $(jobs -p) 2>/dev/null || true
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-port="$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$python" tests/peers/silent_stream.py 127.0.0.1 "$port" >"$work/server.log" &
-bus="unix:path=$work/system_bus_socket"
-dbus-daemon --session --nofork --address "$bus" >/dev/null 2>&1 &
-until [[ -S "$work/system_bus_socket" ]]; do sleep 0.05; done
-mkfifo "$work/services.in"
-DBUS_SYSTEM_BUS_ADDRESS="$bus" "$python" tests/peers/system_services.py <"$work/services.in" >"$work/services.log" &
-exec 3>"$work/services.in"
-until grep -q READY "$work/services.log" 2>/dev/null; do sleep 0.05; done
-until grep -q LISTENING "$work/server.log" 2>/dev/null; do sleep 0.05; done
+# shellcheck source=scripts/silent-server-and-logind.sh
+source scripts/silent-server-and-logind.sh
 
 in_home() { # count, command...
   local home="$work/$1"

@@ -1438,3 +1438,58 @@ fn a_subscription_added_tested_and_removed_in_settings_and_the_history_filter() 
         !listed.contains(&user) && !rows.contains("to user 42") && rows.contains("to everyone")
     });
 }
+
+#[test]
+fn the_link_host_bidi_isolation_ctrl_f_and_mark_all_read_under_a_filter() {
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let ui = Ui::start(&flask.stream_url());
+    flask.wait_for_subscribers("sse", 1);
+    ui.wait("#view-history");
+    // A title that would flip the text after it, and a link.
+    flask.publish(json!({"data": {"title": "\u{202E}gnp.exe", "body": "see the link", "url": "https://example.com/report"}, "type": "message", "id": "m1"}));
+    flask.publish(json!({"data": {"count": 2}, "type": "notification", "id": "n1"}));
+    ui.wait_text("#view-history", "see the link");
+    ui.wait_text("#unread-count", "3");
+    // The host is shown in the row, and named for screen readers.
+    ui.wait_text("li.entry .entry-host", "example.com");
+    let label = ui.script(
+        "return document.querySelector('li.entry .action-open-link').getAttribute('aria-label');",
+    );
+    assert!(
+        label
+            .as_str()
+            .is_some_and(|label| label.contains("example.com")),
+        "{label}"
+    );
+    // Server text is isolated: the title its own bidi paragraph, the host
+    // inside <bdi>, so neither can reorder the page around it.
+    let isolated = ui.script(
+        "const title = [...document.querySelectorAll('.entry-title')].find((e) => e.textContent.includes('gnp'));
+         const host = document.querySelector('.entry-host bdi');
+         return [title.getAttribute('dir'), getComputedStyle(title).unicodeBidi, host !== null];",
+    );
+    assert_eq!(isolated[0], json!("auto"), "{isolated}");
+    assert_eq!(isolated[2], json!(true), "{isolated}");
+    // Ctrl+F goes to the search field, from anywhere.
+    ui.open_view("#tab-status", "#view-status");
+    ui.press(&[CONTROL, "f"]);
+    ui.wait_focused("search");
+    ui.wait("#view-history");
+    // Under a type filter, "Mark all read" asks first and says it marks
+    // every event, not only those shown.
+    ui.script(
+        "const s = document.getElementById('type-filter'); s.value = 'message';
+         s.dispatchEvent(new Event('change', {bubbles: true}));",
+    );
+    wait_until("one row shown", || ui.count("li.entry") == 1);
+    ui.click("#mark-all-read");
+    ui.wait_text("#mark-all-confirm-text", "every type");
+    ui.click("#mark-all-confirm-yes");
+    ui.wait_text("#unread-count", "0");
+    let (_, unread, _) = ui.home.run(&["history", "--json", "--unread"]);
+    assert!(
+        unread.trim().is_empty(),
+        "every event marked read: {unread}"
+    );
+}

@@ -691,9 +691,14 @@ impl Store {
 
     /// The event types in the history, for the filter.
     pub fn event_types(&self) -> Result<Vec<String>, StoreError> {
+        self.texts("SELECT DISTINCT event_type FROM events ORDER BY event_type LIMIT 200")
+    }
+
+    /// The one text column of each row a query gives.
+    fn texts(&self, sql: &str) -> Result<Vec<String>, StoreError> {
         let mut statement = self
             .conn
-            .prepare_cached("SELECT DISTINCT event_type FROM events ORDER BY event_type LIMIT 200")
+            .prepare_cached(sql)
             .map_err(|source| self.err(source))?;
         let rows = statement
             .query_map([], |row| row.get(0))
@@ -770,15 +775,7 @@ impl Store {
 
     /// The streams with a login state, newest step first.
     pub fn login_servers(&self) -> Result<Vec<String>, StoreError> {
-        let mut statement = self
-            .conn
-            .prepare_cached("SELECT server FROM login_state ORDER BY updated_at DESC")
-            .map_err(|source| self.err(source))?;
-        let rows = statement
-            .query_map([], |row| row.get(0))
-            .map_err(|source| self.err(source))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(|source| self.err(source))
+        self.texts("SELECT server FROM login_state ORDER BY updated_at DESC")
     }
 
     /// Keep the image of `server`'s login step stored at `updated_at_ms`;
