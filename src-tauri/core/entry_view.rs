@@ -58,11 +58,12 @@ pub fn describe(event: &AppEvent) -> Description {
             title: message
                 .title
                 .as_deref()
-                .map(str::trim)
+                .map(without_direction_controls)
+                .map(|title| title.trim().to_string())
                 .filter(|title| !title.is_empty())
-                .map(|title| cut(title, MAX_TITLE_CHARS)),
+                .map(|title| cut(&title, MAX_TITLE_CHARS)),
             // The feed has already cut it to `feed::MAX_TEXT_CHARS`.
-            text: message.text.clone(),
+            text: without_direction_controls(&message.text),
             link: message.url.as_deref().and_then(safe_link_url),
         },
         AppEvent::Notification { count: 1 } => said("1 new message"),
@@ -74,13 +75,24 @@ pub fn describe(event: &AppEvent) -> Description {
         AppEvent::Login(Login::LoggedIn { user, .. }) => said(&format!(
             "Logged in as {}",
             cut(
-                user.name.as_deref().unwrap_or("unknown user"),
+                &without_direction_controls(user.name.as_deref().unwrap_or("unknown user")),
                 MAX_TITLE_CHARS
             )
         )),
         AppEvent::Login(Login::LoggedOut { .. }) => said("Logged out"),
         AppEvent::ServerClosed => said("The server closed the stream"),
     }
+}
+
+/// Server text without the characters that override or embed a writing
+/// direction (U+202A to U+202E) or open and close an isolate (U+2066 to
+/// U+2069): a right-to-left override makes "gnp.exe" read "exe.png". The
+/// page isolates each piece of server text as well; this keeps a piece from
+/// lying about itself.
+pub fn without_direction_controls(text: &str) -> String {
+    text.chars()
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
+        .collect()
 }
 
 impl EntryView {
@@ -170,6 +182,16 @@ mod tests {
             EntryView::of(&entry("notification", r#"{"count": 2}"#)).text,
             "2 new messages"
         );
+    }
+
+    #[test]
+    fn direction_overrides_cannot_disguise_a_row() {
+        let view = EntryView::of(&entry(
+            "message",
+            r#"{"title": "\u202egnp.exe", "body": "a \u2067b\u2069 \u202dc"}"#,
+        ));
+        assert_eq!(view.title.as_deref(), Some("gnp.exe"));
+        assert_eq!(view.text, "a b c");
     }
 
     #[test]

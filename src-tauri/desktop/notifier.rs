@@ -98,6 +98,7 @@ pub fn named(text: NotificationText, name: &str) -> NotificationText {
 /// characters are escaped.
 fn trim(text: &str, max: usize, escape: bool) -> String {
     let mut out = String::new();
+    let text = crate::entry_view::without_direction_controls(text);
     for (count, c) in text
         .chars()
         .filter(|c| !c.is_control() || *c == '\n')
@@ -622,6 +623,12 @@ mod tests {
         };
         assert_eq!(named(counted.clone(), "work"), counted, "said already");
         assert_eq!(named(message.clone(), ""), message);
+        let spoof = NotificationText {
+            summary: trim("\u{202E}gnp.exe", MAX_SUMMARY_CHARS, false),
+            body: String::new(),
+            urgency: None,
+        };
+        assert_eq!(spoof.summary, "gnp.exe", "no direction override");
     }
 
     #[test]
