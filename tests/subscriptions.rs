@@ -149,6 +149,35 @@ fn channels_and_servers_side_by_side_one_failing_and_one_added_and_removed() {
         "the broadcast channel was not reconnected"
     );
 
+    // Edited while running: new rules or a new name touch no connection;
+    // a new channel reconnects that subscription alone.
+    let (code, _, stderr) =
+        home.run(&["config", "set", "subscriptions.added.rules.chat", "ignore"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = home.run(&["config", "set", "subscriptions.down.name", "staging"]);
+    assert_eq!(code, 0, "{stderr}");
+    wait_until("renamed", || {
+        state_of(&home, "staging").contains("HTTP 503")
+    });
+    assert_eq!(
+        added.connections(),
+        1,
+        "rules and a rename reconnect nothing"
+    );
+    let (code, _, stderr) = home.run(&["config", "set", "subscriptions.added.channel", "other"]);
+    assert_eq!(code, 0, "{stderr}");
+    wait_until("the edited one reconnected", || added.connections() == 2);
+    assert!(
+        added.request(1).starts_with("GET /stream?channel=other "),
+        "{}",
+        added.request(1)
+    );
+    assert_eq!(
+        http_get(flask.port, "/subscribers?channel=sse").trim(),
+        "1",
+        "the others untouched"
+    );
+
     // Removed while running: its connection goes, its history stays
     // unless asked; with --delete-history it goes too.
     let (code, _, stderr) = home.run(&["unsubscribe", "starlette"]);
@@ -165,16 +194,24 @@ fn channels_and_servers_side_by_side_one_failing_and_one_added_and_removed() {
         })
         .count();
     assert_eq!(kept, 3, "its history stays, no longer tagged");
+    // Its current stream (channel "other") delivered the event again:
+    // another stream, stored anew; the row of its first stream stays, as
+    // that of a stream no longer subscribed to.
+    let of_stream = |channel: bool| {
+        rows(&home, None)
+            .iter()
+            .filter(|row| {
+                let server = row["server"].as_str().unwrap_or_default();
+                server.contains(&added.port.to_string())
+                    && server.contains("channel=other") == channel
+            })
+            .count()
+    };
+    wait_until("the edited stream delivered", || of_stream(true) == 1);
     let (code, _, stderr) = home.run(&["unsubscribe", "added", "--delete-history"]);
     assert_eq!(code, 0, "{stderr}");
-    wait_until("its history deleted", || {
-        rows(&home, None).iter().all(|row| {
-            !row["data"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("from the added one")
-        })
-    });
+    wait_until("its history deleted", || of_stream(true) == 0);
+    assert_eq!(of_stream(false), 1, "another stream's history is not its");
     let (code, _, stderr) = home.run(&["unsubscribe", "nobody"]);
     assert_ne!(code, 0, "unknown: {stderr}");
     assert!(stderr.contains("no subscription"), "{stderr}");
