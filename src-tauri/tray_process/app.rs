@@ -973,4 +973,27 @@ mod tests {
         let (reply, _) = app.on_request(Request::OpenWindow { view: None }).await;
         assert!(matches!(reply, Reply::Error { .. }));
     }
+
+    #[tokio::test]
+    async fn a_pause_that_ran_out_ends_by_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut app, _handle, _) = app_in(dir.path(), 0).await;
+        let status = app.status();
+        app.on_request(Request::Pause { minutes: Some(60) }).await;
+        let check_in = app.pause_check_in().unwrap();
+        assert!(check_in > Duration::from_secs(3500), "{check_in:?}");
+        // Nothing ends before its time.
+        app.on_pause_check();
+        assert!(status.borrow().paused_until_ms.is_some());
+        // A pause whose end has come: the main loop's timer asks, and the
+        // status (the tray's menu, the window) says "on" without a request.
+        app.on_request(Request::Pause { minutes: Some(0) }).await;
+        assert_eq!(app.pause_check_in(), Some(Duration::ZERO));
+        app.on_pause_check();
+        assert_eq!(status.borrow().paused_until_ms, None);
+        assert_eq!(app.pause_check_in(), None);
+        // "Until resumed" is looked at again within a day, never further.
+        app.on_request(Request::Pause { minutes: None }).await;
+        assert_eq!(app.pause_check_in(), Some(Duration::from_secs(86_400)));
+    }
 }
