@@ -1499,3 +1499,42 @@ fn the_link_host_bidi_isolation_ctrl_f_and_mark_all_read_under_a_filter() {
         "every event marked read: {unread}"
     );
 }
+
+#[test]
+fn status_lines_per_subscription_and_a_reconnect_of_one() {
+    let redis = Redis::start();
+    let flask = FlaskSse::start(&redis);
+    let other = FaultServer::start(|_, stream| {
+        let _ = std::io::Write::write_all(stream, STREAM_HEAD.as_bytes());
+        let _ = std::io::Write::write_all(stream, b": hello\n\n");
+        hold(stream);
+    });
+    let ui = {
+        // Two subscriptions: the Flask-SSE broadcast channel, and a
+        // scripted server added through the running app.
+        let ui = Ui::start(&flask.stream_url());
+        let (code, _, stderr) = ui.home.run(&["subscribe", &other.url(), "--name", "other"]);
+        assert_eq!(code, 0, "{stderr}");
+        ui
+    };
+    flask.wait_for_subscribers("sse", 1);
+    wait_until("the other connected", || other.connections() == 1);
+    ui.open_view("#tab-status", "#view-status");
+    ui.wait("li.sub-line[data-name=\"other\"]");
+    wait_until("a line each, with its state", || {
+        ui.count("li.sub-line") == 2
+            && ui
+                .script("return document.querySelector('li.sub-line[data-name=\"other\"]').textContent;")
+                .as_str()
+                .is_some_and(|text| text.contains("Connected"))
+    });
+    ui.screenshot("status-subscriptions");
+    // "Reconnect" on one line reconnects that one alone.
+    ui.click("li.sub-line[data-name=\"other\"] button[data-action=reconnect]");
+    wait_until("the other reconnected", || other.connections() == 2);
+    assert_eq!(
+        http_get(flask.port, "/subscribers?channel=sse").trim(),
+        "1",
+        "the broadcast channel was left alone"
+    );
+}
