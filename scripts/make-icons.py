@@ -2,7 +2,8 @@
 """Draws the app icon: a feed symbol (a dot and two quarter rings) in white on
 a blue rounded square, antialiased by 4x4 supersampling, as RGBA PNGs.
 
-The PNGs in icons/ are committed; run this only when the design changes. Tray
+The PNGs in icons/ and icon.ico (the Windows executables' icon: the same
+drawing at 16 to 256 px, each a PNG inside the ICO) are committed; run this only when the design changes. Tray
 badges are drawn at run time by the tray code.
 """
 import math
@@ -66,9 +67,24 @@ def png(size, rows):
             + chunk(b"IDAT", zlib.compress(b"".join(rows), 9)) + chunk(b"IEND", b""))
 
 
+def ico(images):
+    """An ICO file of PNG images, {size: png bytes} (Windows Vista and later)."""
+    header = struct.pack("<HHH", 0, 1, len(images))
+    offset = 6 + 16 * len(images)
+    entries, blobs = b"", b""
+    for size, data in sorted(images.items()):
+        # 0 stands for 256 in the one-byte width and height.
+        entries += struct.pack("<BBBBHHII", size % 256, size % 256, 0, 0, 1, 32, len(data), offset)
+        blobs += data
+        offset += len(data)
+    return header + entries + blobs
+
+
 out = pathlib.Path(__file__).resolve().parent.parent / "icons"
 for size in (32, 64, 128, 256):
     data = png(size, render(size))
     (out / f"{size}x{size}.png").write_bytes(data)
     if size == 256:
         (out / "icon.png").write_bytes(data)
+
+(out / "icon.ico").write_bytes(ico({size: png(size, render(size)) for size in (16, 24, 32, 48, 64, 256)}))

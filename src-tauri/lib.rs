@@ -27,7 +27,7 @@ pub mod protocol;
 pub mod tray_process;
 
 pub use crate::core::{engine, entry_view, login_image, private_files, secrets, settings, store};
-#[cfg(all(feature = "tray", target_os = "linux"))]
+#[cfg(all(feature = "tray", any(target_os = "linux", windows)))]
 pub use desktop::tray;
 pub use desktop::{autostart, badge, notifier, window};
 pub use protocol::{clock, feed, sse, url_policy};

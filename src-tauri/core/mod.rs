@@ -8,3 +8,5 @@ pub mod private_files;
 pub mod secrets;
 pub mod settings;
 pub mod store;
+#[cfg(windows)]
+pub mod win32;

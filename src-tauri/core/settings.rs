@@ -898,8 +898,9 @@ fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     }
 }
 
-/// Where SSE Tray keeps its files. Tests and portable setups move them with
-/// the XDG variables, which `dirs` honours.
+/// Where SSE Tray keeps its files: the XDG folders on Linux (tests and
+/// portable setups move them with the XDG variables, which `dirs` honours),
+/// the Known Folders on Windows.
 pub struct Paths {
     pub config_file: PathBuf,
     pub database: PathBuf,
@@ -908,7 +909,10 @@ pub struct Paths {
 impl Paths {
     pub fn from_environment() -> Paths {
         let config = dirs::config_dir().unwrap_or_else(|| PathBuf::from("."));
-        let data = dirs::data_dir().unwrap_or_else(|| PathBuf::from("."));
+        // The history is this machine's (Windows: %LOCALAPPDATA%, not
+        // carried along with a roaming profile); the settings go with the
+        // user (%APPDATA%). On Linux both are the XDG folders.
+        let data = dirs::data_local_dir().unwrap_or_else(|| PathBuf::from("."));
         Paths {
             config_file: config.join("ssetray").join("settings.toml"),
             database: data.join("ssetray").join("history.db"),

@@ -9,6 +9,6 @@ pub mod badge;
 pub mod network_watch;
 pub mod notification_service;
 pub mod notifier;
-#[cfg(all(feature = "tray", target_os = "linux"))]
+#[cfg(all(feature = "tray", any(target_os = "linux", windows)))]
 pub mod tray;
 pub mod window;

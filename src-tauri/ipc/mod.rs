@@ -1,6 +1,7 @@
 //! The local socket between the tray process and everything else.
 //!
-//! One Unix socket in `$XDG_RUNTIME_DIR/ssetray/` (folder 0700, socket 0600)
+//! One local socket (on Linux a Unix socket in `$XDG_RUNTIME_DIR/ssetray/`,
+//! folder 0700, socket 0600; on Windows a named pipe open to the user alone)
 //! carries requests to the tray process (open the window, mark read,
 //! reconnect, settings changed, pause) and, to a connection that subscribes,
 //! the engine's events and the connection state. It also makes the app
@@ -8,13 +9,14 @@
 //!
 //! The protocol is JSON, one object a line, because both ends are ours and a
 //! human can speak it with `socat` when debugging. Every connection is checked:
-//! the peer must be the same user (`SO_PEERCRED`), a line may be at most
+//! the peer must be the same user, a line may be at most
 //! [`MAX_LINE`] bytes, and a malformed request gets an error reply, never a
 //! crash.
 //!
-//! This file is the protocol, the same on every platform; the transport is
-//! one file per platform beside it (`unix.rs`: a Unix socket and a lock
-//! file), with the same `bind`, `serve` and `Client`.
+//! This file is the protocol and `connection.rs` one connection, the same on
+//! every platform; the transport is one file per platform beside them
+//! (`unix.rs`: a Unix socket and a lock file; `windows.rs`: a named pipe),
+//! each with the same `socket_path`, `bind`, `serve` and `connect`.
 
 use std::path::{Path, PathBuf};
 
@@ -266,28 +268,6 @@ pub struct Incoming {
     pub reply: oneshot::Sender<Reply>,
 }
 
-/// Where the socket lives. `XDG_RUNTIME_DIR` is private to the user by the
-/// specification; without it, a folder of our own in the temp dir, made 0700.
-pub fn socket_path() -> PathBuf {
-    let base = std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("ssetray-{}", current_uid())));
-    base.join("ssetray").join("ssetray.sock")
-}
-
-#[cfg(unix)]
-fn current_uid() -> u32 {
-    // The owner of /proc/self is this process's user; no libc call needed.
-    std::fs::metadata("/proc/self")
-        .map(|meta| std::os::unix::fs::MetadataExt::uid(&meta))
-        .unwrap_or(0)
-}
-
-#[cfg(not(unix))]
-fn current_uid() -> u32 {
-    0
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum IpcError {
     #[error("SSE Tray is not running (nothing answers on {0}). Start it with `ssetray`.")]
@@ -302,7 +282,25 @@ pub enum IpcError {
     Protocol(String),
 }
 
+mod connection;
+#[cfg(test)]
+mod tests;
 #[cfg(unix)]
 mod unix;
 #[cfg(unix)]
-pub use unix::*;
+use unix as transport;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+use windows as transport;
+
+pub use connection::{Client, MAX_CONNECTIONS, MAX_EVENT_LINE};
+pub use transport::{bind, serve, socket_path, Bound, Listener};
+
+impl Client {
+    /// Connect to the running app; refuses an end that another user's
+    /// process answers.
+    pub async fn connect(path: &Path) -> Result<Client, IpcError> {
+        transport::connect(path).await
+    }
+}

@@ -30,9 +30,9 @@ use crate::settings::{Paths, Settings};
 use crate::sse::{Backoff, ConnectionState};
 use crate::store::Store;
 
-#[cfg(all(feature = "tray", target_os = "linux"))]
-use crate::tray::NO_TRAY_HOST;
-#[cfg(not(all(feature = "tray", target_os = "linux")))]
+#[cfg(all(feature = "tray", any(target_os = "linux", windows)))]
+use crate::desktop::tray::NO_TRAY_HOST;
+#[cfg(not(all(feature = "tray", any(target_os = "linux", windows))))]
 const NO_TRAY_HOST: &str = "No tray icon in this build.";
 
 /// How `ssetray` was started.
@@ -654,7 +654,6 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
     let paths = Paths::from_environment();
     let runtime = runtime()?;
     runtime.block_on(async move {
-        #[cfg(unix)]
         let listener = match ipc::bind(&ipc::socket_path()).await.map_err(Failure::runtime)? {
             ipc::Bound::AlreadyRunning => return hand_over(options).await,
             ipc::Bound::Listener(listener) => listener,
@@ -723,12 +722,11 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
         let (clicks_tx, mut clicks) = mpsc::channel::<Click>(16);
         tokio::spawn(notifier::run(handle.subscribe(), app.notifier_config(), clicks_tx));
         let (requests_tx, mut requests) = mpsc::channel::<Incoming>(32);
-        #[cfg(unix)]
         tokio::spawn(ipc::serve(listener, requests_tx.clone(), app.window_events()));
         // Whether the desktop shows no tray; without a tray icon, never.
         #[allow(unused_mut)]
         let (_never, mut tray_host_missing) = watch::channel(false);
-        #[cfg(all(feature = "tray", target_os = "linux"))]
+        #[cfg(all(feature = "tray", any(target_os = "linux", windows)))]
         if !options.headless {
             tray_host_missing = crate::tray::spawn(app.status(), requests_tx.clone());
         }
@@ -788,7 +786,6 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
 
 /// A second start: the running instance opens its window (unless asked to
 /// stay hidden), and this process ends.
-#[cfg(unix)]
 async fn hand_over(options: AppOptions) -> Result<(), Failure> {
     if options.hidden || options.headless {
         eprintln!("ssetray: SSE Tray is already running.");

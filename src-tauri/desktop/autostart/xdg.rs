@@ -1,8 +1,7 @@
-//! Start at login: an XDG autostart entry, written or removed to follow the
-//! `autostart` setting. It starts `ssetray --hidden`, straight into the tray.
-//!
-//! Only an entry this app wrote (it carries [`MARK`]) is ever replaced or
-//! removed: one the user made by hand, under the same name, is theirs.
+//! Start at login on Linux (and other XDG desktops): an XDG autostart
+//! entry. Only an entry this app wrote (it carries [`MARK`]) is ever
+//! replaced or removed: one the user made by hand, under the same name, is
+//! theirs.
 
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,246 @@
+//! The tray icon: what it shows and offers, the same on every platform,
+//! and one file per platform that puts it on screen (`linux.rs`: a
+//! StatusNotifierItem over D-Bus; `windows.rs`: the notification area
+//! through tray-icon).
+//!
+//! Thin by design: it shows the [`Status`] it is given (badge, tooltip, menu
+//! header) and turns clicks into [`Request`]s for the app's main loop, like
+//! any other client of the tray process. [`menu`] and [`tooltip`] decide
+//! the words, so both platforms say the same.
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::badge;
+use crate::ipc::{Connected, Incoming, Request, Status, View};
+
+/// How long a tray host may take to appear (a desktop still starting)
+/// before the user is told that this desktop shows no tray.
+pub const TRAY_HOST_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What the tray, the Status view and `ssetray status` say when no tray
+/// host shows the icon.
+pub const NO_TRAY_HOST: &str = "No tray on this desktop: the icon cannot be shown. Open SSE Tray from the app menu, or start it again. On GNOME, the AppIndicator and KStatusNotifierItem Support extension adds a tray.";
+
+/// One line of the tray's menu.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MenuEntry {
+    /// Shown, not clickable (the state).
+    Label(String),
+    /// Clicked, it asks the app for `request`.
+    Action {
+        label: String,
+        request: Request,
+    },
+    Submenu {
+        label: String,
+        entries: Vec<MenuEntry>,
+    },
+    Separator,
+}
+
+fn action(label: impl Into<String>, request: Request) -> MenuEntry {
+    MenuEntry::Action {
+        label: label.into(),
+        request,
+    }
+}
+
+/// When a pause ends, as the menu says it ("14:30", or "Tue 14:30" when
+/// not today); `None` for a pause until resumed (a century away).
+fn pause_end_text(until_ms: i64) -> Option<String> {
+    let zone = jiff::tz::TimeZone::system();
+    let end = jiff::Timestamp::from_millisecond(until_ms)
+        .ok()?
+        .to_zoned(zone.clone());
+    let now = jiff::Timestamp::now().to_zoned(zone);
+    if end.year() > now.year() + 1 {
+        return None;
+    }
+    Some(if end.date() == now.date() {
+        end.strftime("%H:%M").to_string()
+    } else {
+        end.strftime("%a %H:%M").to_string()
+    })
+}
+
+/// What the icon's pixels depend on.
+pub fn icon_key(status: &Status) -> (Option<String>, Connected) {
+    (badge::badge_text(status.unread), status.connected())
+}
+
+/// The tooltip's text under its title "SSE Tray": the state, a line per
+/// subscription when there are several, what is wrong, the unread count.
+pub fn tooltip(status: &Status) -> String {
+    let mut description = status.state_text.clone();
+    if status.subscriptions.len() > 1 {
+        for line in &status.subscriptions {
+            description.push_str(&format!("\n{}: {}", line.name, line.state_text));
+        }
+    }
+    for problem in status.problems() {
+        description.push('\n');
+        description.push_str(problem);
+    }
+    if status.unread > 0 {
+        description.push_str(&format!("\n{} unread", status.unread));
+    }
+    description
+}
+
+/// The menu for `status`.
+pub fn menu(status: &Status) -> Vec<MenuEntry> {
+    let paused = status
+        .paused_until_ms
+        .is_some_and(|until| until > crate::clock::now_ms());
+    let pause = if paused {
+        let label = match status.paused_until_ms.and_then(pause_end_text) {
+            Some(end) => format!("Resume notifications (paused until {end})"),
+            None => "Resume notifications (paused until resumed)".to_string(),
+        };
+        action(label, Request::Resume)
+    } else {
+        MenuEntry::Submenu {
+            label: "Pause notifications".into(),
+            entries: vec![
+                action("For 1 hour", Request::Pause { minutes: Some(60) }),
+                action("Until resumed", Request::Pause { minutes: None }),
+            ],
+        }
+    };
+    let mut entries = vec![MenuEntry::Label(status.state_text.clone())];
+    // Several subscriptions: a line each, under the summary.
+    if status.subscriptions.len() > 1 {
+        for line in &status.subscriptions {
+            entries.push(MenuEntry::Label(format!(
+                "{}: {}",
+                line.name, line.state_text
+            )));
+        }
+    }
+    let everywhere = Request::Reconnect { subscription: None };
+    let reconnect = if status.subscriptions.len() > 1 {
+        let mut each = vec![action("All", everywhere)];
+        for line in &status.subscriptions {
+            each.push(action(
+                line.name.clone(),
+                Request::Reconnect {
+                    subscription: Some(line.name.clone()),
+                },
+            ));
+        }
+        MenuEntry::Submenu {
+            label: "Reconnect now".into(),
+            entries: each,
+        }
+    } else {
+        action("Reconnect now", everywhere)
+    };
+    for problem in status.problems() {
+        // A menu line, not a page: the first sentence, the rest in the
+        // Status view.
+        let first = problem.split(". ").next().unwrap_or(problem);
+        entries.push(action(
+            format!("⚠ {first}"),
+            Request::OpenWindow {
+                view: Some(View::Status),
+            },
+        ));
+    }
+    if status.demo {
+        entries.push(action(
+            "Demo server: set yours in Settings…",
+            Request::OpenWindow {
+                view: Some(View::Settings),
+            },
+        ));
+    }
+    entries.extend([
+        MenuEntry::Separator,
+        action("Open SSE Tray", Request::OpenWindow { view: None }),
+        action(
+            format!("{} unread", status.unread),
+            Request::OpenWindow {
+                view: Some(View::History),
+            },
+        ),
+        action("Mark all read", Request::MarkAllRead),
+        pause,
+        reconnect,
+        action(
+            "Settings…",
+            Request::OpenWindow {
+                view: Some(View::Settings),
+            },
+        ),
+        MenuEntry::Separator,
+        action("Quit", Request::Quit),
+    ]);
+    entries
+}
+
+/// Hand a click's request to the app's main loop; nobody waits for the
+/// answer of a menu click.
+fn send(requests: &mpsc::Sender<Incoming>, request: Request) {
+    let (reply, _) = oneshot::channel();
+    if requests.try_send(Incoming { request, reply }).is_err() {
+        tracing::warn!("the app is busy; the tray click was dropped");
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod linux;
+#[cfg(target_os = "linux")]
+pub use linux::spawn;
+#[cfg(windows)]
+mod windows;
+#[cfg(windows)]
+pub use windows::spawn;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(entries: &[MenuEntry]) -> Vec<String> {
+        entries
+            .iter()
+            .map(|entry| match entry {
+                MenuEntry::Label(label) => label.clone(),
+                MenuEntry::Action { label, .. } | MenuEntry::Submenu { label, .. } => label.clone(),
+                MenuEntry::Separator => "—".into(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_menu_says_the_state_and_offers_what_the_app_does() {
+        let status: Status = serde_json::from_value(serde_json::json!({
+            "state": {"state": "connecting"}, "state_text": "Connecting to a.example", "unread": 3,
+            "paused_until_ms": null, "server": "https://a.example/", "demo": false,
+            "since_ms": 0, "last_event_ms": null, "events_received": 0, "bytes_received": 0,
+            "reconnects": 0, "settings_problem": "Settings not used: bad. Fix it", "store_problem": null
+        }))
+        .unwrap();
+        let entries = menu(&status);
+        assert_eq!(
+            labels(&entries),
+            [
+                "Connecting to a.example",
+                "⚠ Settings not used: bad",
+                "—",
+                "Open SSE Tray",
+                "3 unread",
+                "Mark all read",
+                "Pause notifications",
+                "Reconnect now",
+                "Settings…",
+                "—",
+                "Quit"
+            ]
+        );
+        assert!(entries.contains(&action("Quit", Request::Quit)));
+        assert_eq!(
+            tooltip(&status),
+            "Connecting to a.example\nSettings not used: bad. Fix it\n3 unread"
+        );
+    }
+}
