@@ -1,9 +1,13 @@
 //! `ssetray`: the tray app and the headless command line, one binary.
+// On Windows no console opens for the tray (see `attach_parent_console`).
+#![cfg_attr(windows, windows_subsystem = "windows")]
 use clap::Parser;
 use ssetray::app::{self, AppOptions};
 use ssetray::cli::{self, Cli, Command};
 
 fn main() {
+    #[cfg(windows)]
+    ssetray::bootstrap::attach_parent_console();
     let args = Cli::parse();
     ssetray::bootstrap::init_logging();
     let result = match args.command {
@@ -26,6 +30,7 @@ fn main() {
         Some(Command::Subscribe(args)) => cli::subscribe(args),
         Some(Command::Subscriptions(args)) => cli::subscriptions(args),
         Some(Command::Unsubscribe(args)) => cli::unsubscribe(args),
+        Some(Command::Quit) => cli::quit(),
     };
     if let Err(failure) = result {
         eprintln!("ssetray: {}", failure.message);

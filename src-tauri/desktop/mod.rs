@@ -2,7 +2,7 @@
 //! and the service that shows it, the tray icon and its badge, autostart,
 //! and the window's commands (plain Rust; Tauri stays in the window binary).
 
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", windows))]
 pub mod appearance;
 pub mod autostart;
 pub mod badge;

@@ -4,9 +4,12 @@
 //! Why each piece:
 //! - The pipe's security descriptor grants the user alone (`D:P(A;;GA;;;SID)`,
 //!   no inherited entries): another user's process cannot even open it.
-//! - The first instance creates it with `FILE_FLAG_FIRST_PIPE_INSTANCE`, so a
-//!   second start (or another user's squatter) fails to create it: that is
-//!   the single instance, and two starts at once cannot both serve.
+//! - The first instance holds a named mutex (`Local\ssetray-<SID>`, open to
+//!   the user alone) for its whole life, as the Unix half holds its lock
+//!   file: a second start finds it taken and hands over. The pipe's first
+//!   instance is also made with `FILE_FLAG_FIRST_PIPE_INSTANCE`, so that
+//!   another user's process squatting the name is not served to (Wine
+//!   ignores that flag; the mutex alone decides there).
 //! - Remote clients are rejected; both ends also check whose process the
 //!   other is (`GetNamedPipeClientProcessId`/`…ServerProcessId`, then its
 //!   token's user), as the Unix half does with `SO_PEERCRED`.
@@ -15,19 +18,22 @@
 
 use std::ffi::c_void;
 use std::io;
-use std::os::windows::io::AsRawHandle;
+use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
 use tokio::net::windows::named_pipe::{ClientOptions, NamedPipeServer, ServerOptions};
 use tokio::sync::{broadcast, mpsc};
-use windows_sys::Win32::Foundation::{LocalFree, ERROR_ACCESS_DENIED, ERROR_PIPE_BUSY};
+use windows_sys::Win32::Foundation::{
+    GetLastError, LocalFree, ERROR_ACCESS_DENIED, ERROR_ALREADY_EXISTS, ERROR_PIPE_BUSY,
+};
 use windows_sys::Win32::Security::Authorization::{
     ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1,
 };
 use windows_sys::Win32::Security::{PSECURITY_DESCRIPTOR, SECURITY_ATTRIBUTES};
 use windows_sys::Win32::System::Pipes::{GetNamedPipeClientProcessId, GetNamedPipeServerProcessId};
+use windows_sys::Win32::System::Threading::CreateMutexW;
 
 use super::connection::{io_error, Client, Connection, Served, MAX_EVENT_LINE};
 use super::{Incoming, IpcError, MAX_LINE};
@@ -52,10 +58,12 @@ pub(super) fn address_in(dir: &Path) -> PathBuf {
     ))
 }
 
-/// The first instance's hold on the pipe: an instance waiting for a client.
+/// The first instance's hold on the pipe: the instance lock, and a pipe
+/// instance waiting for a client.
 pub struct Listener {
     name: PathBuf,
     waiting: NamedPipeServer,
+    _lock: OwnedHandle,
 }
 
 /// Create the pipe, or find that another instance holds it.
@@ -115,12 +123,47 @@ fn create(name: &Path, first: bool) -> io::Result<NamedPipeServer> {
     }
 }
 
-/// Create the app's pipe as its first instance.
+/// The instance lock: a named mutex beside the pipe's name, `None` when
+/// another process holds it.
+fn instance_lock(path: &Path) -> io::Result<Option<OwnedHandle>> {
+    let pipe = path.file_name().unwrap_or_default().to_string_lossy();
+    let name = wide(&format!(r"Local\{pipe}"));
+    let descriptor = UserOnly::new()?;
+    let attributes = SECURITY_ATTRIBUTES {
+        nLength: std::mem::size_of::<SECURITY_ATTRIBUTES>() as u32,
+        lpSecurityDescriptor: descriptor.0,
+        bInheritHandle: 0,
+    };
+    // SAFETY: the name and attributes live for the call; the handle is
+    // owned below.
+    let mutex = unsafe { CreateMutexW(&attributes, 0, name.as_ptr()) };
+    // SAFETY: a plain call, right after CreateMutexW.
+    let error = unsafe { GetLastError() };
+    if mutex.is_null() {
+        if error == ERROR_ACCESS_DENIED {
+            // Made by someone who did not let us in: held, not ours.
+            return Ok(None);
+        }
+        return Err(io::Error::from_raw_os_error(error as i32));
+    }
+    // SAFETY: a handle just made, owned here alone.
+    let mutex = unsafe { OwnedHandle::from_raw_handle(mutex) };
+    if error == ERROR_ALREADY_EXISTS {
+        return Ok(None);
+    }
+    Ok(Some(mutex))
+}
+
+/// Take the instance lock and create the app's pipe as its first instance.
 pub async fn bind(path: &Path) -> Result<Bound, IpcError> {
+    let Some(lock) = instance_lock(path).map_err(io_error(path))? else {
+        return Ok(Bound::AlreadyRunning);
+    };
     match create(path, true) {
         Ok(waiting) => Ok(Bound::Listener(Listener {
             name: path.to_path_buf(),
             waiting,
+            _lock: lock,
         })),
         // The name is taken: the app runs already (or someone else holds
         // it, which `connect` then finds out and says).
@@ -152,7 +195,11 @@ pub async fn serve<E: Serialize + Clone + Send + Sync + 'static>(
     events: broadcast::Sender<E>,
 ) {
     let served = Served::new(requests, events);
-    let Listener { name, mut waiting } = listener;
+    let Listener {
+        name,
+        mut waiting,
+        _lock,
+    } = listener;
     let mut backoff = Duration::from_millis(10);
     loop {
         if let Err(error) = waiting.connect().await {

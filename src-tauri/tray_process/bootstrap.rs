@@ -82,16 +82,46 @@ pub async fn shutdown_signal() {
             _ = term.recv() => {}
         }
     }
-    #[cfg(not(unix))]
+    #[cfg(windows)]
+    {
+        use tokio::signal::windows::{ctrl_close, ctrl_logoff, ctrl_shutdown};
+        let (Ok(mut close), Ok(mut logoff), Ok(mut shutdown)) =
+            (ctrl_close(), ctrl_logoff(), ctrl_shutdown())
+        else {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = close.recv() => {}
+            _ = logoff.recv() => {}
+            _ = shutdown.recv() => {}
+        }
+    }
+    #[cfg(not(any(unix, windows)))]
     {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
 
+/// Windows: `ssetray.exe` is a windowed program, so that starting the tray
+/// from the Start menu or at login opens no console; typed in a console, it
+/// writes to that console all the same.
+#[cfg(windows)]
+pub fn attach_parent_console() {
+    use windows_sys::Win32::System::Console::{AttachConsole, ATTACH_PARENT_PROCESS};
+    // SAFETY: a plain call; it fails harmlessly without a parent console
+    // (and output already redirected to a file or pipe stays there).
+    unsafe { AttachConsole(ATTACH_PARENT_PROCESS) };
+}
+
 /// The path of a sibling binary (the window) next to this one.
 pub fn sibling_binary(name: &str) -> Option<PathBuf> {
     let current = std::env::current_exe().ok()?;
-    let candidate = current.with_file_name(name);
+    // `ssetray-window.exe` on Windows.
+    let candidate = current
+        .with_file_name(name)
+        .with_extension(std::env::consts::EXE_EXTENSION);
     candidate.exists().then_some(candidate)
 }
 

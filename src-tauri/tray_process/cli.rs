@@ -73,6 +73,10 @@ pub enum Command {
     /// Stop following a subscription; its history stays unless asked.
     #[command(after_help = EXIT_CODES)]
     Unsubscribe(UnsubscribeArgs),
+    /// Quit the running app (what the tray's Quit does); nothing to do when
+    /// it does not run.
+    #[command(after_help = EXIT_CODES)]
+    Quit,
 }
 
 #[derive(Args, Debug)]
@@ -357,6 +361,31 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
 }
 
 /// `ssetray window`: ask the running tray process to open its window.
+/// `ssetray quit`: the running app stores what it has and ends. An app
+/// that does not run is no failure (an installer calls this before it
+/// replaces the program).
+pub fn quit() -> Result<(), Failure> {
+    let runtime = runtime()?;
+    let path = crate::ipc::socket_path();
+    let asked = runtime.block_on(async {
+        let mut client = crate::ipc::Client::connect(&path).await?;
+        client.request(&crate::ipc::Request::Quit).await
+    });
+    match asked {
+        Ok(crate::ipc::Reply::Ok) => {
+            eprintln!("ssetray: SSE Tray is quitting.");
+            Ok(())
+        }
+        Ok(crate::ipc::Reply::Error { message }) => Err(Failure::runtime(message)),
+        Ok(other) => Err(Failure::runtime(format!("unexpected answer: {other:?}"))),
+        Err(crate::ipc::IpcError::NotRunning(_)) => {
+            eprintln!("ssetray: SSE Tray is not running.");
+            Ok(())
+        }
+        Err(error) => Err(Failure::runtime(error)),
+    }
+}
+
 pub fn window(args: WindowArgs) -> Result<(), Failure> {
     let runtime = runtime()?;
     let path = crate::ipc::socket_path();

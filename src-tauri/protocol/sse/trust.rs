@@ -294,9 +294,15 @@ pub fn tls_config(
     pin: Option<Fingerprint>,
 ) -> Result<rustls::ClientConfig, TrustError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let system =
+    // Without extra roots, the system's own verifier: on Windows the one
+    // with extra roots builds a chain engine of its own, which older
+    // systems (and Wine) refuse.
+    let system = if extra_roots.is_empty() {
+        rustls_platform_verifier::Verifier::new(provider.clone())
+    } else {
         rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider.clone())
-            .map_err(|error| TrustError::Tls(error.to_string()))?;
+    }
+    .map_err(|error| TrustError::Tls(error.to_string()))?;
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|error| TrustError::Tls(error.to_string()))?

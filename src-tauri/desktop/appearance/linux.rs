@@ -1,5 +1,5 @@
-//! The desktop's light or dark style, as the freedesktop settings portal
-//! tells it.
+//! The desktop's style on Linux, as the freedesktop settings portal tells
+//! it.
 //!
 //! GNOME's "Dark style" and KDE's colour schemes are said through the
 //! portal's `org.freedesktop.appearance color-scheme`, not through the GTK
@@ -9,16 +9,9 @@
 //! theme as the webview reports it.
 
 use futures_util::StreamExt;
-use serde::Serialize;
 use zbus::zvariant::{OwnedValue, Value};
 
-/// What the desktop prefers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Scheme {
-    Dark,
-    Light,
-}
+use super::Scheme;
 
 const NAMESPACE: &str = "org.freedesktop.appearance";
 const KEY: &str = "color-scheme";
