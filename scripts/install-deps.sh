@@ -3,7 +3,10 @@
 # libraries Tauri's window links against, and Rust when it is missing.
 # `--test` adds what the tests need: Redis, Python venv support, Xvfb, a
 # D-Bus session bus, the dunst notification daemon, GNOME Keyring (a real
-# Secret Service) with secret-tool, xdotool, ImageMagick.
+# Secret Service) with secret-tool, xdotool, ImageMagick, and for the
+# Windows build mingw-w64, NSIS, Wine and rustup's Windows target.
+# `--windows` adds only what building for Windows needs (mingw-w64, NSIS,
+# the target).
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
@@ -15,6 +18,10 @@ if [[ "${1:-}" == "--test" ]]; then
     gnome-keyring libsecret-tools iproute2)
   # The page's JavaScript unit tests run on node's built-in test runner.
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
+  packages+=(wine64 wine fonts-wine)
+fi
+if [[ "${1:-}" == "--test" || "${1:-}" == "--windows" ]]; then
+  packages+=(mingw-w64 nsis)
 fi
 
 missing=()
@@ -42,6 +49,11 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 
 export PATH="$HOME/.cargo/bin:$PATH"
+if [[ "${1:-}" == "--test" || "${1:-}" == "--windows" ]] \
+    && ! rustup target list --installed 2>/dev/null | grep -qx x86_64-pc-windows-gnu; then
+  echo "install-deps: adding Rust's x86_64-pc-windows-gnu target" >&2
+  rustup target add x86_64-pc-windows-gnu >&2
+fi
 if [[ "${1:-}" == "--test" ]] && ! command -v tauri-driver >/dev/null 2>&1 \
     && [[ ! -x "$HOME/.cargo/bin/tauri-driver" ]]; then
   echo "install-deps: installing tauri-driver (WebDriver for the window tests)" >&2

@@ -3,7 +3,8 @@
 # Python test servers' venv), checks formatting and lints for both feature
 # sets, runs the core tests (no Tauri), then builds the desktop app and runs
 # its tests under Xvfb, then fuzzes the decoders of outside bytes for a
-# bounded time (SSETRAY_FUZZ_SECONDS per target, default 45).
+# bounded time (SSETRAY_FUZZ_SECONDS per target, default 45), then
+# cross-builds the Windows binaries and installer and tests them under Wine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
@@ -48,4 +49,11 @@ if [[ "${SSETRAY_TEST_INSTALL_DEB:-0}" == 1 ]]; then
   /usr/bin/ssetray --version
   apt-get remove -y -qq ssetray >/dev/null
 fi
+step "Windows: lints, both binaries and the installer, cross-built"
+cargo clippy --target x86_64-pc-windows-gnu --no-default-features --features tray --lib --bins -- -D warnings
+cargo clippy --target x86_64-pc-windows-gnu --bins -- -D warnings
+installer="$(bash scripts/package-windows.sh | tail -n 1)"
+step "Windows: tests under Wine"
+SSETRAY_WINDOWS_BUILD="$(dirname "$installer")" \
+  cargo test --no-default-features --features wine-tests --test windows
 step "all tests passed"
