@@ -52,6 +52,7 @@ fi
 step "Windows: lints, both binaries and the installer, cross-built"
 cargo clippy --target x86_64-pc-windows-gnu --no-default-features --features tray --lib --bins -- -D warnings
 cargo clippy --target x86_64-pc-windows-gnu --bins -- -D warnings
+cargo clippy --no-default-features --features wine-tests --test windows -- -D warnings
 installer="$(bash scripts/package-windows.sh | tail -n 1)"
 step "Windows: tests under Wine"
 SSETRAY_WINDOWS_BUILD="$(dirname "$installer")" \
