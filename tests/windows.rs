@@ -214,6 +214,14 @@ fn one_instance_answers_on_its_named_pipe_and_a_second_hands_over() {
     assert_eq!(code, 0, "{stderr}");
     let status: serde_json::Value = serde_json::from_str(&stdout).expect("status JSON");
     assert_eq!(status["state"]["state"], "open", "{status}");
+    // The app named itself for toasts in the user's registry.
+    let aumid = r"HKCU\Software\Classes\AppUserModelId\SSETray.SSETray";
+    assert_eq!(
+        wine.registry_value(aumid, "DisplayName").as_deref(),
+        Some("SSE Tray")
+    );
+    let icon = wine.registry_value(aumid, "IconUri").expect("IconUri");
+    assert!(icon.ends_with(r"\ssetray.exe"), "{icon}");
     // A second start finds the first through its instance lock and pipe.
     let (code, _, stderr) = wine.run(&["run", "--headless"]);
     assert_eq!(code, 0, "{stderr}");

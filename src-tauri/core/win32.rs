@@ -1,6 +1,6 @@
 //! Small helpers the Windows halves share: UTF-16 strings for the Win32
-//! calls, and whose process is at the other end of something (a user's
-//! security identifier, as text).
+//! calls, whose process is at the other end of something (a user's
+//! security identifier, as text), and the user's registry.
 //!
 //! Compiled on Windows only; every `unsafe` block here calls one Win32
 //! function with buffers this file owns.
@@ -9,9 +9,14 @@ use std::ffi::c_void;
 use std::io;
 use std::os::windows::io::{FromRawHandle, OwnedHandle};
 
-use windows_sys::Win32::Foundation::{LocalFree, HANDLE};
+use windows_sys::Win32::Foundation::{LocalFree, ERROR_FILE_NOT_FOUND, ERROR_SUCCESS, HANDLE};
 use windows_sys::Win32::Security::Authorization::ConvertSidToStringSidW;
 use windows_sys::Win32::Security::{GetTokenInformation, TokenUser, TOKEN_QUERY, TOKEN_USER};
+use windows_sys::Win32::System::Registry::{
+    RegCloseKey, RegCreateKeyExW, RegDeleteValueW, RegNotifyChangeKeyValue, RegOpenKeyExW,
+    RegQueryValueExW, RegSetValueExW, HKEY, HKEY_CURRENT_USER, KEY_SET_VALUE,
+    REG_NOTIFY_CHANGE_LAST_SET, REG_OPTION_NON_VOLATILE, REG_SAM_FLAGS, REG_SZ,
+};
 use windows_sys::Win32::System::Threading::{
     GetCurrentProcess, OpenProcess, OpenProcessToken, PROCESS_QUERY_LIMITED_INFORMATION,
 };
@@ -95,4 +100,147 @@ fn token_user_sid(process: HANDLE) -> io::Result<String> {
     // SAFETY: allocated by ConvertSidToStringSidW with LocalAlloc.
     unsafe { LocalFree(text.cast()) };
     Ok(sid)
+}
+
+/// A key of the user's registry (`HKEY_CURRENT_USER\…`), closed on drop:
+/// the one place the Windows halves read and write the registry.
+pub struct UserKey(HKEY);
+
+impl UserKey {
+    /// Open `path` for `access` (`KEY_QUERY_VALUE`, `KEY_SET_VALUE`,
+    /// `KEY_NOTIFY`, …).
+    pub fn open(path: &str, access: REG_SAM_FLAGS) -> io::Result<UserKey> {
+        let path = wide(path);
+        let mut key: HKEY = std::ptr::null_mut();
+        // SAFETY: a NUL-terminated path; the handle is closed on drop.
+        let status =
+            unsafe { RegOpenKeyExW(HKEY_CURRENT_USER, path.as_ptr(), 0, access, &mut key) };
+        status_result(status)?;
+        Ok(UserKey(key))
+    }
+
+    /// Open `path` to set values, made when missing.
+    pub fn create(path: &str) -> io::Result<UserKey> {
+        let path = wide(path);
+        let mut key: HKEY = std::ptr::null_mut();
+        // SAFETY: as in `open`.
+        let status = unsafe {
+            RegCreateKeyExW(
+                HKEY_CURRENT_USER,
+                path.as_ptr(),
+                0,
+                std::ptr::null(),
+                REG_OPTION_NON_VOLATILE,
+                KEY_SET_VALUE,
+                std::ptr::null(),
+                &mut key,
+                std::ptr::null_mut(),
+            )
+        };
+        status_result(status)?;
+        Ok(UserKey(key))
+    }
+
+    /// The raw bytes of value `name`, `None` when there is none.
+    fn read(&self, name: &str, buffer: &mut [u8]) -> io::Result<Option<usize>> {
+        let name = wide(name);
+        let mut size = buffer.len() as u32;
+        // SAFETY: the buffer holds `size` bytes.
+        let status = unsafe {
+            RegQueryValueExW(
+                self.0,
+                name.as_ptr(),
+                std::ptr::null(),
+                std::ptr::null_mut(),
+                buffer.as_mut_ptr(),
+                &mut size,
+            )
+        };
+        match status {
+            ERROR_FILE_NOT_FOUND => Ok(None),
+            status => status_result(status).map(|()| Some(size as usize)),
+        }
+    }
+
+    /// A string value (up to 4 KiB), `None` when there is none.
+    pub fn string(&self, name: &str) -> io::Result<Option<String>> {
+        let mut buffer = vec![0u8; 4096];
+        let Some(size) = self.read(name, &mut buffer)? else {
+            return Ok(None);
+        };
+        let units: Vec<u16> = buffer[..size.min(buffer.len())]
+            .chunks_exact(2)
+            .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+            .collect();
+        Ok(Some(
+            String::from_utf16_lossy(&units)
+                .trim_end_matches('\0')
+                .to_string(),
+        ))
+    }
+
+    /// A DWORD value, `None` when there is none.
+    pub fn dword(&self, name: &str) -> io::Result<Option<u32>> {
+        let mut buffer = [0u8; 4];
+        Ok(self
+            .read(name, &mut buffer)?
+            .map(|_| u32::from_le_bytes(buffer)))
+    }
+
+    /// Set a string value.
+    pub fn set_string(&self, name: &str, value: &str) -> io::Result<()> {
+        let (name, value) = (wide(name), wide(value));
+        // SAFETY: `value` is `value.len() * 2` bytes, NUL included.
+        let status = unsafe {
+            RegSetValueExW(
+                self.0,
+                name.as_ptr(),
+                0,
+                REG_SZ,
+                value.as_ptr().cast(),
+                (value.len() * 2) as u32,
+            )
+        };
+        status_result(status)
+    }
+
+    /// Remove value `name`; one already gone is no failure.
+    pub fn remove(&self, name: &str) -> io::Result<()> {
+        let name = wide(name);
+        // SAFETY: a NUL-terminated name in a key we hold.
+        match unsafe { RegDeleteValueW(self.0, name.as_ptr()) } {
+            ERROR_FILE_NOT_FOUND => Ok(()),
+            status => status_result(status),
+        }
+    }
+
+    /// Block until a value of the key changes.
+    pub fn wait_for_change(&self) -> io::Result<()> {
+        // SAFETY: a synchronous wait on a key we hold.
+        let status = unsafe {
+            RegNotifyChangeKeyValue(
+                self.0,
+                0,
+                REG_NOTIFY_CHANGE_LAST_SET,
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        status_result(status)
+    }
+}
+
+impl Drop for UserKey {
+    fn drop(&mut self) {
+        // SAFETY: the key this value opened.
+        unsafe { RegCloseKey(self.0) };
+    }
+}
+
+fn status_result(status: u32) -> io::Result<()> {
+    if status == ERROR_SUCCESS {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(status as i32))
+    }
 }

@@ -369,20 +369,12 @@ impl AppHome {
     }
 
     pub fn set(&self, key: &str, value: &str) {
-        let (code, _, stderr) = self.run(&["config", "set", key, value]);
-        assert_eq!(code, 0, "config set {key}: {stderr}");
+        config_set(|args| self.run(args), key, value);
     }
 
     /// Stored history, oldest first.
     pub fn history(&self) -> Vec<serde_json::Value> {
-        let (code, stdout, stderr) = self.run(&["history", "--json", "--limit", "100000"]);
-        assert_eq!(code, 0, "history: {stderr}");
-        let mut entries: Vec<serde_json::Value> = stdout
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("history JSON"))
-            .collect();
-        entries.reverse();
-        entries
+        stored_history(|args| self.run(args))
     }
 
     pub fn spawn(&self, args: &[&str]) -> Running {
@@ -393,6 +385,25 @@ impl AppHome {
             .stderr(Stdio::piped());
         Running::new(Proc::spawn("ssetray", &mut command))
     }
+}
+
+/// `config set KEY VALUE` through `run` (which runs one `ssetray` command
+/// of some build to its end: exit code, stdout, stderr).
+pub fn config_set(run: impl Fn(&[&str]) -> (i32, String, String), key: &str, value: &str) {
+    let (code, _, stderr) = run(&["config", "set", key, value]);
+    assert_eq!(code, 0, "config set {key}: {stderr}");
+}
+
+/// The stored history through `run`, oldest first.
+pub fn stored_history(run: impl Fn(&[&str]) -> (i32, String, String)) -> Vec<serde_json::Value> {
+    let (code, stdout, stderr) = run(&["history", "--json", "--limit", "100000"]);
+    assert_eq!(code, 0, "history: {stderr}");
+    let mut entries: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("history JSON"))
+        .collect();
+    entries.reverse();
+    entries
 }
 
 /// A running `ssetray`, its output read line by line.

@@ -2,7 +2,7 @@
 //!
 //! Each test gets a Wine prefix of its own (its own registry, Known
 //! Folders and wineserver, so its own named pipes), copied from one made
-//! once a run; files are hard links but for the registry, which wineserver
+//! once and kept; files are hard links but for the registry, which wineserver
 //! rewrites. The exe runs from a folder beside the one-function
 //! `bcryptprimitives.dll` that Wine 8 lacks (tests/windows/bcryptprimitives.c).
 //! `SSETRAY_WINDOWS_BUILD` names the folder of the cross-built binaries and
@@ -31,12 +31,18 @@ pub fn build() -> PathBuf {
     folder
 }
 
+/// Where the prefix template and the stand-in DLL are kept between runs
+/// (cargo's folder for integration tests' files).
+fn kept() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wine")
+}
+
 /// The stand-in DLL, built once a run.
 pub fn shim() -> &'static Path {
     static SHIM: OnceLock<PathBuf> = OnceLock::new();
     SHIM.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir").keep();
-        let dll = dir.join("bcryptprimitives.dll");
+        std::fs::create_dir_all(kept()).expect("the kept folder");
+        let dll = kept().join("bcryptprimitives.dll");
         let source = super::repo().join("tests/windows/bcryptprimitives.c");
         let status = Command::new("x86_64-w64-mingw32-gcc")
             .args(["-O2", "-shared", "-s", "-o"])
@@ -66,17 +72,24 @@ fn wine_env(command: &mut Command, prefix: &Path, home: &Path) {
         .env_remove("DISPLAY");
 }
 
-/// The prefix every test's own is copied from, made once a run.
+/// The prefix every test's own is copied from: made once, kept between
+/// runs (a prefix is some 700 MB; Wine updates a kept one itself when Wine
+/// itself was updated).
 fn template() -> &'static Path {
     static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
     TEMPLATE.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir").keep();
-        let prefix = dir.join("prefix");
-        let home = dir.join("home");
+        let prefix = kept().join("template");
+        if prefix.join("system.reg").exists() {
+            return prefix;
+        }
+        let making = kept().join(format!("making-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&making);
+        let home = making.join("home");
         std::fs::create_dir_all(&home).expect("home");
+        let made = making.join("prefix");
         let mut boot = Command::new(WINE);
         boot.args(["wineboot", "-i"]);
-        wine_env(&mut boot, &prefix, &home);
+        wine_env(&mut boot, &made, &home);
         let status = boot
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -87,8 +100,11 @@ fn template() -> &'static Path {
         assert!(status.success(), "wineboot failed");
         let mut wait = Command::new(WINESERVER);
         wait.arg("-w");
-        wine_env(&mut wait, &prefix, &home);
+        wine_env(&mut wait, &made, &home);
         let _ = wait.status();
+        let _ = std::fs::remove_dir_all(&prefix);
+        std::fs::rename(&made, &prefix).expect("keep the template");
+        let _ = std::fs::remove_dir_all(&making);
         prefix
     })
 }
@@ -115,7 +131,7 @@ impl Wine {
 
     fn booted(display: Option<String>) -> Wine {
         let template = template();
-        let dir = tempfile::tempdir().expect("temp dir");
+        let dir = tempfile::tempdir_in(kept()).expect("temp dir");
         let prefix = dir.path().join("prefix");
         let status = Command::new("cp")
             .arg("-al")
@@ -222,20 +238,12 @@ impl Wine {
     }
 
     pub fn set(&self, key: &str, value: &str) {
-        let (code, _, stderr) = self.run(&["config", "set", key, value]);
-        assert_eq!(code, 0, "config set {key}: {stderr}");
+        super::config_set(|args| self.run(args), key, value);
     }
 
     /// Stored history, oldest first.
     pub fn history(&self) -> Vec<serde_json::Value> {
-        let (code, stdout, stderr) = self.run(&["history", "--json", "--limit", "100000"]);
-        assert_eq!(code, 0, "history: {stderr}");
-        let mut entries: Vec<serde_json::Value> = stdout
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("history JSON"))
-            .collect();
-        entries.reverse();
-        entries
+        super::stored_history(|args| self.run(args))
     }
 
     pub fn spawn(&self, args: &[&str]) -> Running {

@@ -21,15 +21,10 @@ use std::time::{Duration, Instant};
 
 use tauri_winrt_notification::{Toast, ToastDismissalReason};
 use tokio::sync::mpsc;
-use windows_sys::Win32::Foundation::ERROR_SUCCESS;
-use windows_sys::Win32::System::Registry::{
-    RegCloseKey, RegCreateKeyExW, RegSetValueExW, HKEY, HKEY_CURRENT_USER, KEY_SET_VALUE,
-    REG_OPTION_NON_VOLATILE, REG_SZ,
-};
 use windows_sys::Win32::UI::Shell::SetCurrentProcessExplicitAppUserModelID;
 
 use super::{NotificationText, Signal};
-use crate::core::win32::wide;
+use crate::core::win32::{wide, UserKey};
 
 /// The app's AppUserModelID: the installer gives its shortcut this one.
 pub const APP_ID: &str = "SSETray.SSETray";
@@ -48,58 +43,13 @@ pub fn register_app_id() -> Result<(), String> {
             "cannot set the AppUserModelID: HRESULT {result:#x}"
         ));
     }
-    let key = wide(&format!(r"Software\Classes\AppUserModelId\{APP_ID}"));
-    let mut handle: HKEY = std::ptr::null_mut();
-    // SAFETY: every pointer is to a value this function owns; the key is
-    // closed below.
-    let status = unsafe {
-        RegCreateKeyExW(
-            HKEY_CURRENT_USER,
-            key.as_ptr(),
-            0,
-            std::ptr::null(),
-            REG_OPTION_NON_VOLATILE,
-            KEY_SET_VALUE,
-            std::ptr::null(),
-            &mut handle,
-            std::ptr::null_mut(),
-        )
+    let register = || -> std::io::Result<()> {
+        let key = UserKey::create(&format!(r"Software\Classes\AppUserModelId\{APP_ID}"))?;
+        key.set_string("DisplayName", "SSE Tray")?;
+        let exe = std::env::current_exe()?;
+        key.set_string("IconUri", &exe.display().to_string())
     };
-    if status != ERROR_SUCCESS {
-        return Err(format!(
-            "cannot register the app for notifications: {}",
-            std::io::Error::from_raw_os_error(status as i32)
-        ));
-    }
-    let icon = std::env::current_exe()
-        .map(|exe| exe.display().to_string())
-        .unwrap_or_default();
-    let mut failed = None;
-    for (name, value) in [("DisplayName", "SSE Tray"), ("IconUri", icon.as_str())] {
-        let (name, value) = (wide(name), wide(value));
-        // SAFETY: `value` is `value.len() * 2` bytes, NUL included.
-        let status = unsafe {
-            RegSetValueExW(
-                handle,
-                name.as_ptr(),
-                0,
-                REG_SZ,
-                value.as_ptr().cast(),
-                (value.len() * 2) as u32,
-            )
-        };
-        if status != ERROR_SUCCESS {
-            failed = Some(std::io::Error::from_raw_os_error(status as i32));
-        }
-    }
-    // SAFETY: the key opened above.
-    unsafe { RegCloseKey(handle) };
-    match failed {
-        Some(error) => Err(format!(
-            "cannot register the app for notifications: {error}"
-        )),
-        None => Ok(()),
-    }
+    register().map_err(|error| format!("cannot register the app for notifications: {error}"))
 }
 
 /// The toasts shown this run, and the clicks and dismissals coming back.
