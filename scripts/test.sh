@@ -57,4 +57,8 @@ installer="$(bash scripts/package-windows.sh | tail -n 1)"
 step "Windows: tests under Wine"
 SSETRAY_WINDOWS_BUILD="$(dirname "$installer")" \
   cargo test --no-default-features --features wine-tests --test windows
+step "Windows: the library's unit tests under Wine (the named pipe among them)"
+SSETRAY_WINE_KEPT="$(realpath "${CARGO_TARGET_DIR:-target}")/tmp/wine" \
+  CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER="$PWD/scripts/windows/wine-runner.sh" \
+  cargo test --target x86_64-pc-windows-gnu --no-default-features --features tray --lib
 step "all tests passed"
