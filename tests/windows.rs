@@ -316,7 +316,7 @@ const APP_BLUE: [u8; 3] = [37, 99, 235];
 
 /// The window's process started from the tray process, too. Clicks and
 /// the menu stay untested here: Wine 8's
-/// `Shell_NotifyIconGetRect` fails, and tray-icon drops a click whose icon
+/// `Shell_NotifyIconGetRect` answers E_NOTIMPL, and tray-icon drops a click whose icon
 /// it cannot place.
 #[test]
 fn the_tray_icon_shows_in_wines_tray_with_its_badge_and_goes_at_quit() {
