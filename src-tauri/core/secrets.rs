@@ -479,8 +479,10 @@ mod linux {
     }
 }
 
-/// Elsewhere, until the Windows issue brings the Credential Manager: the
-/// settings file, the user's alone.
+/// Elsewhere (Windows, macOS): header values stay in the settings file, the
+/// user's alone (on Windows in `%APPDATA%`, private to the user by its
+/// ACL). The Credential Manager or the Keychain would be one more file
+/// each beside this.
 #[cfg(not(target_os = "linux"))]
 pub struct SecretService;
 
