@@ -26,7 +26,9 @@ pub mod ipc;
 pub mod protocol;
 pub mod tray_process;
 
-pub use crate::core::{engine, entry_view, login_image, private_files, secrets, settings, store};
+pub use crate::core::{
+    allocator, engine, entry_view, login_image, private_files, secrets, settings, store,
+};
 #[cfg(all(feature = "tray", any(target_os = "linux", windows)))]
 pub use desktop::tray;
 pub use desktop::{autostart, badge, notifier, window};

@@ -6,6 +6,7 @@ use ssetray::app::{self, AppOptions};
 use ssetray::cli::{self, Cli, Command};
 
 fn main() {
+    ssetray::allocator::give_back_freed_memory();
     #[cfg(windows)]
     ssetray::bootstrap::attach_parent_console();
     let args = Cli::parse();

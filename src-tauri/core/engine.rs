@@ -115,8 +115,12 @@ const MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;
 /// this much): enough tiny events to write a flood in large batches, few
 /// large ones. Beside it, [`CLIENT_SLOTS`] updates wait in the
 /// connection's own channel.
-const UPDATES_IN_FLIGHT_BYTES: usize = 8 * 1024 * 1024;
+const UPDATES_IN_FLIGHT_BYTES: usize = 2 * 1024 * 1024;
 const CLIENT_SLOTS: usize = 4;
+
+/// After this much was written, the allocator is asked to give back what
+/// it keeps once nothing waits ([`crate::allocator::trim`]).
+const TRIM_AFTER_BYTES: usize = 8 * 1024 * 1024;
 
 /// How often a store that failed is tried again. Only while it fails: a
 /// healthy engine has no timer.
@@ -198,6 +202,8 @@ pub struct Engine {
     store_problem: Option<String>,
     pending: VecDeque<Pending>,
     pending_bytes: usize,
+    /// Bytes taken out of the queue since the allocator was last trimmed.
+    taken_since_trim: usize,
     /// Events dropped from a full queue since the store last worked.
     dropped: u64,
     retry_store: Option<tokio::time::Instant>,
@@ -454,6 +460,7 @@ impl Engine {
             store_problem,
             pending: VecDeque::new(),
             pending_bytes: 0,
+            taken_since_trim: 0,
             dropped: 0,
             retry_store,
             settings,
@@ -927,6 +934,15 @@ impl Engine {
                 return;
             }
         }
+        if self.taken_since_trim >= TRIM_AFTER_BYTES {
+            self.taken_since_trim = 0;
+            // Once the sinks have taken what was just written: they were
+            // woken before this task is queued.
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => drop(runtime.spawn(async { crate::allocator::trim() })),
+                Err(_) => crate::allocator::trim(),
+            }
+        }
         if self.store_problem.take().is_some() {
             tracing::info!("the history database takes writes again");
             self.dropped = 0;
@@ -956,7 +972,9 @@ impl Engine {
 
     fn take_front(&mut self, count: usize) -> Vec<Pending> {
         let taken: Vec<Pending> = self.pending.drain(..count).collect();
-        self.pending_bytes -= taken.iter().map(Pending::bytes).sum::<usize>();
+        let bytes = taken.iter().map(Pending::bytes).sum::<usize>();
+        self.pending_bytes -= bytes;
+        self.taken_since_trim += bytes;
         taken
     }
 
@@ -1104,10 +1122,23 @@ mod tests {
 
     thread_local! {
         static HELD: Cell<i64> = const { Cell::new(0) };
+        static PEAK: Cell<i64> = const { Cell::new(0) };
     }
 
     fn count(change: i64) {
-        let _ = HELD.try_with(|held| held.set(held.get() + change));
+        let _ = HELD.try_with(|held| {
+            held.set(held.get() + change);
+            let _ = PEAK.try_with(|peak| peak.set(peak.get().max(held.get())));
+        });
+    }
+
+    /// The most this thread held at once while `work` ran, above what it
+    /// held before.
+    fn peak_of<T>(work: impl FnOnce() -> T) -> (T, i64) {
+        let before = held_here();
+        PEAK.with(|peak| peak.set(before));
+        let output = work();
+        (output, PEAK.with(Cell::get) - before)
     }
 
     unsafe impl GlobalAlloc for CountingAllocator {
@@ -1255,6 +1286,36 @@ mod tests {
             count += engine.recv().await.unwrap().updates.len();
         }
         assert_eq!(count, 2000);
+    }
+
+    #[test]
+    fn reading_an_event_takes_little_more_than_its_data_whatever_its_json() {
+        // JSON that weighs the most read whole: an array of zeros, an
+        // object of empty keys, arrays of empty arrays; and a known key
+        // given over and over.
+        let zeros = format!(r#"{{"title": "t", "n": [{}0]}}"#, "0,".repeat(500_000));
+        let keys = format!("{{{}\"\": 0}}", "\"\": 0, ".repeat(150_000));
+        let arrays = format!("[{}[]]", "[],".repeat(330_000));
+        let titles = format!(
+            "{{{}\"title\": \"t\"}}",
+            "\"title\": \"t\", ".repeat(80_000)
+        );
+        for (event_type, data) in [
+            ("message", &zeros),
+            ("message", &keys),
+            ("notification", &arrays),
+            ("login", &titles),
+        ] {
+            let event = event(event_type.into(), data.clone(), None);
+            let (_, peak) = peak_of(|| feed::interpret(&event));
+            // The text it keeps (at most 4,000 characters) and the parser's
+            // own buffers.
+            assert!(
+                peak < 100_000,
+                "{} bytes of JSON took {peak} bytes",
+                data.len()
+            );
+        }
     }
 
     #[test]

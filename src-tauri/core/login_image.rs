@@ -331,7 +331,11 @@ async fn make(
     // even if this task is aborted meanwhile.
     let png = tokio::task::spawn_blocking(move || {
         let _decoding = decoding;
-        reencode(&bytes)
+        let png = reencode(&bytes);
+        drop(bytes);
+        // What the decode freed goes back at once, not at the next burst.
+        crate::allocator::trim();
+        png
     })
     .await
     .map_err(|error| ImageError::NotAnImage(error.to_string()))??;

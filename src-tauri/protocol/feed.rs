@@ -8,9 +8,162 @@
 //! shape is kept as a plain message with its raw text, and logged.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use crate::sse::SseEvent;
+
+/// Event data as JSON, as far as the feed reads it: the strings and
+/// numbers it may use, under the keys it knows. Everything else (arrays,
+/// other keys, a key given twice) is passed over as it is read and never
+/// held, so that no shape of data takes more memory parsed than as text (a
+/// whole JSON tree of an array of zeros takes 16 times its text).
+#[derive(Debug, Clone, PartialEq)]
+enum Json {
+    Text(String),
+    Number(serde_json::Number),
+    /// The known keys, each once (the last given wins, as in a JSON
+    /// object read whole).
+    Object(Vec<(&'static str, Json)>),
+    Other,
+}
+
+/// Every key any event's data is read for.
+const KNOWN_KEYS: &[&str] = &[
+    // Messages.
+    "title",
+    "summary",
+    "subject",
+    "body",
+    "message",
+    "text",
+    "content",
+    "url",
+    "link",
+    "urgency",
+    "priority",
+    // Notifications.
+    "count",
+    // Login steps, and their user.
+    "type",
+    "uuid",
+    "extra",
+    "user",
+    "name",
+    "nickname",
+    "NickName",
+    "username",
+    "display_name",
+    "avatar",
+    "avatar_url",
+    "HeadImgUrl",
+    "head_img",
+];
+
+impl Json {
+    /// `data` read as JSON; `None` when it is not JSON.
+    fn parse(data: &str) -> Option<Json> {
+        serde_json::from_str(data).ok()
+    }
+
+    fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Object(fields) => fields
+                .iter()
+                .find_map(|(name, value)| (*name == key).then_some(value)),
+            _ => None,
+        }
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+/// An object's key, if it is one of [`KNOWN_KEYS`] (read without a copy).
+struct KnownKey(Option<&'static str>);
+
+impl<'de> Deserialize<'de> for KnownKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<KnownKey, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = KnownKey;
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("a key")
+            }
+            fn visit_str<E>(self, key: &str) -> Result<KnownKey, E> {
+                Ok(KnownKey(
+                    KNOWN_KEYS.iter().copied().find(|known| *known == key),
+                ))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Json {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Json, D::Error> {
+        deserializer.deserialize_any(JsonVisitor)
+    }
+}
+
+struct JsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for JsonVisitor {
+    type Value = Json;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+        formatter.write_str("JSON")
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Json, E> {
+        Ok(Json::Text(text.to_string()))
+    }
+
+    fn visit_string<E>(self, text: String) -> Result<Json, E> {
+        Ok(Json::Text(text))
+    }
+
+    fn visit_u64<E>(self, number: u64) -> Result<Json, E> {
+        Ok(Json::Number(number.into()))
+    }
+
+    fn visit_i64<E>(self, number: i64) -> Result<Json, E> {
+        Ok(Json::Number(number.into()))
+    }
+
+    fn visit_f64<E>(self, number: f64) -> Result<Json, E> {
+        Ok(serde_json::Number::from_f64(number).map_or(Json::Other, Json::Number))
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Json, E> {
+        Ok(Json::Other)
+    }
+
+    fn visit_unit<E>(self) -> Result<Json, E> {
+        Ok(Json::Other)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut items: A) -> Result<Json, A::Error> {
+        while items.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+        Ok(Json::Other)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
+        let mut fields: Vec<(&'static str, Json)> = Vec::new();
+        while let Some(KnownKey(key)) = map.next_key::<KnownKey>()? {
+            let Some(known) = key else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+                continue;
+            };
+            let value = map.next_value::<Json>()?;
+            fields.retain(|(name, _)| *name != known);
+            fields.push((known, value));
+        }
+        Ok(Json::Object(fields))
+    }
+}
 
 /// A step of the QR-code login flow (seed 000's `login` events).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,23 +281,22 @@ fn malformed(event: &SseEvent, reason: String) -> AppEvent {
 }
 
 fn interpret_login(data: &str) -> Result<AppEvent, String> {
-    let value: Value =
-        serde_json::from_str(data).map_err(|_| "data that is not JSON".to_string())?;
-    let object = value
-        .as_object()
-        .ok_or_else(|| "data that is not a JSON object".to_string())?;
+    let object = Json::parse(data).ok_or_else(|| "data that is not JSON".to_string())?;
+    if !matches!(object, Json::Object(_)) {
+        return Err("data that is not a JSON object".to_string());
+    }
     let step = object
         .get("type")
-        .and_then(Value::as_str)
+        .and_then(Json::as_str)
         .ok_or_else(|| "no `type` string".to_string())?;
     // The uuid names the login session; some servers send none.
     let uuid = match object.get("uuid") {
-        Some(Value::String(uuid)) => uuid.clone(),
-        Some(Value::Number(number)) => number.to_string(),
+        Some(Json::Text(uuid)) => uuid.clone(),
+        Some(Json::Number(number)) => number.to_string(),
         _ => String::new(),
     };
     let extra_string = || match object.get("extra") {
-        Some(Value::String(extra)) => Ok(extra.clone()),
+        Some(Json::Text(extra)) => Ok(extra.clone()),
         _ => Err(format!("`{step}` without an `extra` string")),
     };
     let login = match step {
@@ -157,11 +309,11 @@ fn interpret_login(data: &str) -> Result<AppEvent, String> {
             image: extra_string()?,
         },
         "logged_in" => {
-            let raw = object.get("user").unwrap_or(&Value::Null);
+            let raw = object.get("user").unwrap_or(&Json::Other);
             let field = |names: &[&str]| {
                 names.iter().find_map(|name| {
                     raw.get(name)
-                        .and_then(Value::as_str)
+                        .and_then(Json::as_str)
                         .map(|text| text.chars().take(200).collect::<String>())
                 })
             };
@@ -186,11 +338,10 @@ fn interpret_login(data: &str) -> Result<AppEvent, String> {
 pub const MAX_NOTIFICATION_COUNT: u64 = 1_000_000;
 
 fn notification_count(data: &str) -> Result<u64, String> {
-    let value: Value =
-        serde_json::from_str(data).map_err(|_| "data that is not JSON".to_string())?;
+    let value = Json::parse(data).ok_or_else(|| "data that is not JSON".to_string())?;
     let not_a_count = || "a `count` that is not a whole number from 0".to_string();
     match value.get("count") {
-        Some(Value::Number(count)) => match (count.as_u64(), count.as_f64()) {
+        Some(Json::Number(count)) => match (count.as_u64(), count.as_f64()) {
             (Some(count), _) => Ok(count.min(MAX_NOTIFICATION_COUNT)),
             // A whole number beyond u64 arrives as a float: it is huge.
             (None, Some(float)) if float >= 1.0 && float.fract() == 0.0 => {
@@ -218,12 +369,12 @@ fn message(data: &str) -> Message {
     if !(trimmed.starts_with('{') || trimmed.starts_with('"')) {
         return message;
     }
-    match serde_json::from_str::<Value>(data) {
-        Ok(Value::String(text)) => message.text = truncate(&text),
-        Ok(Value::Object(object)) => {
+    match Json::parse(data) {
+        Some(Json::Text(text)) => message.text = truncate(&text),
+        Some(object @ Json::Object(_)) => {
             let text_of = |keys: &[&str]| {
                 keys.iter()
-                    .find_map(|key| object.get(*key).and_then(Value::as_str))
+                    .find_map(|key| object.get(key).and_then(Json::as_str))
                     .map(truncate)
             };
             message.title = text_of(&["title", "summary", "subject"]);
@@ -401,6 +552,44 @@ mod tests {
                 other => panic!("{event_type} {data}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn only_the_known_keys_are_read_the_last_of_each_wins() {
+        let data = r#"{"title": "first", "n": [0, {"title": "inner"}], "title": "last",
+            "extra": {"body": "nested"}, "body": ["not", "text"], "text": "the text",
+            "url": "https://x/", "url": 5}"#;
+        match interpret(&sse("message", data)) {
+            AppEvent::Message(message) => {
+                assert_eq!(message.title.as_deref(), Some("last"));
+                assert_eq!(message.text, "the text");
+                assert_eq!(message.url, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        let json = Json::parse(data).unwrap();
+        let Json::Object(fields) = &json else {
+            panic!("{json:?}")
+        };
+        let keys: Vec<&str> = fields.iter().map(|(key, _)| *key).collect();
+        assert_eq!(keys, ["title", "extra", "body", "text", "url"]);
+        assert_eq!(json.get("body"), Some(&Json::Other));
+        // Escaped keys are keys all the same.
+        assert_eq!(
+            interpret(&sse("notification", r#"{"co\u0075nt": 3}"#)),
+            AppEvent::Notification { count: 3 }
+        );
+        let login = r#"{"type": "logged_in", "uuid": 7, "user": {"name": ["x"], "nickname": "N", "avatar": "a"}}"#;
+        assert_eq!(
+            interpret(&sse("login", login)),
+            AppEvent::Login(Login::LoggedIn {
+                uuid: "7".into(),
+                user: User {
+                    name: Some("N".into()),
+                    avatar: Some("a".into()),
+                }
+            })
+        );
     }
 
     #[test]
