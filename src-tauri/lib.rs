@@ -31,4 +31,4 @@ pub use crate::core::{engine, entry_view, login_image, private_files, secrets, s
 pub use desktop::tray;
 pub use desktop::{autostart, badge, notifier, window};
 pub use protocol::{clock, feed, sse, url_policy};
-pub use tray_process::{app, bootstrap, cli, demo};
+pub use tray_process::{app, bootstrap, cli, demo, terminal};

@@ -33,7 +33,11 @@ fn main() {
         Some(Command::Quit) => cli::quit(),
     };
     if let Err(failure) = result {
-        eprintln!("ssetray: {}", failure.message);
+        // A message may quote what a server sent.
+        eprintln!(
+            "ssetray: {}",
+            ssetray::terminal::for_terminal(&failure.message)
+        );
         std::process::exit(failure.code);
     }
 }

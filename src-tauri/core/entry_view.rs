@@ -90,9 +90,12 @@ pub fn describe(event: &AppEvent) -> Description {
 /// page isolates each piece of server text as well; this keeps a piece from
 /// lying about itself.
 pub fn without_direction_controls(text: &str) -> String {
-    text.chars()
-        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
-        .collect()
+    text.chars().filter(|&c| !is_direction_control(c)).collect()
+}
+
+/// The characters [`without_direction_controls`] takes out.
+pub fn is_direction_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 impl EntryView {

@@ -630,18 +630,25 @@ impl Settings {
 
     /// Load from `path`; a missing file means the defaults.
     pub fn load(path: &Path) -> Result<Settings, SettingsError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Settings::default())
-            }
-            Err(source) => {
-                return Err(SettingsError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })
-            }
+        let io = |source| SettingsError::Io {
+            path: path.to_path_buf(),
+            source,
         };
+        if let Some(folder) = path.parent().filter(|folder| folder.exists()) {
+            crate::private_files::check_folder(folder).map_err(io)?;
+        }
+        let Some(bytes) =
+            crate::private_files::read_checked(path, crate::private_files::MAX_SETTINGS_BYTES)
+                .map_err(io)?
+        else {
+            return Ok(Settings::default());
+        };
+        let text = String::from_utf8(bytes).map_err(|_| {
+            io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "it is not UTF-8 text; fix the file, or move it away to start from the defaults",
+            ))
+        })?;
         Settings::from_toml(&text, path)
     }
 

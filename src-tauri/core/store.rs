@@ -234,6 +234,12 @@ pub enum StoreError {
         #[source]
         source: rusqlite::Error,
     },
+    #[error("cannot use the history database {path}: {source}")]
+    Unusable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot create the data folder {path}: {source}. Check that it is writable.")]
     Folder {
         path: PathBuf,
@@ -374,8 +380,15 @@ impl Store {
     /// is no history yet: no file, or one the writer has not finished
     /// creating.
     pub fn open_read_only(path: &Path) -> Result<Option<Store>, StoreError> {
-        if !path.exists() {
-            return Ok(None);
+        match crate::private_files::check_regular_file(path) {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(source) => {
+                return Err(StoreError::Unusable {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
         }
         let conn = match Connection::open_with_flags(
             path,
@@ -404,7 +417,7 @@ impl Store {
         // Made 0600 before SQLite opens it: its WAL and shared-memory files
         // take the database file's mode.
         if !path.is_dir() {
-            crate::private_files::create_private(path).map_err(|source| StoreError::Folder {
+            crate::private_files::create_private(path).map_err(|source| StoreError::Unusable {
                 path: path.to_path_buf(),
                 source,
             })?;

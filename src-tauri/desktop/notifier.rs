@@ -290,6 +290,30 @@ pub fn click_target(stored: &StoredEvent, source: &Source) -> Option<Click> {
     })
 }
 
+/// A click's link, unless it leads from a server on the internet to this
+/// computer or its network; then the subscription's web app (and the log
+/// says why).
+pub async fn away_from_home(click: Option<Click>, source: &Source) -> Option<Click> {
+    let Some(Click::OpenUrl { url, entry_id }) = click else {
+        return click;
+    };
+    let (Ok(server), Ok(link)) = (url::Url::parse(&source.server), url::Url::parse(&url)) else {
+        return Some(Click::OpenUrl { url, entry_id });
+    };
+    if !crate::url_policy::points_inward(&server, &link).await {
+        return Some(Click::OpenUrl { url, entry_id });
+    }
+    tracing::warn!(
+        "the link of entry {entry_id:?} is refused: {}; a click opens the web app instead",
+        crate::url_policy::UrlRefused::Inward(crate::url_policy::redacted(&link))
+    );
+    let fallback = source.web_app_url.as_deref().and_then(safe_link)?;
+    Some(Click::OpenUrl {
+        url: fallback,
+        entry_id,
+    })
+}
+
 /// Show one notice about the app itself (not an event), on a connection
 /// of its own; logged when no notification service answers.
 pub async fn tell(text: NotificationText) {
@@ -423,7 +447,7 @@ pub async fn run(
             Decision::Show => {
                 summary_id = None;
                 summary_source = None;
-                let click = click_target(&stored, &source);
+                let click = away_from_home(click_target(&stored, &source), &source).await;
                 show(
                     service.as_ref(),
                     &mut waiters,

@@ -137,12 +137,16 @@ impl Reader {
 
     /// The link of entry `id`, as its row shows it (derived here, http(s)
     /// only, no user info); `None` when it has none.
-    pub fn link_of(&mut self, id: i64) -> Result<Option<String>, CommandError> {
+    /// An entry's link and the stream it came on.
+    pub fn link_of(&mut self, id: i64) -> Result<Option<(String, String)>, CommandError> {
         let Some(store) = self.store()? else {
             return Ok(None);
         };
         let entry = store.entry(id).map_err(CommandError::message)?;
-        Ok(entry.and_then(|entry| EntryView::of(&entry).link))
+        Ok(entry.and_then(|entry| {
+            let link = EntryView::of(&entry).link?;
+            Some((link, entry.server))
+        }))
     }
 
     pub fn history(&mut self, args: &HistoryQueryArgs) -> Result<HistoryPage, CommandError> {
@@ -573,7 +577,7 @@ fn geometry_file() -> std::path::PathBuf {
 
 /// The window's last geometry, if it was saved and makes sense.
 pub fn load_geometry() -> Option<Geometry> {
-    let text = std::fs::read(geometry_file()).ok()?;
+    let text = crate::core::private_files::read_checked(&geometry_file(), 64 * 1024).ok()??;
     serde_json::from_slice::<Geometry>(&text).ok()?.sane()
 }
 
@@ -632,9 +636,28 @@ pub async fn start_tray() -> Result<(), CommandError> {
 
 /// Open entry `id`'s link (found by [`Reader::link_of`], never a URL the
 /// page names) in the browser and mark the entry read.
-pub async fn open_entry_link(id: i64, link: Option<String>) -> Result<(), CommandError> {
-    let Some(link) = link else {
+pub async fn open_entry_link(id: i64, link: Option<(String, String)>) -> Result<(), CommandError> {
+    let Some((link, server)) = link else {
         return Err(CommandError::message("this entry has no web link to open"));
+    };
+    let source = crate::notifier::Source {
+        server: server.clone(),
+        name: String::new(),
+        web_app_url: url::Url::parse(&server)
+            .ok()
+            .map(|url| crate::url_policy::web_app_of(&url)),
+        notifications: true,
+    };
+    let click = crate::notifier::Click::OpenUrl {
+        url: link,
+        entry_id: Some(id),
+    };
+    let Some(crate::notifier::Click::OpenUrl { url: link, .. }) =
+        crate::notifier::away_from_home(Some(click), &source).await
+    else {
+        return Err(CommandError::message(
+            "this entry's link leads into your own network, so it is not opened",
+        ));
     };
     open_in_browser(&link).map_err(CommandError::message)?;
     let _ = forward(Request::MarkRead { id }).await;

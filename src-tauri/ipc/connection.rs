@@ -20,7 +20,7 @@ use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc, oneshot, Semaphore};
 
-use super::{decode_request, Incoming, IpcError, Reply, Request, MAX_LINE};
+use super::{decode_request, Incoming, IpcError, Reply, Request, ANSWER_WAIT, MAX_LINE};
 
 /// Clients served at once: the window, a CLI call or two, with room.
 pub const MAX_CONNECTIONS: usize = 32;
@@ -226,14 +226,20 @@ impl Client {
         }
     }
 
-    /// Send a request and wait for its reply.
+    /// Send a request and wait for its reply, at most [`ANSWER_WAIT`].
     pub async fn request(&mut self, request: &Request) -> Result<Reply, IpcError> {
-        self.connection
-            .write(request)
-            .await
-            .map_err(io_error(&self.path))?;
-        let line = self.next_line().await?;
-        serde_json::from_str(&line).map_err(|_| IpcError::Protocol(line))
+        let asked = async {
+            self.connection
+                .write(request)
+                .await
+                .map_err(io_error(&self.path))?;
+            let line = self.next_line().await?;
+            serde_json::from_str(&line).map_err(|_| IpcError::Protocol(line))
+        };
+        match tokio::time::timeout(ANSWER_WAIT, asked).await {
+            Ok(answer) => answer,
+            Err(_) => Err(IpcError::NoAnswer(self.path.clone())),
+        }
     }
 
     /// Send bytes as they are (tests of what the server refuses).

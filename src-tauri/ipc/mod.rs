@@ -280,7 +280,14 @@ pub enum IpcError {
     },
     #[error("the tray process answered something unexpected: {0}")]
     Protocol(String),
+    #[error("SSE Tray does not answer (waited {} s on {}). It may be stuck: end it (`pkill -x ssetray`, or Task Manager on Windows) and start it again with `ssetray`; its log says what it was doing.", ANSWER_WAIT.as_secs(), .0.display())]
+    NoAnswer(PathBuf),
 }
+
+/// How long a client waits for the running app to take its connection and
+/// to answer a request: the app answers in milliseconds, so a wait this long
+/// means it is stuck, and the command line says so rather than hang with it.
+pub const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 mod connection;
 #[cfg(test)]
@@ -301,6 +308,8 @@ impl Client {
     /// Connect to the running app; refuses an end that another user's
     /// process answers.
     pub async fn connect(path: &Path) -> Result<Client, IpcError> {
-        transport::connect(path).await
+        tokio::time::timeout(ANSWER_WAIT, transport::connect(path))
+            .await
+            .map_err(|_| IpcError::NoAnswer(path.to_path_buf()))?
     }
 }

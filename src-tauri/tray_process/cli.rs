@@ -19,6 +19,7 @@ use crate::settings::{check_http_url, Paths};
 use crate::sse::client;
 use crate::sse::{Backoff, ClientConfig, ConnectionState, Update};
 use crate::store::{HistoryQuery, NewEntry, Store};
+use crate::terminal::{for_terminal, for_terminal_line, json_for_terminal};
 
 const EXIT_CODES: &str = "Exit codes: 0 done (listen: the server said stop, or --max-events reached); 1 runtime failure; 2 bad usage or setting.";
 
@@ -323,18 +324,26 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
                         store.keep(&server, &event).await?;
                     }
                     let line = if args.json {
-                        serde_json::to_string(&JsonEvent {
-                            event_type: &event.event_type,
-                            data: &event.data,
-                            id: &event.last_event_id,
-                        })
-                        .unwrap_or_default()
+                        json_for_terminal(
+                            serde_json::to_string(&JsonEvent {
+                                event_type: &event.event_type,
+                                data: &event.data,
+                                id: &event.last_event_id,
+                            })
+                            .unwrap_or_default(),
+                        )
                     } else if event.last_event_id.is_empty() {
-                        format!("[{}] {}", event.event_type, event.data)
+                        format!(
+                            "[{}] {}",
+                            for_terminal_line(&event.event_type),
+                            for_terminal(&event.data)
+                        )
                     } else {
                         format!(
                             "[{}] (id {}) {}",
-                            event.event_type, event.last_event_id, event.data
+                            for_terminal_line(&event.event_type),
+                            for_terminal_line(&event.last_event_id),
+                            for_terminal(&event.data)
                         )
                     };
                     let mut out = stdout.lock();
@@ -348,7 +357,7 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
                     }
                 }
                 Update::State(state) => {
-                    eprintln!("ssetray: {state}");
+                    eprintln!("ssetray: {}", for_terminal_line(&state.to_string()));
                     if matches!(state, ConnectionState::Stopped { .. }) {
                         return Ok(());
                     }
@@ -470,15 +479,15 @@ pub fn status(args: StatusArgs) -> Result<(), Failure> {
     if args.json {
         println!(
             "{}",
-            serde_json::to_string(&status).map_err(Failure::runtime)?
+            json_for_terminal(serde_json::to_string(&status).map_err(Failure::runtime)?)
         );
         return Ok(());
     }
-    println!("{}", status.state_text);
-    println!("server: {}", status.server);
+    println!("{}", for_terminal_line(&status.state_text));
+    println!("server: {}", for_terminal_line(&status.server));
     println!("unread: {}", status.unread);
     for problem in status.problems() {
-        println!("problem: {problem}");
+        println!("problem: {}", for_terminal_line(problem));
     }
     Ok(())
 }
@@ -588,7 +597,7 @@ pub fn subscriptions(args: SubscriptionsArgs) -> Result<(), Failure> {
                 .find(|line| line.server == server)
         });
         let text = if args.json {
-            serde_json::json!({
+            let value = serde_json::json!({
                 "name": subscription.name,
                 "url": crate::url_policy::redacted_text(subscription.server_url.as_deref().unwrap_or_default()),
                 "channel": subscription.channel,
@@ -596,11 +605,16 @@ pub fn subscriptions(args: SubscriptionsArgs) -> Result<(), Failure> {
                 "notifications": subscription.notifications,
                 "state": line.map(|line| &line.state),
                 "state_text": line.map(|line| &line.state_text),
-            })
-            .to_string()
+            });
+            json_for_terminal(value.to_string())
         } else {
             let state = line.map_or("(SSE Tray is not running)", |line| line.state_text.as_str());
-            format!("{}\t{}\t{}", subscription.name, server, state)
+            format!(
+                "{}\t{}\t{}",
+                for_terminal_line(&subscription.name),
+                for_terminal_line(&server),
+                for_terminal_line(state)
+            )
         };
         if writeln!(out, "{text}").is_err() {
             break;
@@ -689,20 +703,27 @@ pub fn history(args: HistoryArgs) -> Result<(), Failure> {
         let line = if args.json {
             // Every row says which subscription it came on (null for a
             // stream no longer subscribed to).
-            serde_json::to_string(&HistoryRow {
-                entry: &entry,
-                subscription: names.get(&entry.server),
-            })
-            .unwrap_or_default()
+            json_for_terminal(
+                serde_json::to_string(&HistoryRow {
+                    entry: &entry,
+                    subscription: names.get(&entry.server),
+                })
+                .unwrap_or_default(),
+            )
         } else {
             let mark = if entry.read { ' ' } else { '*' };
             let data: String = entry
                 .data
                 .chars()
                 .take(120)
-                .filter(|c| !c.is_control())
+                .map(|c| if c == '\n' { ' ' } else { c })
                 .collect();
-            format!("{mark} {:>6}  {:<14} {}", entry.id, entry.event_type, data)
+            format!(
+                "{mark} {:>6}  {:<14} {}",
+                entry.id,
+                for_terminal_line(&entry.event_type),
+                for_terminal_line(&data)
+            )
         };
         if writeln!(out, "{line}").is_err() {
             break;
