@@ -890,3 +890,34 @@ fn an_oversized_response_head_and_a_redirect_loop_are_said_in_their_own_words() 
         "{said:?}"
     );
 }
+
+#[test]
+fn a_server_on_the_internet_cannot_redirect_the_stream_into_this_computer() {
+    // Another service on this computer, which must never be asked.
+    let canary = FaultServer::start(|_, stream| {
+        let _ = stream.write_all(STREAM_HEAD.as_bytes());
+        let _ = stream.write_all(b"data: from the inside\n\n");
+    });
+    let inside = canary.url();
+    // The server plays one on the internet: debug builds count the
+    // loopback address 127.0.0.2 as public when told to.
+    let public = FaultServer::start_at("127.0.0.2", move |_, _, stream| {
+        let reply =
+            format!("HTTP/1.1 302 Found\r\nLocation: {inside}\r\nContent-Length: 0\r\n\r\n");
+        let _ = stream.write_all(reply.as_bytes());
+    });
+    let home = AppHome::new();
+    let mut command = home.command();
+    command
+        .args(["listen", &public.url(), "--json"])
+        .env("SSETRAY_TEST_PUBLIC_ADDRESSES", "127.0.0.2")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let refused = Running::new(Proc::spawn("ssetray", &mut command));
+    refused.wait_stderr("leads from a server on the internet to this computer or its network");
+    drop(refused);
+    assert_eq!(canary.connections(), 0);
+    // The same redirect from a server at home is followed, as before.
+    let home_client = home.spawn(&["listen", &public.url(), "--json", "--max-events", "1"]);
+    assert_eq!(home_client.next_event()["data"], "from the inside");
+}

@@ -711,4 +711,44 @@ mod tests {
             );
         }
     }
+
+    #[tokio::test]
+    async fn a_link_from_a_server_on_the_internet_into_this_network_opens_the_web_app() {
+        let source = |server: &str| Source {
+            server: server.to_string(),
+            name: "alerts".into(),
+            web_app_url: Some("https://app.example/".into()),
+            notifications: true,
+        };
+        let click = |url: &str| {
+            Some(Click::OpenUrl {
+                url: url.to_string(),
+                entry_id: Some(7),
+            })
+        };
+        let public = source("http://93.184.215.14/stream?channel=a");
+        for inward in [
+            "http://127.0.0.1:6379/",
+            "http://localhost:8080/admin",
+            "http://192.168.1.1/reboot",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::1]/",
+        ] {
+            assert_eq!(
+                away_from_home(click(inward), &public).await,
+                click("https://app.example/"),
+                "{inward}"
+            );
+        }
+        // Its own origin and other public hosts are opened as they are.
+        for fine in ["http://93.184.215.14/item/1", "https://151.101.1.69/x"] {
+            assert_eq!(away_from_home(click(fine), &public).await, click(fine));
+        }
+        // A server at home may link to its neighbours, as before.
+        let home = source("http://192.168.1.10:5000/stream");
+        assert_eq!(
+            away_from_home(click("http://192.168.1.1/"), &home).await,
+            click("http://192.168.1.1/")
+        );
+    }
 }

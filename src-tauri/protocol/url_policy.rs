@@ -172,6 +172,9 @@ pub fn leads_inward(server: &[IpAddr], target: &[IpAddr]) -> bool {
 /// shared network, not link-local (where cloud metadata services answer),
 /// not multicast, documentation or reserved.
 pub fn is_public(address: IpAddr) -> bool {
+    if counted_public_for_tests(address) {
+        return true;
+    }
     match address {
         IpAddr::V4(v4) => is_public_v4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -179,6 +182,30 @@ pub fn is_public(address: IpAddr) -> bool {
             None => is_public_v6(v6),
         },
     }
+}
+
+/// Debug builds only: loopback addresses listed in
+/// `SSETRAY_TEST_PUBLIC_ADDRESSES` count as public, so that a test can play
+/// a server on the internet without an address outside this computer.
+/// Release builds have no such switch.
+#[cfg(debug_assertions)]
+fn counted_public_for_tests(address: IpAddr) -> bool {
+    static LISTED: std::sync::OnceLock<Vec<IpAddr>> = std::sync::OnceLock::new();
+    LISTED
+        .get_or_init(|| {
+            std::env::var("SSETRAY_TEST_PUBLIC_ADDRESSES")
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|text| text.trim().parse::<IpAddr>().ok())
+                .filter(IpAddr::is_loopback)
+                .collect()
+        })
+        .contains(&address)
+}
+
+#[cfg(not(debug_assertions))]
+fn counted_public_for_tests(_address: IpAddr) -> bool {
+    false
 }
 
 fn is_public_v4(ip: Ipv4Addr) -> bool {

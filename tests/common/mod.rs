@@ -524,6 +524,7 @@ pub fn lines(source: impl Read + Send + 'static) -> mpsc::Receiver<String> {
 /// Each connection's request head is recorded, and `script` writes the
 /// response (or does not).
 pub struct FaultServer {
+    pub host: &'static str,
     pub port: u16,
     pub requests: Arc<Mutex<Vec<String>>>,
 }
@@ -537,7 +538,15 @@ impl FaultServer {
     pub fn start_with_head(
         script: impl Fn(usize, &str, &mut TcpStream) + Send + Sync + 'static,
     ) -> FaultServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        FaultServer::start_at("127.0.0.1", script)
+    }
+
+    /// As [`FaultServer::start_with_head`], on another loopback address.
+    pub fn start_at(
+        host: &'static str,
+        script: impl Fn(usize, &str, &mut TcpStream) + Send + Sync + 'static,
+    ) -> FaultServer {
+        let listener = TcpListener::bind((host, 0)).expect("bind");
         let port = listener.local_addr().expect("address").port();
         let requests: Arc<Mutex<Vec<String>>> = Arc::default();
         let seen = requests.clone();
@@ -559,11 +568,15 @@ impl FaultServer {
                 std::thread::spawn(move || script(index, &head, &mut stream));
             }
         });
-        FaultServer { port, requests }
+        FaultServer {
+            host,
+            port,
+            requests,
+        }
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/stream", self.port)
+        format!("http://{}:{}/stream", self.host, self.port)
     }
 
     pub fn request(&self, index: usize) -> String {
