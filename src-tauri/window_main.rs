@@ -16,7 +16,9 @@ use serde_json::Value;
 use ssetray::desktop::appearance::Scheme;
 use ssetray::ipc::{self, Request, View};
 use ssetray::window::{self, CommandError, HistoryPage, HistoryQueryArgs, LoginView};
-use tauri::{Emitter, Manager};
+use tauri::{generate_handler, Emitter, Manager};
+
+include!("window_commands.rs");
 
 struct WindowState {
     reader: Mutex<window::Reader>,
@@ -264,28 +266,7 @@ fn main() {
         .manage(WindowState {
             reader: Mutex::new(window::Reader::new()),
         })
-        .invoke_handler(tauri::generate_handler![
-            history,
-            mark_read,
-            mark_all_read,
-            delete_entry,
-            clear_history,
-            reconnect,
-            reset_resume_point,
-            trust_certificate,
-            pause,
-            resume,
-            status,
-            login_state,
-            get_settings,
-            save_settings,
-            test_connection,
-            open_link,
-            close_window,
-            start_tray,
-            appearance,
-            unsubscribe
-        ])
+        .invoke_handler(window_commands!(generate_handler))
         .setup(move |app| {
             let url = format!("index.html#{}", view.as_str());
             let mut builder =
