@@ -193,7 +193,7 @@ class ServerSentEventsBlueprint(Blueprint):
         redis_url = config.get("SSE_REDIS_URL") or config.get("REDIS_URL")
         if not redis_url:
             raise KeyError("Must set a redis connection URL in app config.")
-        cluster = bool(config.get("SSE_REPLAY_REDIS_CLUSTER", False))
+        cluster = str(config.get("SSE_REPLAY_REDIS_CLUSTER", "")).lower() in ("1", "true", "yes", "on")
         connections = current_app.extensions.setdefault("sse_replay", {})
         connection = connections.get((redis_url, cluster))
         if connection is None:
