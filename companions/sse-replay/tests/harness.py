@@ -39,9 +39,11 @@ class StreamServer:
         query: Optional[Dict[str, str]] = None,
         path: str = "/stream",
         deadline_seconds: float = 15.0,
+        receive_buffer: Optional[int] = None,
     ) -> SSEStream:
         headers = {} if last_event_id is None else {"Last-Event-ID": last_event_id}
-        return SSEStream(self.port, path, {"channel": channel, **(query or {})}, headers, self.sep, deadline_seconds)
+        query = {"channel": channel, **(query or {})}
+        return SSEStream(self.port, path, query, headers, self.sep, deadline_seconds, receive_buffer)
 
 
 class Publisher:

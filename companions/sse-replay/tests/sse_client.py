@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
@@ -68,6 +69,23 @@ def parse_block(raw: bytes, sep: bytes) -> Block:
     return block
 
 
+class _Connection(http.client.HTTPConnection):
+    """An HTTP connection whose socket can have a small receive buffer (a slow client)."""
+
+    def __init__(self, *args, receive_buffer: Optional[int] = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.receive_buffer = receive_buffer
+
+    def connect(self) -> None:
+        if self.receive_buffer is None:
+            return super().connect()
+        # Set before connecting, so that the TCP window is small from the start.
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.receive_buffer)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect((self.host, self.port))
+
+
 class SSEStream:
     """One GET of an event stream, read block by block."""
 
@@ -79,10 +97,11 @@ class SSEStream:
         headers: Optional[Dict[str, str]] = None,
         sep: bytes = b"\n",
         deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+        receive_buffer: Optional[int] = None,
     ) -> None:
         self.sep = sep
         self.terminator = sep * 2
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=deadline_seconds)
+        self.connection = _Connection("127.0.0.1", port, timeout=deadline_seconds, receive_buffer=receive_buffer)
         target = path + ("?" + urlencode(query) if query else "")
         self.connection.request("GET", target, headers=headers or {})
         self.response = self.connection.getresponse()
