@@ -104,9 +104,17 @@ class SSEStream:
         self.connection = _Connection("127.0.0.1", port, timeout=deadline_seconds, receive_buffer=receive_buffer)
         target = path + ("?" + urlencode(query) if query else "")
         self.connection.request("GET", target, headers=headers or {})
-        self.response = self.connection.getresponse()
+        # Plain Flask-SSE sends not even its headers before the first event:
+        # the response is read when first needed.
+        self._response: Optional[http.client.HTTPResponse] = None
         self.buffer = b""
         self.ended = False
+
+    @property
+    def response(self) -> http.client.HTTPResponse:
+        if self._response is None:
+            self._response = self.connection.getresponse()
+        return self._response
 
     @property
     def status(self) -> int:
@@ -133,9 +141,10 @@ class SSEStream:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"no complete SSE block within {deadline_seconds} s; have {self.buffer[:200]!r}")
+            response = self.response
             self.connection.sock.settimeout(remaining)
             try:
-                chunk = self.response.read1(65536)
+                chunk = response.read1(65536)
             except TimeoutError:
                 continue  # the deadline check above fails it
             except (http.client.IncompleteRead, ConnectionError):

@@ -3,7 +3,9 @@
     REDIS_URL=redis://127.0.0.1:PORT/0 uvicorn --app-dir tests/apps starlette_app:app
 
 Env: REDIS_URL; SSE_REPLAY_HEARTBEAT (seconds), SSE_REPLAY_RETRY (ms),
-SSE_REPLAY_MAX_LENGTH, SSE_REPLAY_MAX_AGE (seconds).
+SSE_REPLAY_MAX_LENGTH, SSE_REPLAY_MAX_AGE (seconds); SSE_REPLAY_REDIS_CLUSTER=1
+for a Redis Cluster (one shared redis.asyncio RedisCluster client instead of
+the URL).
 
 Routes:
   GET  /stream[?channel=]           EventSourceResponse(replay_events(...))
@@ -15,11 +17,13 @@ Routes:
 import os
 
 from fastapi import FastAPI, Request
+from redis.asyncio import RedisCluster
 from sse_starlette import EventSourceResponse
 
 from sse_replay.starlette import REPLAY_HEADERS, last_event_id_from, publish, replay_events, replay_response
 
 REDIS_URL = os.environ["REDIS_URL"]
+REDIS = RedisCluster.from_url(REDIS_URL) if os.environ.get("SSE_REPLAY_REDIS_CLUSTER") == "1" else REDIS_URL
 STREAM_SETTINGS = {
     "heartbeat": float(os.environ.get("SSE_REPLAY_HEARTBEAT", "15")),
     "retry": int(os.environ.get("SSE_REPLAY_RETRY", "3000")),
@@ -34,19 +38,19 @@ app = FastAPI()
 
 @app.get("/stream")
 async def stream(request: Request, channel: str = "sse"):
-    events = replay_events(REDIS_URL, channel, last_event_id_from(request), **STREAM_SETTINGS)
+    events = replay_events(REDIS, channel, last_event_id_from(request), **STREAM_SETTINGS)
     return EventSourceResponse(events, headers=REPLAY_HEADERS)
 
 
 @app.get("/stream-response")
 async def stream_response(request: Request):
-    return replay_response(request, REDIS_URL, **STREAM_SETTINGS)
+    return replay_response(request, REDIS, **STREAM_SETTINGS)
 
 
 @app.post("/publish")
 async def publish_event(body: dict):
     stream_id = await publish(
-        REDIS_URL,
+        REDIS,
         body.get("data"),
         type=body.get("type"),
         channel=body.get("channel") or "sse",
