@@ -107,7 +107,8 @@ class SSEStream:
         # Plain Flask-SSE sends not even its headers before the first event:
         # the response is read when first needed.
         self._response: Optional[http.client.HTTPResponse] = None
-        self.buffer = b""
+        self.buffer = bytearray()
+        self.position = 0  # where the next block starts in buffer
         self.ended = False
 
     @property
@@ -135,12 +136,15 @@ class SSEStream:
     def next_block(self, deadline_seconds: float = DEFAULT_DEADLINE_SECONDS) -> Optional[Block]:
         """The next block, or None when the server ended the stream."""
         deadline = time.monotonic() + deadline_seconds
-        while self.terminator not in self.buffer:
+        while True:
+            end = self.buffer.find(self.terminator, self.position)
+            if end >= 0:
+                break
             if self.ended:
                 return None
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise TimeoutError(f"no complete SSE block within {deadline_seconds} s; have {self.buffer[:200]!r}")
+                raise TimeoutError(f"no complete SSE block within {deadline_seconds} s; have {bytes(self.buffer[self.position:self.position + 200])!r}")
             response = self.response
             self.connection.sock.settimeout(remaining)
             try:
@@ -151,8 +155,13 @@ class SSEStream:
                 chunk = b""
             if not chunk:
                 self.ended = True
+            # Drop what was parsed before appending, so a long stream is not
+            # copied over and over (the benchmark reads 10,000 events fast).
+            del self.buffer[: self.position]
+            self.position = 0
             self.buffer += chunk
-        raw, self.buffer = self.buffer.split(self.terminator, 1)
+        raw = bytes(self.buffer[self.position : end])
+        self.position = end + len(self.terminator)
         return parse_block(raw, self.sep)
 
     def next_event(self, deadline_seconds: float = DEFAULT_DEADLINE_SECONDS) -> Block:
