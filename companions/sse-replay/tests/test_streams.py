@@ -126,7 +126,11 @@ def test_events_older_than_the_maximum_age_are_trimmed(server, redis_client, red
     old = aging.publish_many(channel, 10)  # one full node of 10 entries
     newest_ms = int(old[-1].split("-")[0])
     # Age is measured on the Redis server's clock: wait for it, not for ours.
-    wait_until(lambda: int(redis_client.time()[0]) * 1000 + int(redis_client.time()[1]) // 1000 > newest_ms + 1000, 10, "Redis time past the maximum age")
+    def redis_now_ms():
+        seconds, microseconds = redis_client.time()
+        return seconds * 1000 + microseconds // 1000
+
+    wait_until(lambda: redis_now_ms() > newest_ms + 1000, 10, "Redis time past the maximum age")
     new = aging.publish({"n": 10}, channel=channel)
     assert [entry_id for entry_id, _fields in kept_entries(redis_client, channel)] == [new]
 
