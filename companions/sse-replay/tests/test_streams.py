@@ -12,6 +12,7 @@ import pytest
 
 from harness import HEARTBEAT_SECONDS, RETRY_MS, Publisher, kept_entries
 from servers import wait_until
+from sse_client import SSEStream
 
 
 def numbers(events) -> List[int]:
@@ -279,3 +280,18 @@ def test_a_slow_client_overtaken_by_trimming_is_told_with_resync_at_each_gap(ser
             assert received[position - 1].is_resync, f"a gap after {previous} without resync"
         previous = index
     assert resync_count >= 1
+
+
+def test_replay_response_in_one_call(starlette_server, publisher, channel):
+    ids = publisher.publish_many(channel, 3)
+    stream = SSEStream(
+        starlette_server.port, "/stream-response", {"channel": channel}, {"Last-Event-ID": ids[0]}, b"\r\n"
+    )
+    with stream:
+        assert stream.header("Cache-Control") == "no-cache"
+        assert stream.header("X-Accel-Buffering") == "no"
+        assert stream.wait_open().retry == str(RETRY_MS)
+        assert [event.id for event in stream.events(2)] == ids[1:]
+        # Its idle comments are replay_events' heartbeats, not sse-starlette's pings.
+        block = stream.next_block(deadline_seconds=10 * HEARTBEAT_SECONDS)
+        assert block.comments == ["heartbeat"]
