@@ -207,7 +207,9 @@ class ServerSentEventsBlueprint(Blueprint):
         """The app's Redis client (bytes replies), as Flask-SSE's ``sse.redis``."""
         return self._connection()[0]
 
-    def publish(self, data: Any, type: Any = None, id: Any = None, retry: Any = None, channel: str = DEFAULT_CHANNEL) -> str:
+    def publish(
+        self, data: Any, type: Any = None, id: Any = None, retry: Any = None, channel: str = DEFAULT_CHANNEL
+    ) -> str:
         """Publish ``data`` as a server-sent event on ``channel``; return its stream id.
 
         As Flask-SSE: ``data`` that is not a string is sent as JSON with the
@@ -219,7 +221,9 @@ class ServerSentEventsBlueprint(Blueprint):
         validate_channel(channel, settings.max_channel_length)
         fields = event_fields(flask_sse_data_text(data, json.dumps), type=type, id=id, retry=retry)
         _client, publish_script = self._connection()
-        stream_id = publish_script(keys=[stream_key(channel, settings.key_prefix)], args=publish_args(fields, settings.retention))
+        stream_id = publish_script(
+            keys=[stream_key(channel, settings.key_prefix)], args=publish_args(fields, settings.retention)
+        )
         return decode_text(stream_id)
 
     def stream(self) -> Response:

@@ -77,6 +77,10 @@ REPLAY_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 #: A Redis URL, or a redis.asyncio client (e.g. a RedisCluster) to share.
 RedisSource = Union[str, Any]
 
+# sse-starlette's own ping, pushed out of the way: ping=0 turns it off only in
+# recent versions (older ones spin on it).
+_NO_PING_SECONDS = 24 * 3600
+
 # Closing a stream's own connection must finish even when the stream was
 # cancelled (client gone), but must not hang the server if Redis is gone too.
 _CLOSE_TIMEOUT_SECONDS = 5.0
@@ -124,7 +128,9 @@ def replay_events(
     return _stream(redis, stream_key(channel, key_prefix), steps, retry)
 
 
-def replay_response(request: Request, redis: RedisSource, channel: Optional[str] = None, **settings: Any) -> EventSourceResponse:
+def replay_response(
+    request: Request, redis: RedisSource, channel: Optional[str] = None, **settings: Any
+) -> EventSourceResponse:
     """An EventSourceResponse of ``replay_events`` for this request.
 
     The channel is ``channel``, else ``?channel=``, else "sse"; ``settings``
@@ -133,7 +139,7 @@ def replay_response(request: Request, redis: RedisSource, channel: Optional[str]
     """
     channel = channel or request.query_params.get("channel") or DEFAULT_CHANNEL
     events = replay_events(redis, channel, last_event_id_from(request), **settings)
-    return EventSourceResponse(events, headers=REPLAY_HEADERS, ping=0)
+    return EventSourceResponse(events, headers=REPLAY_HEADERS, ping=_NO_PING_SECONDS)
 
 
 def _encode(output: Output, retry_ms: int) -> bytes:

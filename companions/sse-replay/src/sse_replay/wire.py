@@ -30,7 +30,9 @@ def resync_data(resync: Resync) -> str:
     )
 
 
-def encode_event(data_text: str, type: Optional[str] = None, id: Optional[str] = None, retry: Optional[str] = None) -> str:
+def encode_event(
+    data_text: str, type: Optional[str] = None, id: Optional[str] = None, retry: Optional[str] = None
+) -> str:
     lines = []
     if type:
         lines.append(f"event:{type}")
