@@ -29,6 +29,7 @@ import argparse
 import datetime
 import json
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -196,6 +197,7 @@ def main():
     finally:
         for server in reversed(servers):
             server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
