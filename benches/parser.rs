@@ -11,7 +11,7 @@ use std::task::{Context, Poll, Waker};
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use futures_util::Stream;
-use ssetray::sse::{Item, Limits, Parser};
+use ssetray::protocol::sse::{Item, Limits, Parser};
 
 const EVENTS: usize = 10_000;
 const READ: usize = 8 * 1024;

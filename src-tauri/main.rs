@@ -2,14 +2,14 @@
 // On Windows no console opens for the tray (see `attach_parent_console`).
 #![cfg_attr(windows, windows_subsystem = "windows")]
 use clap::Parser;
-use ssetray::app::{self, AppOptions};
-use ssetray::cli::{self, Cli, Command};
+use ssetray::tray_process::app::{self, AppOptions};
+use ssetray::tray_process::cli::{self, Cli, Command};
 
 fn main() {
     #[cfg(windows)]
-    ssetray::bootstrap::attach_parent_console();
+    ssetray::tray_process::bootstrap::attach_parent_console();
     let args = Cli::parse();
-    ssetray::bootstrap::init_logging();
+    ssetray::tray_process::bootstrap::init_logging();
     let result = match args.command {
         None => app::run(AppOptions {
             headless: false,
@@ -36,7 +36,7 @@ fn main() {
         // A message may quote what a server sent.
         eprintln!(
             "ssetray: {}",
-            ssetray::terminal::for_terminal(&failure.message)
+            ssetray::tray_process::terminal::for_terminal(&failure.message)
         );
         std::process::exit(failure.code);
     }

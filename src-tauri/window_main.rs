@@ -7,15 +7,15 @@
 //! Thin by design: each command either reads the store through a read-only
 //! connection or forwards to the tray process over the local socket (the
 //! only writer); the code that decides things lives in the library
-//! (`ssetray::window`), where tests reach it without a display.
+//! (`ssetray::desktop::window`), where tests reach it without a display.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use std::sync::Mutex;
 
 use serde_json::Value;
 use ssetray::desktop::appearance::Scheme;
+use ssetray::desktop::window::{self, CommandError, HistoryPage, HistoryQueryArgs, LoginView};
 use ssetray::ipc::{self, Request, View};
-use ssetray::window::{self, CommandError, HistoryPage, HistoryQueryArgs, LoginView};
 use tauri::{generate_handler, Emitter, Manager};
 
 include!("window_commands.rs");
@@ -253,8 +253,11 @@ fn follow_appearance(app: tauri::AppHandle) {
 
 fn main() {
     // GTK would panic with a backtrace; a user over SSH gets a sentence.
-    if !ssetray::bootstrap::display_available() {
-        eprintln!("ssetray-window: {}", ssetray::bootstrap::NO_DISPLAY);
+    if !ssetray::tray_process::bootstrap::display_available() {
+        eprintln!(
+            "ssetray-window: {}",
+            ssetray::tray_process::bootstrap::NO_DISPLAY
+        );
         std::process::exit(1);
     }
     let view = std::env::args()

@@ -927,7 +927,7 @@ fn two_subscriptions_one_down_a_marked_icon_and_notifications_that_name_theirs()
     let work = format!("127.0.0.1:{}", flask.port);
     // Its notification names its subscription.
     full.wait_notify(&format!("{work}: Deploy"));
-    let partly = ssetray::badge::render(16, 1, ssetray::ipc::Connected::Some).argb();
+    let partly = ssetray::desktop::badge::render(16, 1, ssetray::ipc::Connected::Some).argb();
     wait_until("the icon marked: some connected, not all", || {
         full.desktop.icon_pixels(&service) == Some(partly.clone())
     });

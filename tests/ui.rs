@@ -447,8 +447,9 @@ fn login_flow_history_settings_and_hostile_text() {
 
     // Login: QR code, confirm, logged in, logged out.
     ui.open_view("#tab-login", "#view-login");
-    let qr = base64::engine::general_purpose::STANDARD
-        .encode(ssetray::demo::qr_png("https://example.com/login?uuid=u1"));
+    let qr = base64::engine::general_purpose::STANDARD.encode(ssetray::tray_process::demo::qr_png(
+        "https://example.com/login?uuid=u1",
+    ));
     flask.publish(
         json!({"data": {"type": "scan_qr_code", "uuid": "u1", "extra": qr}, "type": "login"}),
     );
@@ -460,7 +461,8 @@ fn login_flow_history_settings_and_hostile_text() {
             .is_some_and(|src| src.starts_with("data:image/png;base64,"))
     });
     ui.screenshot("login");
-    let check = base64::engine::general_purpose::STANDARD.encode(ssetray::demo::qr_png("ok"));
+    let check =
+        base64::engine::general_purpose::STANDARD.encode(ssetray::tray_process::demo::qr_png("ok"));
     flask.publish(json!({"data": {"type": "confirm_login", "uuid": "u1", "extra": format!("data:image/png;base64,{check}")}, "type": "login"}));
     ui.wait_text("#login-step", "Confirm");
     flask.publish(json!({"data": {"type": "logged_in", "uuid": "u1", "user": {"name": "Ada Lovelace"}}, "type": "login"}));

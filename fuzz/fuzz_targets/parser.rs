@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssetray::sse::{Item, Limits, Parser};
+use ssetray::protocol::sse::{Item, Limits, Parser};
 
 fuzz_target!(|input: &[u8]| {
     // The first byte picks where the reads split; small limits reach the

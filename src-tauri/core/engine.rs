@@ -21,13 +21,13 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::clock::now_ms;
-use crate::feed::{self, AppEvent};
-use crate::login_image;
-use crate::settings::{Settings, Subscription, TypeRule};
-use crate::sse::client;
-use crate::sse::{Backoff, ConnectionState, Control, SseEvent, Update};
-use crate::store::{HistoryEntry, NewEntry, Store, StoreError};
+use crate::core::login_image;
+use crate::core::settings::{Settings, Subscription, TypeRule};
+use crate::core::store::{HistoryEntry, NewEntry, Store, StoreError};
+use crate::protocol::clock::now_ms;
+use crate::protocol::feed::{self, AppEvent};
+use crate::protocol::sse::client;
+use crate::protocol::sse::{Backoff, ConnectionState, Control, SseEvent, Update};
 
 /// What the user (through the tray, window or CLI) asks of the engine.
 #[derive(Debug, Clone)]

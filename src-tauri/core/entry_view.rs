@@ -8,10 +8,10 @@
 
 use serde::Serialize;
 
-use crate::feed::{self, cut, AppEvent, Login};
-use crate::sse::SseEvent;
-use crate::store::HistoryEntry;
-use crate::url_policy::safe_link_url;
+use crate::core::store::HistoryEntry;
+use crate::protocol::feed::{self, cut, AppEvent, Login};
+use crate::protocol::sse::SseEvent;
+use crate::protocol::url_policy::safe_link_url;
 
 /// Longest title a row shows, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;

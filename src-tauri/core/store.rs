@@ -18,14 +18,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::clock::now_ms;
+use crate::protocol::clock::now_ms;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
-use crate::entry_view::describe;
-use crate::feed::{AppEvent, Login, MAX_NOTIFICATION_COUNT};
-use crate::sse::connection::resume_point;
+use crate::core::entry_view::describe;
+use crate::protocol::feed::{AppEvent, Login, MAX_NOTIFICATION_COUNT};
+use crate::protocol::sse::connection::resume_point;
 
 /// One schema step: SQL, or SQL and then Rust for what SQL cannot compute.
 struct Migration {
@@ -146,7 +146,7 @@ fn index_stored_text(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     let mut rows = read.query([])?;
     while let Some(row) = rows.next()? {
         let (id, event_type, data): (i64, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
-        let event = crate::feed::interpret(&crate::sse::SseEvent {
+        let event = crate::protocol::feed::interpret(&crate::protocol::sse::SseEvent {
             event_type: event_type.as_str().into(),
             data,
             last_event_id: "".into(),
@@ -173,7 +173,7 @@ fn redact_stored_addresses(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<(
     servers.sort();
     servers.dedup();
     for server in servers {
-        let shown = crate::url_policy::redacted_text(&server);
+        let shown = crate::protocol::url_policy::redacted_text(&server);
         if shown == server {
             continue;
         }
@@ -354,9 +354,11 @@ impl Store {
     /// tells the user through the returned [`Recovered`].
     pub fn open(path: &Path) -> Result<(Store, Option<Recovered>), StoreError> {
         if let Some(folder) = path.parent() {
-            crate::private_files::private_folder(folder).map_err(|source| StoreError::Folder {
-                path: folder.to_path_buf(),
-                source,
+            crate::core::private_files::private_folder(folder).map_err(|source| {
+                StoreError::Folder {
+                    path: folder.to_path_buf(),
+                    source,
+                }
             })?;
         }
         match Store::open_checked(path) {
@@ -380,7 +382,7 @@ impl Store {
     /// is no history yet: no file, or one the writer has not finished
     /// creating.
     pub fn open_read_only(path: &Path) -> Result<Option<Store>, StoreError> {
-        match crate::private_files::check_regular_file(path) {
+        match crate::core::private_files::check_regular_file(path) {
             Ok(true) => {}
             Ok(false) => return Ok(None),
             Err(source) => {
@@ -417,12 +419,14 @@ impl Store {
         // Made 0600 before SQLite opens it: its WAL and shared-memory files
         // take the database file's mode.
         if !path.is_dir() {
-            crate::private_files::create_private(path).map_err(|source| StoreError::Unusable {
-                path: path.to_path_buf(),
-                source,
+            crate::core::private_files::create_private(path).map_err(|source| {
+                StoreError::Unusable {
+                    path: path.to_path_buf(),
+                    source,
+                }
             })?;
             for suffix in ["-wal", "-shm"] {
-                let _ = crate::private_files::make_private(&PathBuf::from(format!(
+                let _ = crate::core::private_files::make_private(&PathBuf::from(format!(
                     "{}{suffix}",
                     path.display()
                 )));
@@ -932,8 +936,8 @@ fn move_aside(path: &Path) -> Result<PathBuf, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::{interpret, Message};
-    use crate::sse::SseEvent;
+    use crate::protocol::feed::{interpret, Message};
+    use crate::protocol::sse::SseEvent;
 
     fn message(text: &str) -> AppEvent {
         AppEvent::Message(Message {

@@ -13,10 +13,10 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::engine::{EngineEvent, StoredEvent};
-use crate::feed::{AppEvent, Login};
-use crate::settings::TypeRule;
-use crate::url_policy::safe_link;
+use crate::core::engine::{EngineEvent, StoredEvent};
+use crate::core::settings::TypeRule;
+use crate::protocol::feed::{AppEvent, Login};
+use crate::protocol::url_policy::safe_link;
 
 use super::notification_service::{ClickWaiters, NotificationService, Signal};
 
@@ -98,7 +98,7 @@ pub fn named(text: NotificationText, name: &str) -> NotificationText {
 /// characters are escaped.
 fn trim(text: &str, max: usize, escape: bool) -> String {
     let mut out = String::new();
-    let text = crate::entry_view::without_direction_controls(text);
+    let text = crate::core::entry_view::without_direction_controls(text);
     for (count, c) in text
         .chars()
         .filter(|c| !c.is_control() || *c == '\n')
@@ -227,7 +227,7 @@ impl Source {
                 .as_ref()
                 .and_then(|url| url.host_str().map(str::to_string))
                 .unwrap_or_default(),
-            web_app_url: url.as_ref().map(crate::url_policy::web_app_of),
+            web_app_url: url.as_ref().map(crate::protocol::url_policy::web_app_of),
             notifications: true,
         }
     }
@@ -300,12 +300,14 @@ pub async fn away_from_home(click: Option<Click>, source: &Source) -> Option<Cli
     let (Ok(server), Ok(link)) = (url::Url::parse(&source.server), url::Url::parse(&url)) else {
         return Some(Click::OpenUrl { url, entry_id });
     };
-    if !crate::url_policy::points_inward(&server, &link).await {
+    if !crate::protocol::url_policy::points_inward(&server, &link).await {
         return Some(Click::OpenUrl { url, entry_id });
     }
     tracing::warn!(
         "the link of entry {entry_id:?} is refused: {}; a click opens the web app instead",
-        crate::url_policy::UrlRefused::Inward(crate::url_policy::redacted(&link))
+        crate::protocol::url_policy::UrlRefused::Inward(crate::protocol::url_policy::redacted(
+            &link
+        ))
     );
     let fallback = source.web_app_url.as_deref().and_then(safe_link)?;
     Some(Click::OpenUrl {
@@ -371,7 +373,7 @@ pub async fn run(
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     // A flood outran us: count what we missed into the summary.
                     let current = config.borrow().clone();
-                    if current.enabled && !current.is_paused(crate::clock::now()) {
+                    if current.enabled && !current.is_paused(crate::protocol::clock::now()) {
                         if let Decision::Summary(total) = coalescer.offer(Instant::now(), missed) {
                             pending_summary = Some(total);
                             flush_at.get_or_insert_with(|| tokio::time::Instant::now() + flush_every);
@@ -431,7 +433,7 @@ pub async fn run(
         let source = Source::of(&stored.entry.server, &current);
         if !current.enabled
             || !source.notifications
-            || current.is_paused(crate::clock::now())
+            || current.is_paused(crate::protocol::clock::now())
             || stored.rule != TypeRule::Notify
         {
             continue;
@@ -539,7 +541,7 @@ pub fn open_in_browser(url: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::{Message, User};
+    use crate::protocol::feed::{Message, User};
 
     #[test]
     fn texts_for_each_kind() {

@@ -23,9 +23,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use crate::entry_view::EntryView;
-use crate::settings::Subscription;
-use crate::sse::{ConnectionState, SseEvent};
+use crate::core::entry_view::EntryView;
+use crate::core::settings::Subscription;
+use crate::protocol::sse::{ConnectionState, SseEvent};
 
 /// Longest request line accepted: an event handed over by `listen --store`
 /// at the largest `max_event_bytes`, with room for its fields.
@@ -131,10 +131,10 @@ impl Request {
         let event = SseEvent {
             event_type: event_type.as_str().into(),
             data: data.clone(),
-            last_event_id: crate::sse::connection::resume_point(last_event_id).into(),
+            last_event_id: crate::protocol::sse::connection::resume_point(last_event_id).into(),
             has_own_id: id.is_some(),
         };
-        Some((crate::url_policy::redacted_text(server), event))
+        Some((crate::protocol::url_policy::redacted_text(server), event))
     }
 }
 

@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::sse::SseEvent;
+use crate::protocol::sse::SseEvent;
 
 /// A step of the QR-code login flow (seed 000's `login` events).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -18,17 +18,17 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::bootstrap::{runtime, shutdown_signal, Failure};
-use crate::clock::{ms_since_epoch, now_ms};
+use crate::core::engine::{Command, Engine, EngineEvent, EngineHandle};
+use crate::core::entry_view::EntryView;
+use crate::core::settings::{Paths, Settings};
+use crate::core::store::Store;
 use crate::desktop::network_watch::NetworkEvent;
-use crate::engine::{Command, Engine, EngineEvent, EngineHandle};
-use crate::entry_view::EntryView;
-use crate::feed::AppEvent;
+use crate::desktop::notifier::{self, Click, NotifierConfig};
 use crate::ipc::{self, Incoming, Reply, Request, Status, SubscriptionStatus, View, WindowEvent};
-use crate::notifier::{self, Click, NotifierConfig};
-use crate::settings::{Paths, Settings};
-use crate::sse::{Backoff, ConnectionState};
-use crate::store::Store;
+use crate::protocol::clock::{ms_since_epoch, now_ms};
+use crate::protocol::feed::AppEvent;
+use crate::protocol::sse::{Backoff, ConnectionState};
+use crate::tray_process::bootstrap::{runtime, shutdown_signal, Failure};
 
 #[cfg(all(feature = "tray", any(target_os = "linux", windows)))]
 use crate::desktop::tray::NO_TRAY_HOST;
@@ -68,7 +68,7 @@ fn notifier_config(settings: &Settings, paused_until: Option<SystemTime>) -> Not
                     web_app_url: subscription
                         .web_app_url
                         .clone()
-                        .or_else(|| Some(crate::url_policy::web_app_of(&stream))),
+                        .or_else(|| Some(crate::protocol::url_policy::web_app_of(&stream))),
                     notifications: subscription.notifications,
                 })
             })
@@ -219,7 +219,7 @@ fn window_binary() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("SSETRAY_WINDOW_BINARY") {
         return Some(PathBuf::from(path));
     }
-    crate::bootstrap::sibling_binary("ssetray-window")
+    crate::tray_process::bootstrap::sibling_binary("ssetray-window")
 }
 
 /// Whether the main loop goes on after a request.
@@ -514,7 +514,7 @@ impl App {
                 let length = minutes
                     .map(|m| Duration::from_secs(u64::from(m) * 60))
                     .unwrap_or(FOREVER);
-                self.set_pause(Some(crate::clock::now() + length));
+                self.set_pause(Some(crate::protocol::clock::now() + length));
                 Reply::Ok
             }
             Request::Resume => {
@@ -544,7 +544,7 @@ impl App {
     pub fn pause_check_in(&self) -> Option<Duration> {
         let until = self.paused_until?;
         let left = until
-            .duration_since(crate::clock::now())
+            .duration_since(crate::protocol::clock::now())
             .unwrap_or_default();
         Some(left.min(Duration::from_secs(86_400)))
     }
@@ -554,7 +554,7 @@ impl App {
     pub fn on_pause_check(&mut self) {
         if self
             .paused_until
-            .is_some_and(|until| until <= crate::clock::now())
+            .is_some_and(|until| until <= crate::protocol::clock::now())
         {
             self.set_pause(None);
         }
@@ -573,15 +573,17 @@ impl App {
     /// subscriptions that changed connect anew.
     async fn change_subscriptions(
         &mut self,
-        change: impl FnOnce(&Settings) -> Result<Settings, crate::settings::SettingsError>,
+        change: impl FnOnce(&Settings) -> Result<Settings, crate::core::settings::SettingsError>,
     ) -> Reply {
         let path = self.paths.config_file.clone();
-        let changed = match crate::secrets::load(&path).await {
+        let changed = match crate::core::secrets::load(&path).await {
             Ok((settings, _)) => change(&settings),
             Err(error) => Err(error),
         };
         let saved = match changed {
-            Ok(settings) => crate::secrets::save(&settings, &path).await.map(|_| ()),
+            Ok(settings) => crate::core::secrets::save(&settings, &path)
+                .await
+                .map(|_| ()),
             Err(error) => Err(error),
         };
         match saved {
@@ -593,7 +595,7 @@ impl App {
     }
 
     async fn reload_settings(&mut self) -> Reply {
-        match crate::secrets::load(&self.paths.config_file).await {
+        match crate::core::secrets::load(&self.paths.config_file).await {
             Ok((mut settings, secret_problem)) => {
                 if self.settings_problem.is_some() && secret_problem.is_none() {
                     tracing::info!("the settings file is good again");
@@ -609,7 +611,7 @@ impl App {
                 self.status.subscriptions =
                     subscription_statuses(&settings, &self.status.subscriptions);
                 sum_up(&mut self.status);
-                if let Err(error) = crate::autostart::apply(settings.autostart) {
+                if let Err(error) = crate::desktop::autostart::apply(settings.autostart) {
                     tracing::warn!("{error}");
                 }
                 self.settings = settings.clone();
@@ -645,10 +647,10 @@ impl App {
 
 /// Run the tray process until Quit, Ctrl-C or SIGTERM.
 pub fn run(options: AppOptions) -> Result<(), Failure> {
-    if !options.headless && !crate::bootstrap::display_available() {
+    if !options.headless && !crate::tray_process::bootstrap::display_available() {
         return Err(Failure {
             code: 1,
-            message: crate::bootstrap::NO_DISPLAY.into(),
+            message: crate::tray_process::bootstrap::NO_DISPLAY.into(),
         });
     }
     let paths = Paths::from_environment();
@@ -662,7 +664,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
         // on the defaults (without saving them over the user's file) and says
         // what is wrong until the file is fixed.
         let (mut settings, settings_problem, file_broken) =
-            match crate::secrets::load(&paths.config_file).await {
+            match crate::core::secrets::load(&paths.config_file).await {
                 Ok((settings, secret_problem)) => (settings, secret_problem, false),
                 Err(error) => {
                     tracing::error!("{error}");
@@ -673,7 +675,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
         if let Some(problem) = settings_problem.as_deref().filter(|_| !file_broken) {
             tracing::warn!("{problem}");
         }
-        if let Err(error) = crate::autostart::apply(settings.autostart) {
+        if let Err(error) = crate::desktop::autostart::apply(settings.autostart) {
             tracing::warn!("{error}");
         }
         // No demo in place of settings that could not be read.
@@ -685,8 +687,8 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                 .await
                 .map_err(|error| Failure { code: 1, message: format!("cannot start the demo server: {error}") })?;
             let address = listener.local_addr().map_err(Failure::runtime)?;
-            tokio::spawn(crate::demo::serve(listener, crate::demo::DemoOptions::default()));
-            let mut demo = crate::settings::Subscription::new(&format!("http://{address}/stream"), "");
+            tokio::spawn(crate::tray_process::demo::serve(listener, crate::tray_process::demo::DemoOptions::default()));
+            let mut demo = crate::core::settings::Subscription::new(&format!("http://{address}/stream"), "");
             demo.name = "demo".into();
             settings.subscriptions = vec![demo];
             eprintln!(
@@ -728,7 +730,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
         let (_never, mut tray_host_missing) = watch::channel(false);
         #[cfg(all(feature = "tray", any(target_os = "linux", windows)))]
         if !options.headless {
-            tray_host_missing = crate::tray::spawn(app.status(), requests_tx.clone());
+            tray_host_missing = crate::desktop::tray::spawn(app.status(), requests_tx.clone());
         }
         drop(requests_tx);
         if !options.headless && !options.hidden {
@@ -822,8 +824,8 @@ async fn hand_over(options: AppOptions) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::AppEvent;
-    use crate::store::{HistoryQuery, NewEntry};
+    use crate::core::store::{HistoryQuery, NewEntry};
+    use crate::protocol::feed::AppEvent;
 
     /// An app over a real engine and store in `dir`, with `rounds` rounds
     /// of "a notification of 4 and a message" already stored.
@@ -831,7 +833,7 @@ mod tests {
         let database = dir.join("history.db");
         let (mut store, _) = Store::open(&database).unwrap();
         let four = AppEvent::Notification { count: 4 };
-        let message = crate::feed::interpret(&crate::sse::SseEvent {
+        let message = crate::protocol::feed::interpret(&crate::protocol::sse::SseEvent {
             event_type: "message".into(),
             data: "hello".into(),
             last_event_id: "".into(),
@@ -960,11 +962,11 @@ mod tests {
         let (mut app, _handle, _) = app_in(dir.path(), 0).await;
         let notifier = app.notifier_config();
         app.on_request(Request::Pause { minutes: Some(60) }).await;
-        assert!(notifier.borrow().is_paused(crate::clock::now()));
+        assert!(notifier.borrow().is_paused(crate::protocol::clock::now()));
         let until = app.status().borrow().paused_until_ms.unwrap();
         assert!((until - now_ms() - 3_600_000).abs() < 60_000);
         app.on_request(Request::Resume).await;
-        assert!(!notifier.borrow().is_paused(crate::clock::now()));
+        assert!(!notifier.borrow().is_paused(crate::protocol::clock::now()));
         assert_eq!(app.status().borrow().paused_until_ms, None);
         // Headless: no window, and it says so.
         let (reply, _) = app.on_request(Request::OpenWindow { view: None }).await;

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use crate::settings::{Paths, Settings};
-use crate::store::Store;
+use crate::core::settings::{Paths, Settings};
+use crate::core::store::Store;
 
 /// A failure with its exit code.
 pub struct Failure {

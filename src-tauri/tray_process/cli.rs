@@ -12,14 +12,14 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use tokio::sync::mpsc;
 
-use crate::bootstrap::{load_settings, open_store, runtime, Failure};
-use crate::clock::now_ms;
-use crate::feed;
-use crate::settings::{check_http_url, Paths};
-use crate::sse::client;
-use crate::sse::{Backoff, ClientConfig, ConnectionState, Update};
-use crate::store::{HistoryQuery, NewEntry, Store};
-use crate::terminal::{for_terminal, for_terminal_line, json_for_terminal};
+use crate::core::settings::{check_http_url, Paths};
+use crate::core::store::{HistoryQuery, NewEntry, Store};
+use crate::protocol::clock::now_ms;
+use crate::protocol::feed;
+use crate::protocol::sse::client;
+use crate::protocol::sse::{Backoff, ClientConfig, ConnectionState, Update};
+use crate::tray_process::bootstrap::{load_settings, open_store, runtime, Failure};
+use crate::tray_process::terminal::{for_terminal, for_terminal_line, json_for_terminal};
 
 const EXIT_CODES: &str = "Exit codes: 0 done (listen: the server said stop, or --max-events reached); 1 runtime failure; 2 bad usage or setting.";
 
@@ -225,7 +225,11 @@ enum StoreTo {
 }
 
 impl StoreTo {
-    async fn keep(&mut self, server: &str, event: &crate::sse::SseEvent) -> Result<(), Failure> {
+    async fn keep(
+        &mut self,
+        server: &str,
+        event: &crate::protocol::sse::SseEvent,
+    ) -> Result<(), Failure> {
         match self {
             StoreTo::App(app) => {
                 let request = crate::ipc::Request::StoreEvent {
@@ -280,7 +284,7 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
     config.last_event_id = args.last_event_id.clone().unwrap_or_default();
     config.extra_ca_file = args.ca_file.clone();
     if let Some(pin) = &args.pin {
-        config.certificate_pin = Some(crate::sse::trust::Fingerprint::parse(pin).ok_or_else(|| {
+        config.certificate_pin = Some(crate::protocol::sse::trust::Fingerprint::parse(pin).ok_or_else(|| {
             Failure::usage(format!(
                 "--pin {pin:?} is not a SHA-256 fingerprint: give its 64 hex digits (colons allowed)"
             ))
@@ -297,7 +301,7 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
         config.headers.insert(name, value);
     }
     // As stored and shown: without the secrets the URL may carry.
-    let server = crate::url_policy::redacted(&url);
+    let server = crate::protocol::url_policy::redacted(&url);
     let runtime = runtime()?;
     runtime.block_on(async move {
         // Stored through the running app (the one writer of the history,
@@ -532,7 +536,7 @@ pub fn reset_resume(args: ResetResumeArgs) -> Result<(), Failure> {
 /// the others untouched), else into the settings file.
 pub fn subscribe(args: SubscribeArgs) -> Result<(), Failure> {
     check_http_url("server_url", &args.url).map_err(Failure::usage)?;
-    let mut subscription = crate::settings::Subscription::new(
+    let mut subscription = crate::core::settings::Subscription::new(
         args.url.trim(),
         args.channel.as_deref().unwrap_or_default(),
     );
@@ -559,13 +563,13 @@ pub fn subscribe(args: SubscribeArgs) -> Result<(), Failure> {
     let paths = Paths::from_environment();
     let runtime = runtime()?;
     runtime.block_on(async {
-        let (settings, _) = crate::secrets::load(&paths.config_file)
+        let (settings, _) = crate::core::secrets::load(&paths.config_file)
             .await
             .map_err(Failure::usage)?;
         let changed = settings
             .with_subscription(subscription)
             .map_err(Failure::usage)?;
-        crate::secrets::save(&changed, &paths.config_file)
+        crate::core::secrets::save(&changed, &paths.config_file)
             .await
             .map_err(Failure::usage)?;
         let name = changed
@@ -599,7 +603,7 @@ pub fn subscriptions(args: SubscriptionsArgs) -> Result<(), Failure> {
         let text = if args.json {
             let value = serde_json::json!({
                 "name": subscription.name,
-                "url": crate::url_policy::redacted_text(subscription.server_url.as_deref().unwrap_or_default()),
+                "url": crate::protocol::url_policy::redacted_text(subscription.server_url.as_deref().unwrap_or_default()),
                 "channel": subscription.channel,
                 "server": server,
                 "notifications": subscription.notifications,
@@ -640,13 +644,13 @@ pub fn unsubscribe(args: UnsubscribeArgs) -> Result<(), Failure> {
     let paths = Paths::from_environment();
     let runtime = runtime()?;
     let server = runtime.block_on(async {
-        let (settings, _) = crate::secrets::load(&paths.config_file)
+        let (settings, _) = crate::core::secrets::load(&paths.config_file)
             .await
             .map_err(Failure::usage)?;
         let (changed, removed) = settings
             .without_subscription(&args.name)
             .map_err(Failure::usage)?;
-        crate::secrets::save(&changed, &paths.config_file)
+        crate::core::secrets::save(&changed, &paths.config_file)
             .await
             .map_err(Failure::usage)?;
         Ok::<_, Failure>(removed.server_key())
@@ -665,7 +669,7 @@ pub fn unsubscribe(args: UnsubscribeArgs) -> Result<(), Failure> {
 #[derive(serde::Serialize)]
 struct HistoryRow<'a> {
     #[serde(flatten)]
-    entry: &'a crate::store::HistoryEntry,
+    entry: &'a crate::core::store::HistoryEntry,
     subscription: Option<&'a String>,
 }
 
@@ -791,7 +795,9 @@ pub fn config(command: ConfigCommand) -> Result<(), Failure> {
         ConfigCommand::Get { key: Some(key) } => {
             let mut settings = load_settings(&paths)?;
             if key.contains("headers.") {
-                if let Some(problem) = runtime()?.block_on(crate::secrets::fill(&mut settings)) {
+                if let Some(problem) =
+                    runtime()?.block_on(crate::core::secrets::fill(&mut settings))
+                {
                     eprintln!("ssetray: {problem}");
                 }
             }
@@ -801,12 +807,12 @@ pub fn config(command: ConfigCommand) -> Result<(), Failure> {
             let runtime = runtime()?;
             let mut settings = load_settings(&paths)?;
             // The other headers' values, so that the save keeps them.
-            if let Some(problem) = runtime.block_on(crate::secrets::fill(&mut settings)) {
+            if let Some(problem) = runtime.block_on(crate::core::secrets::fill(&mut settings)) {
                 eprintln!("ssetray: {problem}");
             }
             let changed = settings.set(&key, &value).map_err(Failure::usage)?;
             let kept_in = runtime
-                .block_on(crate::secrets::save(&changed, &paths.config_file))
+                .block_on(crate::core::secrets::save(&changed, &paths.config_file))
                 .map_err(Failure::usage)?;
             drop(runtime);
             if key.starts_with("headers.") {
@@ -840,11 +846,11 @@ pub fn demo_server(args: DemoArgs) -> Result<(), Failure> {
         let address = listener.local_addr().map_err(Failure::runtime)?;
         println!("http://{address}/stream");
         let _ = std::io::stdout().flush();
-        let options = crate::demo::DemoOptions {
+        let options = crate::tray_process::demo::DemoOptions {
             interval: Duration::from_millis(args.interval_ms.max(10)),
             ..Default::default()
         };
-        crate::demo::serve(listener, options)
+        crate::tray_process::demo::serve(listener, options)
             .await
             .map_err(Failure::runtime)
     })

@@ -727,7 +727,8 @@ impl Desktop {
     /// as connected: compared pixel for pixel with the app's own drawing.
     pub fn icon_shows(&self, service: &str, unread: u64) -> bool {
         self.icon_pixels(service).is_some_and(|pixels| {
-            pixels == ssetray::badge::render(16, unread, ssetray::ipc::Connected::All).argb()
+            pixels
+                == ssetray::desktop::badge::render(16, unread, ssetray::ipc::Connected::All).argb()
         })
     }
 

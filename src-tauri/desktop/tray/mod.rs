@@ -10,7 +10,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::badge;
+use crate::desktop::badge;
 use crate::ipc::{Connected, Incoming, Request, Status, View};
 
 /// How long a tray host may take to appear (a desktop still starting)
@@ -91,7 +91,7 @@ pub fn tooltip(status: &Status) -> String {
 pub fn menu(status: &Status) -> Vec<MenuEntry> {
     let paused = status
         .paused_until_ms
-        .is_some_and(|until| until > crate::clock::now_ms());
+        .is_some_and(|until| until > crate::protocol::clock::now_ms());
     let pause = if paused {
         let label = match status.paused_until_ms.and_then(pause_end_text) {
             Some(end) => format!("Resume notifications (paused until {end})"),

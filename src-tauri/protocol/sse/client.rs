@@ -418,7 +418,10 @@ impl ClockWatch {
         };
         loop {
             ticks.tick().await;
-            if self.clock.check(crate::clock::now(), Instant::now()) {
+            if self
+                .clock
+                .check(crate::protocol::clock::now(), Instant::now())
+            {
                 return;
             }
         }
@@ -578,7 +581,7 @@ impl Client {
         let every = self.config.clock_check_every.unwrap_or_default();
         ClockWatch {
             clock: ClockJump::new(
-                crate::clock::now(),
+                crate::protocol::clock::now(),
                 Instant::now(),
                 Duration::from_secs(5).max(every / 2),
             ),
@@ -896,7 +899,7 @@ mod tests {
 
     #[test]
     fn clock_jump_found_when_wall_clock_runs_ahead_of_monotonic() {
-        let wall = crate::clock::now();
+        let wall = crate::protocol::clock::now();
         let mono = Instant::now();
         let mut clock = ClockJump::new(wall, mono, Duration::from_secs(5));
         // Ten seconds on both clocks: no jump.

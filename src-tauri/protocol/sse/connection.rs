@@ -135,7 +135,7 @@ pub fn request_headers(extra: &HeaderMap, last_event_id: &str) -> HeaderMap {
 
 /// Where a redirect leads, if the URL policy lets it be followed.
 fn redirect_target(from: &url::Url, location: &str) -> Result<url::Url, OpenError> {
-    crate::url_policy::redirect_target(from, location).map_err(|refused| {
+    crate::protocol::url_policy::redirect_target(from, location).map_err(|refused| {
         let shown: String = location.chars().take(120).collect();
         OpenError::NotAStream(format!("refused a redirect to {shown:?}: {refused}"))
     })
@@ -161,7 +161,7 @@ impl Connection {
         let mut current = url.clone();
         let mut visited: Vec<url::Url> = Vec::new();
         for _ in 0..=MAX_REDIRECTS {
-            let headers = if crate::url_policy::may_carry_secrets(url, &current) {
+            let headers = if crate::protocol::url_policy::may_carry_secrets(url, &current) {
                 request_headers(extra, last_event_id)
             } else {
                 request_headers(&HeaderMap::new(), "")
@@ -178,11 +178,11 @@ impl Connection {
                 Some(location) if followed => {
                     let location = String::from_utf8_lossy(location.as_bytes()).into_owned();
                     let next = redirect_target(&current, &location)?;
-                    if crate::url_policy::points_inward(url, &next).await {
+                    if crate::protocol::url_policy::points_inward(url, &next).await {
                         return Err(OpenError::NotAStream(format!(
                             "refused a redirect to {:?}: {}",
                             shown_url(&next),
-                            crate::url_policy::UrlRefused::Inward(
+                            crate::protocol::url_policy::UrlRefused::Inward(
                                 next.host_str().unwrap_or_default().to_string()
                             )
                         )));
@@ -285,7 +285,10 @@ impl Connection {
 
 /// A URL as a state shows it: without secrets, and cut short.
 fn shown_url(url: &url::Url) -> String {
-    crate::url_policy::redacted(url).chars().take(120).collect()
+    crate::protocol::url_policy::redacted(url)
+        .chars()
+        .take(120)
+        .collect()
 }
 
 /// The words for a redirect that came back to where it had been.
