@@ -607,6 +607,10 @@ fn images_named_by_the_server_come_once_from_its_own_origin_and_nowhere_else() {
     let own_port = std::sync::Arc::new(std::sync::OnceLock::<u16>::new());
     let port = own_port.clone();
     let to_canary = canary_url.clone();
+    // Each step is sent once the test has seen the one before handled: a
+    // newer step supersedes an older one's image.
+    let (next_step, steps_asked) = std::sync::mpsc::channel::<()>();
+    let steps_asked = std::sync::Mutex::new(steps_asked);
     let server = FaultServer::start_with_head(move |_, head, stream| {
         let path = head.split_whitespace().nth(1).unwrap_or_default();
         let own = format!("http://127.0.0.1:{}", port.get().copied().unwrap_or(0));
@@ -641,8 +645,12 @@ fn images_named_by_the_server_come_once_from_its_own_origin_and_nowhere_else() {
                     ),
                 ];
                 for (id, step) in steps.iter().enumerate() {
+                    if steps_asked.lock().expect("lock").recv().is_err() {
+                        return;
+                    }
                     let _ = stream
                         .write_all(format!("id: {id}\nevent: login\ndata: {step}\n\n").as_bytes());
+                    let _ = stream.flush();
                 }
                 hold(stream);
             }
@@ -659,7 +667,11 @@ fn images_named_by_the_server_come_once_from_its_own_origin_and_nowhere_else() {
             .filter(|line| line.contains("login image not shown"))
             .collect()
     };
-    wait_until("both refusals logged", || refusals().len() >= 2);
+    for refused in 1..=2 {
+        next_step.send(()).expect("the server waits");
+        wait_until("the refusal logged", || refusals().len() >= refused);
+    }
+    next_step.send(()).expect("the server waits");
     for said in refusals() {
         assert!(said.contains("is refused"), "{said}");
     }
@@ -920,4 +932,158 @@ fn a_server_on_the_internet_cannot_redirect_the_stream_into_this_computer() {
     // The same redirect from a server at home is followed, as before.
     let home_client = home.spawn(&["listen", &public.url(), "--json", "--max-events", "1"]);
     assert_eq!(home_client.next_event()["data"], "from the inside");
+}
+
+/// A PNG of `width` × `height` pixels, all clear: a small file that
+/// decodes to `width` × `height` × 4 bytes.
+fn png_of_nothing(width: u32, height: u32) -> Vec<u8> {
+    let mut png = Vec::new();
+    image::DynamicImage::new_rgba8(width, height)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("a PNG");
+    png
+}
+
+/// A line of /proc/PID/status, as a number (`Threads`, or `VmHWM` in kB).
+fn process_status(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|value| value.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The stored login image's size, once there is one.
+fn stored_image_size(home: &AppHome, url: &str) -> Option<(u32, u32)> {
+    let png = stored_login_image(home, url)?;
+    let picture = image::load_from_memory(&png).ok()?;
+    Some((picture.width(), picture.height()))
+}
+
+#[test]
+fn a_flood_of_login_images_is_fetched_one_at_a_time_and_the_newest_kept() {
+    // 150 login steps, each naming its own image at the server's origin,
+    // n + 1 pixels wide. The server counts the image requests it serves at
+    // once: each answer takes a moment, and a request stops counting just
+    // before its last byte goes, so that the next one the app could send
+    // only after this one's end is never counted beside it.
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    const STEPS: u32 = 150;
+    let serving = std::sync::Arc::new(AtomicUsize::new(0));
+    let most = std::sync::Arc::new(AtomicUsize::new(0));
+    let asked = std::sync::Arc::new(AtomicUsize::new(0));
+    let own_port = std::sync::Arc::new(std::sync::OnceLock::<u16>::new());
+    let (port, counting, seen, requests) = (
+        own_port.clone(),
+        serving.clone(),
+        most.clone(),
+        asked.clone(),
+    );
+    let server = FaultServer::start_with_head(move |_, head, stream| {
+        let path = head.split_whitespace().nth(1).unwrap_or_default();
+        if let Some(n) = path
+            .strip_prefix("/image/")
+            .and_then(|rest| rest.strip_suffix(".png"))
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            requests.fetch_add(1, SeqCst);
+            let now = counting.fetch_add(1, SeqCst) + 1;
+            seen.fetch_max(now, SeqCst);
+            let body = png_of_nothing(n + 1, 1);
+            let mut answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .into_bytes();
+            answer.extend_from_slice(&body);
+            // Long enough that answers overlap when the app asks for many.
+            std::thread::sleep(Duration::from_millis(20));
+            let (most_of_it, last) = answer.split_at(answer.len() - 1);
+            let _ = stream.write_all(most_of_it);
+            let _ = stream.flush();
+            counting.fetch_sub(1, SeqCst);
+            let _ = stream.write_all(last);
+            return;
+        }
+        let own = format!("http://127.0.0.1:{}", port.get().copied().unwrap_or(0));
+        let _ = stream.write_all(STREAM_HEAD.as_bytes());
+        let mut steps = String::new();
+        for n in 0..STEPS {
+            steps.push_str(&format!(
+                "id: {n}\nevent: login\ndata: {{\"type\": \"confirm_login\", \"uuid\": \"u\", \"extra\": \"{own}/image/{n}.png\"}}\n\n"
+            ));
+        }
+        let _ = stream.write_all(steps.as_bytes());
+        hold(stream);
+    });
+    own_port.set(server.port).expect("set once");
+    let home = AppHome::new();
+    home.set("server_url", &server.url());
+    let _app = home.spawn(&["run", "--headless"]);
+    wait_until(
+        "the newest step's image stored, or requests at once",
+        || most.load(SeqCst) > 1 || stored_image_size(&home, &server.url()) == Some((STEPS, 1)),
+    );
+    let (most, asked) = (most.load(SeqCst), asked.load(SeqCst));
+    assert_eq!(most, 1, "{most} image requests at once ({asked} in all)");
+    assert_eq!(home.history().len(), STEPS as usize);
+}
+
+#[test]
+fn inline_images_that_decode_to_16_mib_each_take_one_thread_at_a_time() {
+    // 24 QR steps in a row, each a PNG of under 200 kB that decodes to
+    // 2048 × 2048 pixels (16 MiB, the most a decode may take); the last is
+    // 2048 × 2000, to tell it apart once shrunk to 1024 × 1000.
+    use base64::Engine as _;
+    let encode = |png: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(png);
+    let bomb = encode(png_of_nothing(2048, 2048));
+    let last = encode(png_of_nothing(2048, 2000));
+    assert!(bomb.len() < 200_000, "{} bytes", bomb.len());
+    // Sent once the test has counted the app's threads at rest.
+    let (go, gone) = std::sync::mpsc::channel::<()>();
+    let gone = std::sync::Mutex::new(gone);
+    let server = FaultServer::start(move |_, stream| {
+        let _ = stream.write_all(STREAM_HEAD.as_bytes());
+        let _ = stream.flush();
+        if gone.lock().expect("lock").recv().is_err() {
+            return;
+        }
+        for n in 0..24 {
+            let qr = if n == 23 { &last } else { &bomb };
+            let _ = stream.write_all(
+                format!("id: {n}\nevent: login\ndata: {{\"type\": \"scan_qr_code\", \"uuid\": \"u{n}\", \"extra\": \"{qr}\"}}\n\n")
+                    .as_bytes(),
+            );
+        }
+        hold(stream);
+    });
+    let home = AppHome::new();
+    home.set("server_url", &server.url());
+    let app = home.spawn(&["run", "--headless"]);
+    let pid = app.proc.child.id();
+    wait_until("connected", || {
+        app.drain_stderr()
+            .iter()
+            .any(|line| line.contains("Connected to"))
+    });
+    let idle_threads = process_status(pid, "Threads");
+    go.send(()).expect("the server waits");
+    let mut most_threads = idle_threads;
+    wait_until("the newest step's image stored, or more threads", || {
+        most_threads = most_threads.max(process_status(pid, "Threads"));
+        most_threads > idle_threads + 1
+            || stored_image_size(&home, &server.url()) == Some((1024, 1000))
+    });
+    // The app's own threads, and one to decode on.
+    assert!(
+        most_threads <= idle_threads + 1,
+        "{most_threads} threads while decoding, {idle_threads} before"
+    );
+    let peak_kb = process_status(pid, "VmHWM");
+    assert!(
+        peak_kb < 150_000,
+        "the app's peak resident memory: {peak_kb} kB"
+    );
+    eprintln!("threads: {idle_threads} idle, at most {most_threads}; peak RSS {peak_kb} kB");
 }

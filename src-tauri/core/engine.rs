@@ -21,11 +21,11 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::core::login_image;
+use crate::core::login_image::{LoginImages, MadeImage};
 use crate::core::settings::{Settings, Subscription, TypeRule};
 use crate::core::store::{HistoryEntry, NewEntry, Store, StoreError};
 use crate::protocol::clock::now_ms;
-use crate::protocol::feed::{self, AppEvent};
+use crate::protocol::feed::{self, AppEvent, Login, Message};
 use crate::protocol::sse::client;
 use crate::protocol::sse::{Backoff, ConnectionState, Control, SseEvent, Update};
 
@@ -91,27 +91,29 @@ pub enum EngineEvent {
     },
 }
 
-/// A login step's image, fetched and written anew off the engine's loop.
-#[derive(Debug)]
-struct LoginImage {
-    server: Arc<str>,
-    /// The step it belongs to, by when it was stored.
-    updated_at_ms: i64,
-    png: Vec<u8>,
-}
-
 /// How many events go into one store transaction at most: a flood is
 /// written in batches, a single event at once.
 const BATCH: usize = 512;
+/// And how much, as [`Pending::bytes`] counts it (at least one event):
+/// what one transaction adds to the file before retention can run.
+const BATCH_BYTES: usize = 8 * 1024 * 1024;
 
-/// Run retention after this many inserts or this much data (and at start).
+/// Run retention after this many inserts or this much written (and at
+/// start); never later than an eighth of `keep_megabytes` written, so that
+/// the file outgrows its limit by little before the oldest go.
 const RETENTION_EVERY: u64 = 1000;
 const RETENTION_EVERY_BYTES: u64 = 16 * 1024 * 1024;
 
 /// What waits for a store that cannot be written, at most: the newest
-/// events are kept, the oldest dropped (and counted) beyond this.
+/// events are kept, the oldest dropped (and counted) beyond this, every
+/// byte of them counted ([`Pending::bytes`]).
 const MAX_PENDING_EVENTS: usize = 10_000;
 const MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;
+
+/// What a subscription's connection may hand over before the engine takes
+/// it: this many bytes of the largest events the settings allow (at least
+/// a few events, at most 1024).
+const UPDATES_IN_FLIGHT_BYTES: usize = 8 * 1024 * 1024;
 
 /// How often a store that failed is tried again. Only while it fails: a
 /// healthy engine has no timer.
@@ -134,11 +136,53 @@ enum Pending {
 }
 
 impl Pending {
+    /// What it holds in memory: every byte from the server (type, id, data,
+    /// and what the feed made of them), the stream's key, and the item
+    /// itself. A type or id shared with other events is counted for each,
+    /// so the count is never less than what is held.
     fn bytes(&self) -> usize {
-        match self {
-            Pending::Event { event, .. } => event.data.len() + event.last_event_id.len(),
-            Pending::ResumePoint { id, .. } => id.len(),
+        std::mem::size_of::<Pending>()
+            + match self {
+                Pending::Event {
+                    server,
+                    event,
+                    app_event,
+                    ..
+                } => {
+                    server.len()
+                        + event.event_type.len()
+                        + event.last_event_id.len()
+                        + event.data.capacity()
+                        + held_by(app_event)
+                }
+                Pending::ResumePoint { server, id } => server.len() + id.capacity(),
+            }
+    }
+}
+
+/// The bytes an interpreted event holds beyond its own size: the texts the
+/// feed took out of the data.
+fn held_by(event: &AppEvent) -> usize {
+    let text = |text: &String| text.capacity();
+    let maybe = |text: &Option<String>| text.as_ref().map_or(0, String::capacity);
+    match event {
+        AppEvent::Login(Login::ScanQrCode {
+            uuid,
+            qr_png_base64,
+        }) => text(uuid) + text(qr_png_base64),
+        AppEvent::Login(Login::ConfirmLogin { uuid, image }) => text(uuid) + text(image),
+        AppEvent::Login(Login::LoggedIn { uuid, user }) => {
+            text(uuid) + maybe(&user.name) + maybe(&user.avatar)
         }
+        AppEvent::Login(Login::LoggedOut { uuid }) => text(uuid),
+        AppEvent::Message(Message {
+            title,
+            text: body,
+            url,
+            urgency,
+            malformed,
+        }) => maybe(title) + text(body) + maybe(url) + maybe(urgency) + maybe(malformed),
+        AppEvent::Notification { .. } | AppEvent::ServerClosed => 0,
     }
 }
 
@@ -159,14 +203,14 @@ pub struct Engine {
     /// One connection per subscription with a server, in the settings'
     /// order.
     follows: Vec<Follow>,
-    images_tx: mpsc::Sender<LoginImage>,
-    images: mpsc::Receiver<LoginImage>,
+    /// The login steps' images being made, and those made.
+    login_images: LoginImages,
+    made_images: mpsc::Receiver<MadeImage>,
     sinks: broadcast::Sender<EngineEvent>,
     /// The store's unread count, published as a latest value: a sink that
     /// looks late sees the newest count, never an old one after a new.
     unread: watch::Sender<u64>,
     inserts_since_retention: u64,
-    bytes_since_retention: u64,
     bytes_received: Arc<AtomicU64>,
     /// The network's return is heard (the app sends `NetworkCame`).
     network_heard: bool,
@@ -188,9 +232,15 @@ struct Follow {
     updates: mpsc::Receiver<Update>,
 }
 
+/// How many updates a connection may hand over before the engine takes
+/// them, for events of at most `max_event_bytes`.
+fn updates_in_flight(max_event_bytes: usize) -> usize {
+    (UPDATES_IN_FLIGHT_BYTES / max_event_bytes.max(1)).clamp(4, 1024)
+}
+
 impl Follow {
-    fn new(subscription: &Subscription, server: String) -> Follow {
-        let (updates_tx, updates) = mpsc::channel(1024);
+    fn new(subscription: &Subscription, server: String, max_event_bytes: usize) -> Follow {
+        let (updates_tx, updates) = mpsc::channel(updates_in_flight(max_event_bytes));
         Follow {
             name: subscription.name.as_str().into(),
             server: server.into(),
@@ -203,13 +253,13 @@ impl Follow {
 
     /// Stop the client and take a fresh updates channel, so that nothing
     /// the old connection still had in flight arrives late.
-    fn stop(&mut self) {
+    fn stop(&mut self, max_event_bytes: usize) {
         if let Some(client) = self.client.take() {
             // Dropping the control sender ends the client as well, should
             // this message not fit.
             let _ = client.try_send(Control::Stop);
         }
-        let (updates_tx, updates) = mpsc::channel(1024);
+        let (updates_tx, updates) = mpsc::channel(updates_in_flight(max_event_bytes));
         self.updates_tx = updates_tx;
         self.updates = updates;
     }
@@ -304,7 +354,7 @@ impl Engine {
     ) -> (Engine, EngineHandle, mpsc::Receiver<Command>) {
         let (commands_tx, commands) = mpsc::channel(64);
         let (sinks, _) = broadcast::channel(1024);
-        let (images_tx, images) = mpsc::channel(16);
+        let (login_images, made_images) = LoginImages::new();
         let (unread, unread_rx) = watch::channel(0);
         let retry_store = store_problem
             .is_some()
@@ -320,12 +370,11 @@ impl Engine {
             settings,
             backoff,
             follows: Vec::new(),
-            images_tx,
-            images,
+            login_images,
+            made_images,
             sinks: sinks.clone(),
             unread,
             inserts_since_retention: 0,
-            bytes_since_retention: 0,
             bytes_received: Arc::default(),
             network_heard: false,
             sleep_heard: false,
@@ -366,7 +415,7 @@ impl Engine {
                     Some(command) => self.handle(command),
                 },
                 (index, update) = next_update(&mut self.follows, &mut next) => self.on_update(index, update),
-                Some(image) = self.images.recv() => self.on_login_image(image),
+                Some(image) = self.made_images.recv() => self.on_login_image(image),
                 _ = sleep_until(retry_store), if retry_store.is_some() => self.retry_store_now(),
             }
         }
@@ -507,17 +556,20 @@ impl Engine {
                 }
                 stale => {
                     if let Some(mut follow) = stale {
-                        follow.stop();
+                        follow.stop(max);
                     }
-                    self.follows.push(Follow::new(subscription, server));
+                    self.follows.push(Follow::new(subscription, server, max));
                     to_connect.push(self.follows.len() - 1);
                 }
             }
         }
         for mut gone in before {
             tracing::info!("{}: no longer followed", gone.name);
-            gone.stop();
+            gone.stop(max);
         }
+        let follows = &self.follows;
+        self.login_images
+            .keep_only(|server| follows.iter().any(|follow| *follow.server == *server));
         self.settings = settings.clone();
         for index in to_connect {
             self.connect(index);
@@ -526,7 +578,7 @@ impl Engine {
 
     /// (Re)start the client of follow `index`.
     fn connect(&mut self, index: usize) {
-        self.follows[index].stop();
+        self.follows[index].stop(self.settings.max_event_bytes);
         let follow = &self.follows[index];
         let server = follow.server.clone();
         let Some(mut config) = follow
@@ -726,7 +778,7 @@ impl Engine {
             });
         }
         if let Some(index) = followed.filter(|_| server_closed) {
-            self.follows[index].stop();
+            self.follows[index].stop(self.settings.max_event_bytes);
             self.set_state(
                 index,
                 ConnectionState::Stopped {
@@ -758,12 +810,19 @@ impl Engine {
         if self.retry_store.is_some() || self.store.is_none() {
             return;
         }
+        let batch_bytes = self.batch_bytes();
         while let Some(front) = self.pending.front() {
+            let mut bytes = 0;
             let events = self
                 .pending
                 .iter()
                 .take(BATCH)
                 .take_while(|pending| matches!(pending, Pending::Event { .. }))
+                .take_while(|pending| {
+                    let first = bytes == 0;
+                    bytes += pending.bytes();
+                    first || bytes <= batch_bytes
+                })
                 .count();
             let written = if events > 0 {
                 self.write_events(events)
@@ -789,6 +848,25 @@ impl Engine {
             self.broadcast(EngineEvent::StoreProblem(None));
             self.refresh_unread();
         }
+    }
+
+    /// The most one transaction writes: [`BATCH_BYTES`], and no more than
+    /// an eighth of what the history keeps.
+    fn batch_bytes(&self) -> usize {
+        let keep = self.settings.history.keep_bytes() / 8;
+        BATCH_BYTES.min(usize::try_from(keep).unwrap_or(usize::MAX))
+    }
+
+    /// Whether retention is due: after [`RETENTION_EVERY`] inserts, or once
+    /// [`RETENTION_EVERY_BYTES`] or an eighth of `keep_megabytes` was
+    /// written, whichever comes first.
+    fn retention_due(&self) -> bool {
+        let written = self
+            .store
+            .as_ref()
+            .map_or(0, Store::written_since_retention);
+        let every_bytes = RETENTION_EVERY_BYTES.min(self.settings.history.keep_bytes() / 8);
+        self.inserts_since_retention >= RETENTION_EVERY || written >= every_bytes
     }
 
     fn take_front(&mut self, count: usize) -> Vec<Pending> {
@@ -853,7 +931,6 @@ impl Engine {
                 continue;
             };
             self.inserts_since_retention += 1;
-            self.bytes_since_retention += event.data.len() as u64;
             let weight = app_event.unread_weight().min(feed::MAX_NOTIFICATION_COUNT);
             added_unread |= weight > 0;
             let entry = HistoryEntry {
@@ -868,7 +945,7 @@ impl Engine {
                 read: weight == 0,
             };
             if let AppEvent::Login(step) = &app_event {
-                self.make_login_image(&server, step, received_at_ms);
+                self.login_images.newest_step(&server, received_at_ms, step);
             }
             let subscription = self
                 .follows
@@ -885,11 +962,8 @@ impl Engine {
         if added_unread {
             self.refresh_unread();
         }
-        if self.inserts_since_retention >= RETENTION_EVERY
-            || self.bytes_since_retention >= RETENTION_EVERY_BYTES
-        {
+        if self.retention_due() {
             self.inserts_since_retention = 0;
-            self.bytes_since_retention = 0;
             let retention = self.settings.history;
             if self
                 .with_store(|store| store.apply_retention(retention))
@@ -903,33 +977,12 @@ impl Engine {
 }
 
 impl Engine {
-    /// Fetch and check the image a stored login step names, once, beside
-    /// the loop; it comes back as a [`LoginImage`].
-    fn make_login_image(&self, server: &Arc<str>, step: &feed::Login, updated_at_ms: i64) {
-        let Some(source) = login_image::source_of(step) else {
+    fn on_login_image(&mut self, image: MadeImage) {
+        // Only the newest step's: an older one's, made before the newer
+        // step came, is dropped (the store checks the step's time as well).
+        if !self.login_images.is_newest(&image) {
             return;
-        };
-        let Ok(origin) = url::Url::parse(server) else {
-            return;
-        };
-        let (server, images) = (server.clone(), self.images_tx.clone());
-        tokio::spawn(async move {
-            match login_image::stored_png(&origin, source).await {
-                Ok(png) => {
-                    let _ = images
-                        .send(LoginImage {
-                            server,
-                            updated_at_ms,
-                            png,
-                        })
-                        .await;
-                }
-                Err(error) => tracing::warn!("login image not shown: {error}"),
-            }
-        });
-    }
-
-    fn on_login_image(&mut self, image: LoginImage) {
+        }
         let stored = self.with_store(|store| {
             store.set_login_image(&image.server, image.updated_at_ms, &image.png)
         });
@@ -951,4 +1004,152 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
 /// A store error in words for the tray and the status view.
 fn store_problem(error: &StoreError) -> String {
     format!("History unavailable: {error}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    /// The test binary's allocator counts what each thread allocates and
+    /// frees, so that a test can weigh what the engine it drives on its
+    /// own thread really holds, independently of the engine's own count.
+    struct CountingAllocator;
+
+    thread_local! {
+        static HELD: Cell<i64> = const { Cell::new(0) };
+    }
+
+    fn count(change: i64) {
+        let _ = HELD.try_with(|held| held.set(held.get() + change));
+    }
+
+    unsafe impl GlobalAlloc for CountingAllocator {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            count(layout.size() as i64);
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            count(-(layout.size() as i64));
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            count(new_size as i64 - layout.size() as i64);
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+    /// Bytes this thread holds now.
+    fn held_here() -> i64 {
+        HELD.with(Cell::get)
+    }
+
+    const SERVER: &str = "http://127.0.0.1:1/stream";
+
+    fn event(event_type: String, data: String, id: Option<String>) -> SseEvent {
+        SseEvent {
+            event_type: event_type.into(),
+            data,
+            has_own_id: id.is_some(),
+            last_event_id: id.unwrap_or_default().into(),
+        }
+    }
+
+    fn store_command(event: SseEvent) -> Command {
+        Command::Store {
+            server: SERVER.into(),
+            event,
+        }
+    }
+
+    #[test]
+    fn a_history_of_one_megabyte_stays_near_one_megabyte_on_disk_whatever_the_type_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        let (store, _) = Store::open(&path).unwrap();
+        let mut settings = Settings::default();
+        settings.history.keep_megabytes = 1;
+        let (mut engine, _handle, _commands) = Engine::new(settings, store, Backoff::default());
+        // 40 MB sent: a new type name of 20 kB on every event with a few
+        // bytes of data; every other one with an id of 2 kB, which the
+        // replay index copies with the type.
+        let mut sent = 0;
+        for n in 0..2000 {
+            let event_type = format!("{n:05}{}", "t".repeat(20_000));
+            let id = (n % 2 == 0).then(|| format!("{n:05}{}", "i".repeat(2000)));
+            let data = format!("event {n}");
+            sent += event_type.len() + data.len() + id.as_ref().map_or(0, String::len);
+            engine.handle(store_command(event(event_type, data, id)));
+        }
+        assert!(sent > 40_000_000);
+        let store = engine.store.as_ref().unwrap();
+        let kept = store.count().unwrap();
+        assert!((40..60).contains(&kept), "{kept} entries kept");
+        let size = |suffix: &str| {
+            std::fs::metadata(format!("{}{suffix}", path.display())).map_or(0, |file| file.len())
+        };
+        let (file, log) = (size(""), size("-wal"));
+        // The limit, what is written between two runs of retention (an
+        // eighth of it, and one transaction of at most as much) and
+        // SQLite's own: pages, indexes, the search index, the schema.
+        assert!(file <= 1_600_000, "the history file holds {file} bytes");
+        // The write-ahead log is written into the file at 1 MiB, and cut
+        // back to that: at most 1 MiB and one transaction.
+        assert!(log <= 1024 * 1024 + 300_000, "its log holds {log} bytes");
+        eprintln!("{kept} entries kept; history file {file} bytes, log {log} bytes");
+    }
+
+    #[test]
+    fn the_queue_for_a_store_that_cannot_be_written_holds_at_most_64_mib() {
+        let dir = tempfile::tempdir().unwrap();
+        let error = StoreError::Folder {
+            path: dir.path().to_path_buf(),
+            source: std::io::Error::other("in the way"),
+        };
+        let (mut engine, _handle, _commands) = Engine::with_store_closed(
+            Settings::default(),
+            dir.path().join("history.db"),
+            &error,
+            Backoff::default(),
+        );
+        let before = held_here();
+        // 220 MB sent: a new type name of a megabyte on every event, with
+        // 100 kB of data; an id-only block of 100 kB after each.
+        for n in 0..200 {
+            let event_type = format!("{n:03}{}", "t".repeat(1 << 20));
+            let data = "d".repeat(100_000);
+            engine.handle(store_command(event(event_type, data, None)));
+            engine.queue(Pending::ResumePoint {
+                server: SERVER.into(),
+                id: "i".repeat(100_000),
+            });
+        }
+        let held = held_here() - before;
+        assert!(
+            held <= MAX_PENDING_BYTES as i64,
+            "the queue holds {held} bytes ({} items, counted {})",
+            engine.pending.len(),
+            engine.pending_bytes
+        );
+        assert!(engine.pending_bytes <= MAX_PENDING_BYTES);
+        // The newest are kept, the oldest counted as lost.
+        assert!(engine.dropped > 100, "{} dropped", engine.dropped);
+        let newest = engine
+            .pending
+            .iter()
+            .rev()
+            .find_map(|pending| match pending {
+                Pending::Event { event, .. } => Some(event.event_type[..3].to_string()),
+                Pending::ResumePoint { .. } => None,
+            });
+        assert_eq!(newest.as_deref(), Some("199"));
+        eprintln!(
+            "the queue holds {held} bytes in {} items",
+            engine.pending.len()
+        );
+    }
 }

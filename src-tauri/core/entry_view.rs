@@ -15,14 +15,24 @@ use crate::protocol::url_policy::safe_link_url;
 
 /// Longest title a row shows, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
+/// Longest event type a row shows, in characters (a longer one is cut,
+/// and not offered as a filter).
+pub const MAX_TYPE_CHARS: usize = 100;
+/// Longest link a row carries, in bytes as written out: a longer one is no
+/// link to open, and would make every row that carries it heavy.
+pub const MAX_LINK_BYTES: usize = 4096;
 
 /// What a row shows of an entry: the one view of an event for the page.
+/// Bounded whatever the server sent: a few kilobytes of text (title, text,
+/// type and link each cut or dropped at their limits) beside the
+/// subscription's name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EntryView {
     pub id: i64,
     /// The name of the subscription it came on; none for a stream no longer
     /// subscribed to.
     pub subscription: Option<String>,
+    /// At most [`MAX_TYPE_CHARS`] characters (and "…").
     pub event_type: String,
     /// `message`, `notification`, `login` or `server_closed`.
     pub kind: String,
@@ -32,7 +42,8 @@ pub struct EntryView {
     pub title: Option<String>,
     /// At most [`feed::MAX_TEXT_CHARS`] characters (and "…").
     pub text: String,
-    /// Only ever an http(s) link without user info.
+    /// Only ever an http(s) link without user info, of at most
+    /// [`MAX_LINK_BYTES`].
     pub link: Option<String>,
     /// The link's host, shown beside it so that the user sees where it leads.
     pub link_host: Option<String>,
@@ -64,7 +75,11 @@ pub fn describe(event: &AppEvent) -> Description {
                 .map(|title| cut(&title, MAX_TITLE_CHARS)),
             // The feed has already cut it to `feed::MAX_TEXT_CHARS`.
             text: without_direction_controls(&message.text),
-            link: message.url.as_deref().and_then(safe_link_url),
+            link: message
+                .url
+                .as_deref()
+                .and_then(safe_link_url)
+                .filter(|link| link.as_str().len() <= MAX_LINK_BYTES),
         },
         AppEvent::Notification { count: 1 } => said("1 new message"),
         AppEvent::Notification { count } => said(&format!("{count} new messages")),
@@ -124,7 +139,7 @@ impl EntryView {
         EntryView {
             id: entry.id,
             subscription: None,
-            event_type: entry.event_type.clone(),
+            event_type: cut(&entry.event_type, MAX_TYPE_CHARS),
             kind: entry.kind.clone(),
             received_at_ms: entry.received_at_ms,
             read: entry.read,
@@ -210,5 +225,35 @@ mod tests {
         let json = serde_json::to_string(&view).unwrap();
         assert!(!json.contains("secret_field"), "{json}");
         assert!(json.len() < 20_000, "{} bytes", json.len());
+    }
+
+    #[test]
+    fn a_huge_type_name_and_link_leave_the_row_bounded() {
+        // 2,000 characters, each written out as 6 bytes (%C3%A9).
+        let long_link = format!(r#"https://example.com/{}"#, "é".repeat(2000));
+        let data = format!(
+            r#"{{"title": "{}", "body": "{}", "url": "{long_link}"}}"#,
+            r"\u00e9".repeat(50_000),
+            r"\ud83d\ude00".repeat(50_000),
+        );
+        let view = EntryView::of(&entry(&"t".repeat(1_000_000), &data));
+        assert_eq!(view.event_type.chars().count(), MAX_TYPE_CHARS + 1);
+        assert_eq!(view.link, None, "a link of 12,000 bytes");
+        assert_eq!(view.link_host, None);
+        // Each character of the text at its largest (4 bytes): the row's
+        // whole weight is bounded by its limits, whatever the event's size.
+        let json = serde_json::to_string(&view).unwrap();
+        let most = 4 * (feed::MAX_TEXT_CHARS + 1)
+            + 4 * (MAX_TITLE_CHARS + 1)
+            + 4 * (MAX_TYPE_CHARS + 1)
+            + 2 * MAX_LINK_BYTES
+            + 512;
+        assert!(json.len() <= most, "{} bytes, at most {most}", json.len());
+        // A link within the limit stays.
+        let fits = EntryView::of(&entry(
+            "message",
+            &format!(r#"{{"url": "https://example.com/{}"}}"#, "a".repeat(1000)),
+        ));
+        assert!(fits.link.is_some());
     }
 }

@@ -15,13 +15,23 @@
 //!
 //! The window only ever shows that PNG; it fetches nothing and hands no
 //! server bytes to WebKit's decoders.
+//!
+//! The work is bounded whatever the server sends ([`LoginImages`]): one
+//! image at a time per stream, the newest step's (a step superseded before
+//! its image is decoded or stored is dropped), at most
+//! [`FETCHES_AT_ONCE`] fetches and [`DECODES_AT_ONCE`] decode across all
+//! streams, the decode on a blocking thread and never one per event.
 
+use std::collections::HashMap;
 use std::io::Cursor;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
 use image::{ImageFormat, ImageReader, Limits};
+use tokio::sync::{mpsc, Notify, Semaphore};
 use url::{Host, Url};
 
 use crate::protocol::feed::Login;
@@ -32,8 +42,18 @@ pub const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
 /// The largest width or height decoded: beyond it the image is refused
 /// before any pixel is allocated.
 pub const MAX_SIDE: u32 = 4096;
+/// The most a decoded picture may take: 4 megapixels with transparency
+/// (2048 × 2048), more of them without. A larger one is refused before any
+/// pixel is allocated; with [`DECODES_AT_ONCE`] this bounds the memory
+/// that image work takes (README, "Memory").
+pub const MAX_DECODED_BYTES: u64 = 16 * 1024 * 1024;
 /// What is kept: at most this wide and high (a QR code stays sharp).
 pub const STORED_SIDE: u32 = 1024;
+/// Images fetched at once, across all streams (one per stream).
+pub const FETCHES_AT_ONCE: usize = 2;
+/// Images decoded at once, across all streams: each takes up to
+/// [`MAX_DECODED_BYTES`] and a blocking thread.
+pub const DECODES_AT_ONCE: usize = 1;
 /// A fetch, redirects included, ends after this.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_REDIRECTS: usize = 3;
@@ -93,20 +113,250 @@ fn reference(text: &str) -> Option<ImageSource> {
     (!text.is_empty()).then(|| ImageSource::Remote(text.to_string()))
 }
 
-/// The image as a PNG to store, from a step of the stream at `server`.
+/// The image as a PNG to store, from a step of the stream at `server`:
+/// fetched and decoded at once, without the bounds of [`LoginImages`].
 pub async fn stored_png(server: &Url, source: ImageSource) -> Result<Vec<u8>, ImageError> {
     let bytes = match source {
         ImageSource::Inline(bytes) => bytes,
-        ImageSource::Remote(address) => {
-            tokio::time::timeout(FETCH_TIMEOUT, fetch(server, &address))
-                .await
-                .map_err(|_| ImageError::Timeout)??
-        }
+        ImageSource::Remote(address) => fetch_in_time(server, &address).await?,
     };
     // Decoding is work for a moment: off the tray process's one thread.
     tokio::task::spawn_blocking(move || reencode(&bytes))
         .await
         .map_err(|error| ImageError::NotAnImage(error.to_string()))?
+}
+
+async fn fetch_in_time(server: &Url, address: &str) -> Result<Vec<u8>, ImageError> {
+    tokio::time::timeout(FETCH_TIMEOUT, fetch(server, address))
+        .await
+        .map_err(|_| ImageError::Timeout)?
+}
+
+/// A login step's image, made: the PNG to store with the step it belongs
+/// to.
+#[derive(Debug)]
+pub struct MadeImage {
+    /// The stream, by its server key.
+    pub server: Arc<str>,
+    /// The step, by when it was stored.
+    pub updated_at_ms: i64,
+    /// Which of the stream's steps asked for it: only the newest's is kept.
+    pub generation: u64,
+    pub png: Vec<u8>,
+}
+
+/// The images of the streams' login steps, made beside the engine's loop
+/// with bounded work: per stream one worker, which takes the newest step
+/// only; across all, a few fetches and one decode at a time.
+pub struct LoginImages {
+    streams: HashMap<Arc<str>, StreamImages>,
+    fetches: Arc<Semaphore>,
+    decodes: Arc<Semaphore>,
+    made: mpsc::Sender<MadeImage>,
+}
+
+/// One stream's worker and the step it is to work on next.
+struct StreamImages {
+    newest: Arc<NewestStep>,
+    worker: tokio::task::JoinHandle<()>,
+}
+
+/// What a stream's worker shares with the engine: the newest step's
+/// number, and its image to make until the worker takes it.
+#[derive(Default)]
+struct NewestStep {
+    generation: AtomicU64,
+    wanted: Mutex<Option<Wanted>>,
+    changed: Notify,
+}
+
+struct Wanted {
+    generation: u64,
+    updated_at_ms: i64,
+    origin: Url,
+    source: ImageSource,
+}
+
+impl NewestStep {
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn take(&self) -> Option<Wanted> {
+        self.wanted.lock().ok().and_then(|mut wanted| wanted.take())
+    }
+}
+
+impl LoginImages {
+    /// The made images come out of the receiver.
+    pub fn new() -> (LoginImages, mpsc::Receiver<MadeImage>) {
+        let (made, receiver) = mpsc::channel(4);
+        let images = LoginImages {
+            streams: HashMap::new(),
+            fetches: Arc::new(Semaphore::new(FETCHES_AT_ONCE)),
+            decodes: Arc::new(Semaphore::new(DECODES_AT_ONCE)),
+            made,
+        };
+        (images, receiver)
+    }
+
+    /// A login step of `server` was stored at `updated_at_ms`: make its
+    /// image, if it names one, in place of any older step's. Needs a tokio
+    /// runtime (the stream's worker is a task).
+    pub fn newest_step(&mut self, server: &Arc<str>, updated_at_ms: i64, step: &Login) {
+        let source = source_of(step);
+        if source.is_none() && !self.streams.contains_key(server) {
+            return;
+        }
+        let origin = Url::parse(server).ok();
+        let stream = self.streams.entry(server.clone()).or_insert_with(|| {
+            let newest = Arc::new(NewestStep::default());
+            let worker = tokio::spawn(work(
+                server.clone(),
+                newest.clone(),
+                self.fetches.clone(),
+                self.decodes.clone(),
+                self.made.clone(),
+            ));
+            StreamImages { newest, worker }
+        });
+        // A step without an image supersedes the older one's all the same.
+        let generation = stream.newest.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        if let Ok(mut wanted) = stream.newest.wanted.lock() {
+            *wanted = source.zip(origin).map(|(source, origin)| Wanted {
+                generation,
+                updated_at_ms,
+                origin,
+                source,
+            });
+        }
+        stream.newest.changed.notify_one();
+    }
+
+    /// Whether `image` belongs to the newest step of its stream (an older
+    /// step's image is never stored, even where it was stored in the
+    /// same millisecond).
+    pub fn is_newest(&self, image: &MadeImage) -> bool {
+        self.streams
+            .get(&image.server)
+            .is_some_and(|stream| stream.newest.generation() == image.generation)
+    }
+
+    /// Stop the work of the streams `keep` says no to (no longer followed).
+    pub fn keep_only(&mut self, keep: impl Fn(&str) -> bool) {
+        self.streams.retain(|server, stream| {
+            let kept = keep(server);
+            if !kept {
+                stream.worker.abort();
+            }
+            kept
+        });
+    }
+}
+
+impl Drop for LoginImages {
+    fn drop(&mut self) {
+        for stream in self.streams.values() {
+            stream.worker.abort();
+        }
+    }
+}
+
+/// A stream's worker: the newest step's image, one at a time.
+async fn work(
+    server: Arc<str>,
+    newest: Arc<NewestStep>,
+    fetches: Arc<Semaphore>,
+    decodes: Arc<Semaphore>,
+    made: mpsc::Sender<MadeImage>,
+) {
+    loop {
+        newest.changed.notified().await;
+        while let Some(wanted) = newest.take() {
+            let (generation, updated_at_ms) = (wanted.generation, wanted.updated_at_ms);
+            match make(&newest, wanted, &fetches, &decodes).await {
+                Ok(Some(png)) => {
+                    let image = MadeImage {
+                        server: server.clone(),
+                        updated_at_ms,
+                        generation,
+                        png,
+                    };
+                    if made.send(image).await.is_err() {
+                        return;
+                    }
+                }
+                // A newer step came: the loop takes it.
+                Ok(None) => {}
+                Err(error) => tracing::warn!("login image not shown: {error}"),
+            }
+        }
+    }
+}
+
+/// Fetch (if it must) and write anew one step's image; `None` once a newer
+/// step has come. A fetch runs to its end (bounded in size and time), so
+/// that the stream's fetches never overlap; a decode starts only for the
+/// newest step, and its result is dropped if a newer one came meanwhile.
+async fn make(
+    newest: &NewestStep,
+    wanted: Wanted,
+    fetches: &Arc<Semaphore>,
+    decodes: &Arc<Semaphore>,
+) -> Result<Option<Vec<u8>>, ImageError> {
+    let superseded = || newest.generation() != wanted.generation;
+    let bytes = match wanted.source {
+        ImageSource::Inline(bytes) => bytes,
+        ImageSource::Remote(address) => {
+            let Some(_fetching) = until_superseded(newest, wanted.generation, fetches.acquire())
+                .await
+                .and_then(Result::ok)
+            else {
+                return Ok(None);
+            };
+            fetch_in_time(&wanted.origin, &address).await?
+        }
+    };
+    if superseded() {
+        return Ok(None);
+    }
+    let Some(decoding) =
+        until_superseded(newest, wanted.generation, decodes.clone().acquire_owned())
+            .await
+            .and_then(Result::ok)
+    else {
+        return Ok(None);
+    };
+    // The permit goes with the decode: it holds until the decode is over,
+    // even if this task is aborted meanwhile.
+    let png = tokio::task::spawn_blocking(move || {
+        let _decoding = decoding;
+        reencode(&bytes)
+    })
+    .await
+    .map_err(|error| ImageError::NotAnImage(error.to_string()))??;
+    Ok((!superseded()).then_some(png))
+}
+
+/// `work`'s output, or `None` as soon as a step newer than `generation`
+/// came.
+async fn until_superseded<T>(
+    newest: &NewestStep,
+    generation: u64,
+    work: impl std::future::Future<Output = T>,
+) -> Option<T> {
+    tokio::pin!(work);
+    loop {
+        tokio::select! {
+            biased;
+            output = &mut work => return Some(output),
+            () = newest.changed.notified() => {
+                if newest.generation() != generation {
+                    return None;
+                }
+            }
+        }
+    }
 }
 
 /// Decode a PNG, JPEG, GIF or WebP within the pixel cap, shrink it to fit
@@ -126,18 +376,17 @@ pub fn reencode(bytes: &[u8]) -> Result<Vec<u8>, ImageError> {
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(u64::from(MAX_SIDE) * u64::from(MAX_SIDE) * 4);
+    limits.max_alloc = Some(MAX_DECODED_BYTES);
     reader.limits(limits);
     let mut picture = reader.decode().map_err(|error| not_an_image(&error))?;
     if picture.width() > STORED_SIDE || picture.height() > STORED_SIDE {
-        picture = picture.resize(
-            STORED_SIDE,
-            STORED_SIDE,
-            image::imageops::FilterType::Triangle,
-        );
+        // Sampled down in whole numbers into the smaller picture alone: a
+        // filter would first make a copy in floating point, several times
+        // the decoded picture's size.
+        picture = picture.thumbnail(STORED_SIDE, STORED_SIDE);
     }
     let mut png = Vec::new();
-    image::DynamicImage::ImageRgba8(picture.to_rgba8())
+    image::DynamicImage::ImageRgba8(picture.into_rgba8())
         .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
         .map_err(|error| not_an_image(&error))?;
     Ok(png)
@@ -337,6 +586,36 @@ mod tests {
             Some(ImageSource::Remote("http://127.0.0.1:9/x.png".into()))
         );
         assert_eq!(source_of(&Login::LoggedOut { uuid: "u".into() }), None);
+    }
+
+    #[tokio::test]
+    async fn of_many_steps_only_the_newest_image_is_made() {
+        let (mut images, mut made) = LoginImages::new();
+        let server: Arc<str> = "http://127.0.0.1:1/stream".into();
+        let other: Arc<str> = "http://127.0.0.1:2/stream".into();
+        for width in 1..=30 {
+            let step = Login::ScanQrCode {
+                uuid: "u".into(),
+                qr_png_base64: base64::engine::general_purpose::STANDARD.encode(png(width, 1)),
+            };
+            images.newest_step(&server, i64::from(width), &step);
+        }
+        // Another stream's step, and a step without an image, which
+        // supersedes the other stream's.
+        let step = Login::ScanQrCode {
+            uuid: "u".into(),
+            qr_png_base64: base64::engine::general_purpose::STANDARD.encode(png(5, 5)),
+        };
+        images.newest_step(&other, 1, &step);
+        images.newest_step(&other, 2, &Login::LoggedOut { uuid: "u".into() });
+        let image = made.recv().await.unwrap();
+        assert_eq!((&*image.server, image.updated_at_ms), (&*server, 30));
+        assert!(images.is_newest(&image));
+        assert_eq!(image::load_from_memory(&image.png).unwrap().width(), 30);
+        // The one made image of the first stream's 30 steps.
+        assert!(made.try_recv().is_err());
+        images.keep_only(|_| false);
+        assert!(!images.is_newest(&image));
     }
 
     #[tokio::test]

@@ -27,6 +27,11 @@ use crate::core::entry_view::describe;
 use crate::protocol::feed::{AppEvent, Login, MAX_NOTIFICATION_COUNT};
 use crate::protocol::sse::connection::resume_point;
 
+/// The size of the write-ahead log at which it is written into the
+/// database, and to which it is cut back once it was (in 4 KiB pages,
+/// SQLite's page size).
+const MAX_LOG_BYTES: i64 = 1024 * 1024;
+
 /// One schema step: SQL, or SQL and then Rust for what SQL cannot compute.
 struct Migration {
     sql: &'static str,
@@ -134,6 +139,17 @@ const MIGRATIONS: &[Migration] = &[
     END;
     ALTER TABLE login_state ADD COLUMN image_png BLOB;",
         then: Some(index_stored_text),
+    },
+    // 6: an entry's size counts every byte kept for it, not its data alone
+    // (see `stored_bytes`); the search text of rows stored before is no
+    // longer known, and is counted as long as their data, which bounds it.
+    Migration {
+        sql: "UPDATE events SET data_bytes =
+        length(CAST(server AS BLOB)) + length(CAST(event_type AS BLOB))
+        + length(CAST(last_event_id AS BLOB)) + 2 * length(CAST(data AS BLOB))
+        + CASE WHEN event_id IS NULL THEN 0 ELSE length(CAST(server AS BLOB))
+            + length(CAST(event_type AS BLOB)) + 2 * length(CAST(event_id AS BLOB)) END;",
+        then: None,
     },
 ];
 
@@ -260,8 +276,17 @@ pub enum StoreError {
 pub struct Retention {
     pub keep_count: u64,
     pub keep_days: u64,
-    /// The most event data kept in all, in megabytes (10^6 bytes).
+    /// The most kept in all, in megabytes (10^6 bytes): every byte stored
+    /// from the servers (each entry's [`stored_bytes`], and the login
+    /// steps with their images).
     pub keep_megabytes: u64,
+}
+
+impl Retention {
+    /// `keep_megabytes` in bytes.
+    pub fn keep_bytes(&self) -> u64 {
+        self.keep_megabytes.saturating_mul(1_000_000)
+    }
 }
 
 impl Default for Retention {
@@ -346,6 +371,29 @@ pub struct Recovered {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// Bytes written (by [`stored_bytes`] and login images) since retention
+    /// last ran, so that the writer knows when to run it again.
+    written_since_retention: u64,
+}
+
+/// What an entry weighs against `keep_megabytes`: every byte kept for it,
+/// which is all the server's except the stream's key: the stream, type,
+/// resume point and data in its row, the title and text in the search
+/// index, and for an entry with its own id the stream, type and id once
+/// more in the replay index. A type name or id as large as the data counts
+/// as much.
+fn stored_bytes(
+    entry: &NewEntry<'_>,
+    own_id: Option<&str>,
+    resume_at: &str,
+    shown: &crate::core::entry_view::Description,
+) -> u64 {
+    let row = entry.server.len() + entry.event_type.len() + resume_at.len() + entry.data.len();
+    let search = shown.title.as_deref().map_or(0, str::len) + shown.text.len();
+    let replay = own_id.map_or(0, |id| {
+        entry.server.len() + entry.event_type.len() + 2 * id.len()
+    });
+    (row + search + replay) as u64
 }
 
 impl Store {
@@ -412,6 +460,7 @@ impl Store {
         Ok(Some(Store {
             conn,
             path: path.to_path_buf(),
+            written_since_retention: 0,
         }))
     }
 
@@ -436,6 +485,7 @@ impl Store {
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            written_since_retention: 0,
         };
         store
             .conn
@@ -450,6 +500,17 @@ impl Store {
         store
             .conn
             .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|source| store.err(source))?;
+        // The log is written into the file once it holds 1 MiB (SQLite's
+        // default: 4 MiB), and shrinks back to that after a larger
+        // transaction, instead of staying at its largest size for good.
+        store
+            .conn
+            .pragma_update(None, "wal_autocheckpoint", MAX_LOG_BYTES / 4096)
+            .map_err(|source| store.err(source))?;
+        store
+            .conn
+            .pragma_update(None, "journal_size_limit", MAX_LOG_BYTES)
             .map_err(|source| store.err(source))?;
         let check: String = store
             .conn
@@ -516,6 +577,7 @@ impl Store {
             .transaction()
             .map_err(|source| sqlite(&path, source))?;
         let mut ids = Vec::with_capacity(entries.len());
+        let mut written = 0u64;
         {
             let mut insert = tx
                 .prepare_cached(
@@ -544,11 +606,14 @@ impl Store {
             for entry in entries {
                 let weight = entry.event.unread_weight().min(MAX_NOTIFICATION_COUNT);
                 let resume_at = resume_point(entry.last_event_id);
+                let own_id = entry.event_id.filter(|id| names_an_event(id));
+                let shown = describe(entry.event);
+                let bytes = stored_bytes(entry, own_id, resume_at, &shown);
                 let changed = insert
                     .execute(params![
                         entry.server,
                         entry.event_type,
-                        entry.event_id.filter(|id| names_an_event(id)),
+                        own_id,
                         resume_at,
                         entry.data,
                         entry.event.kind(),
@@ -556,7 +621,7 @@ impl Store {
                         entry.received_at_ms,
                         weight == 0,
                         data_hash(entry.data),
-                        entry.data.len() as i64,
+                        bytes as i64,
                     ])
                     .map_err(|source| sqlite(&path, source))?;
                 resume
@@ -568,12 +633,13 @@ impl Store {
                 }
                 let id = tx.last_insert_rowid();
                 ids.push(Some(id));
-                let shown = describe(entry.event);
+                written = written.saturating_add(bytes);
                 index
                     .execute(params![id, shown.title, shown.text])
                     .map_err(|source| sqlite(&path, source))?;
                 if let AppEvent::Login(step) = entry.event {
                     let json = serde_json::to_string(step).unwrap_or_default();
+                    written = written.saturating_add(json.len() as u64);
                     login
                         .execute(params![entry.server, json, entry.received_at_ms])
                         .map_err(|source| sqlite(&path, source))?;
@@ -581,6 +647,7 @@ impl Store {
             }
         }
         tx.commit().map_err(|source| sqlite(&path, source))?;
+        self.written_since_retention = self.written_since_retention.saturating_add(written);
         Ok(ids)
     }
 
@@ -706,9 +773,13 @@ impl Store {
             .map_err(|source| self.err(source))
     }
 
-    /// The event types in the history, for the filter.
+    /// The event types in the history, for the filter: those a row shows
+    /// whole (`entry_view::MAX_TYPE_CHARS`).
     pub fn event_types(&self) -> Result<Vec<String>, StoreError> {
-        self.texts("SELECT DISTINCT event_type FROM events ORDER BY event_type LIMIT 200")
+        self.texts(
+            "SELECT DISTINCT event_type FROM events WHERE length(event_type) <= 100
+             ORDER BY event_type LIMIT 200",
+        )
     }
 
     /// The one text column of each row a query gives.
@@ -798,24 +869,38 @@ impl Store {
     /// Keep the image of `server`'s login step stored at `updated_at_ms`;
     /// `false` when a newer step has come meanwhile (the image is not its).
     pub fn set_login_image(
-        &self,
+        &mut self,
         server: &str,
         updated_at_ms: i64,
         png: &[u8],
     ) -> Result<bool, StoreError> {
-        self.conn
+        let stored = self
+            .conn
             .execute(
                 "UPDATE login_state SET image_png = ?3 WHERE server = ?1 AND updated_at = ?2",
                 params![server, updated_at_ms, png],
             )
             .map(|changed| changed > 0)
-            .map_err(|source| self.err(source))
+            .map_err(|source| self.err(source))?;
+        if stored {
+            self.written_since_retention = self
+                .written_since_retention
+                .saturating_add(png.len() as u64);
+        }
+        Ok(stored)
+    }
+
+    /// Bytes written since retention last ran (see [`Store::apply_retention`]).
+    pub fn written_since_retention(&self) -> u64 {
+        self.written_since_retention
     }
 
     /// Drop what the retention policy no longer keeps: entries older than
     /// `keep_days`, all but the newest `keep_count`, and the oldest until
-    /// the data left is within `keep_megabytes`.
-    pub fn apply_retention(&self, retention: Retention) -> Result<usize, StoreError> {
+    /// what is left, the login steps and their images included, is within
+    /// `keep_megabytes`.
+    pub fn apply_retention(&mut self, retention: Retention) -> Result<usize, StoreError> {
+        self.written_since_retention = 0;
         let cutoff = now_ms() - (retention.keep_days as i64).saturating_mul(86_400_000);
         let old = self
             .conn
@@ -829,7 +914,18 @@ impl Store {
                 [retention.keep_count as i64],
             )
             .map_err(|source| self.err(source))?;
-        let limit = retention.keep_megabytes.saturating_mul(1_000_000) as f64;
+        // The login steps are kept whatever their size (the login view
+        // needs the newest of each stream): the entries share what is left.
+        let login: f64 = self
+            .conn
+            .query_row(
+                "SELECT TOTAL(length(CAST(server AS BLOB)) + length(CAST(login_json AS BLOB))
+                    + IFNULL(length(image_png), 0)) FROM login_state",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(|source| self.err(source))?;
+        let limit = (retention.keep_bytes() as f64 - login).max(0.0);
         let total: f64 = self
             .conn
             .query_row("SELECT TOTAL(data_bytes) FROM events", [], |row| row.get(0))

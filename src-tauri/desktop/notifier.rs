@@ -559,7 +559,6 @@ mod tests {
         let user = User {
             name: Some("Ada".into()),
             avatar: None,
-            raw: serde_json::Value::Null,
         };
         let logged_in = AppEvent::Login(Login::LoggedIn {
             uuid: "u".into(),

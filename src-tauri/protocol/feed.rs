@@ -35,13 +35,13 @@ pub enum Login {
     },
 }
 
-/// The logged-in user, as far as the server told.
+/// The logged-in user, as far as the server told: what the app shows of
+/// it. The rest of the object is not kept (it stays in the event's data),
+/// so a user object can weigh no more than these two fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub name: Option<String>,
     pub avatar: Option<String>,
-    /// The whole object, for fields this client does not know.
-    pub raw: Value,
 }
 
 /// A message for the user to read (any event type other than the known ones).
@@ -157,7 +157,7 @@ fn interpret_login(data: &str) -> Result<AppEvent, String> {
             image: extra_string()?,
         },
         "logged_in" => {
-            let raw = object.get("user").cloned().unwrap_or(Value::Null);
+            let raw = object.get("user").unwrap_or(&Value::Null);
             let field = |names: &[&str]| {
                 names.iter().find_map(|name| {
                     raw.get(name)
@@ -168,7 +168,6 @@ fn interpret_login(data: &str) -> Result<AppEvent, String> {
             let user = User {
                 name: field(&["name", "nickname", "NickName", "username", "display_name"]),
                 avatar: field(&["avatar", "avatar_url", "HeadImgUrl", "head_img"]),
-                raw: raw.clone(),
             };
             Login::LoggedIn { uuid, user }
         }
@@ -294,7 +293,6 @@ mod tests {
             AppEvent::Login(Login::LoggedIn { user, .. }) => {
                 assert_eq!(user.name.as_deref(), Some("Ada"));
                 assert_eq!(user.avatar.as_deref(), Some("https://x/a.png"));
-                assert_eq!(user.raw["id"], 7);
             }
             other => panic!("{other:?}"),
         }
