@@ -1,6 +1,7 @@
 //! The app without a desktop: everything here runs and is tested without a
 //! display, a D-Bus session or a tray.
 
+pub mod description;
 pub mod engine;
 pub mod entry_view;
 pub mod login_image;

@@ -23,7 +23,7 @@ use crate::protocol::clock::now_ms;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
-use crate::core::entry_view::describe;
+use crate::core::description::describe;
 use crate::protocol::feed::{AppEvent, Login, MAX_NOTIFICATION_COUNT};
 use crate::protocol::sse::connection::resume_point;
 
@@ -126,7 +126,7 @@ const MIGRATIONS: &[Migration] = &[
         then: Some(redact_stored_addresses),
     },
     // 5: search over what a row shows (its title and text, as
-    // `entry_view::describe` has them) rather than the raw data, in an
+    // `description::describe` has them) rather than the raw data, in an
     // index that keeps no copy of the text; the login step's image, made
     // safe by the tray process (`login_image`), beside it.
     Migration {
@@ -386,7 +386,7 @@ fn stored_bytes(
     entry: &NewEntry<'_>,
     own_id: Option<&str>,
     resume_at: &str,
-    shown: &crate::core::entry_view::Description,
+    shown: &crate::core::description::Description,
 ) -> u64 {
     let row = entry.server.len() + entry.event_type.len() + resume_at.len() + entry.data.len();
     let search = shown.title.as_deref().map_or(0, str::len) + shown.text.len();

@@ -98,7 +98,7 @@ pub fn named(text: NotificationText, name: &str) -> NotificationText {
 /// characters are escaped.
 fn trim(text: &str, max: usize, escape: bool) -> String {
     let mut out = String::new();
-    let text = crate::core::entry_view::without_direction_controls(text);
+    let text = crate::core::description::without_direction_controls(text);
     for (count, c) in text
         .chars()
         .filter(|c| !c.is_control() || *c == '\n')

@@ -14,7 +14,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use crate::core::entry_view::is_direction_control;
+use crate::core::description::is_direction_control;
 
 /// `text` with every control a terminal would act on written out as a
 /// visible escape (`\x1b`, `\u{9b}`, `\u{202e}`): C0 controls but for line
