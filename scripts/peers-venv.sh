@@ -37,11 +37,15 @@ companion_want="$(
 
 install_companion() {
     # From a copy: a build in the source tree would leave build/ and
-    # *.egg-info there. Its dependencies are pinned in requirements.txt, and
-    # so is the build backend, hence no download here.
+    # *.egg-info there. What it needs is pinned in requirements.txt (Flask,
+    # redis, sse-starlette); its build backend is pinned here rather than
+    # there, so that adding it did not change the requirements and rebuild
+    # every checkout's venv (70.1 and later build wheels without the wheel
+    # package; nothing is downloaded once it is installed).
     local build
     build="$(mktemp -d)"
     cp -r "$companion/pyproject.toml" "$companion/README.md" "$companion/src" "$build/"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "setuptools==84.2.1"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-build-isolation \
         --no-deps --force-reinstall "$build"
     rm -rf "$build"

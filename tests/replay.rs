@@ -353,7 +353,7 @@ fn a_flood_published_while_stopped_arrives_in_order_with_memory_bounded() {
     let smaller_peak = status_kb(tray.proc.child.id(), "VmHWM");
     stop_tray(tray, Stop::Clean);
 
-    // Then the flood: 10,000 events, about 39 MB of data.
+    // Then the flood: 10,000 events, 40 MB of data.
     let published = server.publish_many(FLOOD, FLOOD_PAD);
     // The workers' peaks before the flood's replay (their start, the
     // smaller replay, the publishing, one event at a time), so that what
@@ -374,11 +374,11 @@ fn a_flood_published_while_stopped_arrives_in_order_with_memory_bounded() {
     assert_eq!(entries_after(&home, &ready).len(), SMALLER + FLOOD);
 
     // The bound: half of the data the flood has more than the smaller
-    // replay (7,000 events, 27 MB). A tray whose memory followed the size of
+    // replay (7,000 events, 28 MB). A tray whose memory followed the size of
     // the replay (reading it whole, or queueing it ahead of the store) would
-    // peak at least 27 MB higher for the flood than for the smaller replay;
+    // peak at least 28 MB higher for the flood than for the smaller replay;
     // one that holds a bounded window of it peaks at the same height for
-    // both. A worker that read the whole range at once would grow by 39 MB;
+    // both. A worker that read the whole range at once would grow by 40 MB;
     // one that pages holds a page or a few (0.4 MB each). What was measured
     // is printed for the record.
     let bound = ((FLOOD - SMALLER) * FLOOD_PAD / 1024 / 2) as u64;
