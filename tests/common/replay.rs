@@ -71,8 +71,8 @@ impl ReplayServer {
     pub fn publish(&self, data: &str) -> String {
         let body = serde_json::json!({ "data": data }).to_string();
         let reply = http_post_json(self.port, "/publish", &body);
-        let reply: serde_json::Value =
-            serde_json::from_str(&reply).unwrap_or_else(|_| panic!("publish failed: {reply:?}"));
+        let reply: serde_json::Value = serde_json::from_str(&reply)
+            .unwrap_or_else(|_| panic!("publish failed: {reply:?}; {}", self.liveness()));
         reply["id"]
             .as_str()
             .unwrap_or_else(|| panic!("publish gave no id: {reply}"))
@@ -85,7 +85,7 @@ impl ReplayServer {
         let body = serde_json::json!({ "count": count, "pad": pad }).to_string();
         let reply = http_post_json(self.port, "/publish_many", &body);
         let reply: serde_json::Value = serde_json::from_str(&reply)
-            .unwrap_or_else(|_| panic!("publish_many failed: {:.300}", reply));
+            .unwrap_or_else(|_| panic!("publish_many failed: {reply:.300}; {}", self.liveness()));
         let ids: Vec<String> = reply["ids"]
             .as_array()
             .unwrap_or_else(|| panic!("publish_many gave no ids: {reply:.300}"))
@@ -94,6 +94,32 @@ impl ReplayServer {
             .collect();
         assert_eq!(ids.len(), count, "publish_many published them all");
         ids
+    }
+
+    /// Whether the server still runs, for a failure's message: an empty
+    /// answer from a server that died says something else than one from a
+    /// server that runs.
+    fn liveness(&self) -> String {
+        let pid = self.proc.child.id();
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| {
+                Some(
+                    stat.rsplit_once(')')?
+                        .1
+                        .split_whitespace()
+                        .next()?
+                        .to_string(),
+                )
+            });
+        match state.as_deref() {
+            None | Some("Z") | Some("X") => format!("{:?} (pid {pid}) has exited", self.framework),
+            Some(_) => format!(
+                "{:?} (pid {pid}) runs, with {} serving processes",
+                self.framework,
+                self.serving_pids().len()
+            ),
+        }
     }
 
     /// The processes that serve streams: gunicorn's workers, or uvicorn.
