@@ -3,6 +3,7 @@
 //! driven as a user would.
 #![allow(dead_code)]
 
+pub mod replay;
 pub mod tls;
 pub mod wine;
 
