@@ -30,10 +30,10 @@ use std::time::{Duration, Instant};
 
 use common::replay::{Framework, ReplayServer};
 use common::{http_post_json, AppHome, FlaskSse, Redis, Running};
-use ssetray::engine::{Command, Engine, EngineEvent};
-use ssetray::settings::Settings;
-use ssetray::sse::Backoff;
-use ssetray::store::{HistoryQuery, Store};
+use ssetray::core::engine::{Command, Engine, EngineEvent};
+use ssetray::core::settings::Settings;
+use ssetray::protocol::sse::Backoff;
+use ssetray::core::store::{HistoryQuery, Store};
 
 const SAMPLES: usize = 1000;
 const REPLAYED: usize = 10_000;
