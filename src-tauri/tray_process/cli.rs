@@ -378,64 +378,46 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
 /// that does not run is no failure (an installer calls this before it
 /// replaces the program).
 pub fn quit() -> Result<(), Failure> {
-    let runtime = runtime()?;
-    let path = crate::ipc::socket_path();
-    let asked = runtime.block_on(async {
-        let mut client = crate::ipc::Client::connect(&path).await?;
-        client.request(&crate::ipc::Request::Quit).await
-    });
-    match asked {
-        Ok(crate::ipc::Reply::Ok) => {
-            eprintln!("ssetray: SSE Tray is quitting.");
-            Ok(())
-        }
-        Ok(crate::ipc::Reply::Error { message }) => Err(Failure::runtime(message)),
-        Ok(other) => Err(Failure::runtime(format!("unexpected answer: {other:?}"))),
-        Err(crate::ipc::IpcError::NotRunning(_)) => {
-            eprintln!("ssetray: SSE Tray is not running.");
-            Ok(())
-        }
-        Err(error) => Err(Failure::runtime(error)),
+    match ask_the_app(crate::ipc::Request::Quit)? {
+        Some(crate::ipc::Reply::Ok) => eprintln!("ssetray: SSE Tray is quitting."),
+        Some(other) => return Err(unexpected(other)),
+        None => eprintln!("ssetray: SSE Tray is not running."),
     }
+    Ok(())
 }
 
 pub fn window(args: WindowArgs) -> Result<(), Failure> {
-    let runtime = runtime()?;
-    let path = crate::ipc::socket_path();
-    let opened = runtime.block_on(async {
-        let mut client = crate::ipc::Client::connect(&path).await?;
-        client
-            .request(&crate::ipc::Request::OpenWindow { view: args.view })
-            .await
-    });
-    match opened {
-        Ok(crate::ipc::Reply::Ok) => Ok(()),
-        Ok(crate::ipc::Reply::Error { message }) => Err(Failure::runtime(message)),
-        Ok(other) => Err(Failure::runtime(format!("unexpected answer: {other:?}"))),
-        Err(crate::ipc::IpcError::NotRunning(_)) => {
-            use std::io::IsTerminal;
-            eprintln!("ssetray: SSE Tray is not running, so there is no window to open.");
-            if std::io::stdin().is_terminal() {
-                eprint!("Start it now? [Y/n] ");
-                let mut answer = String::new();
-                let _ = std::io::stdin().read_line(&mut answer);
-                if !answer.trim().to_ascii_lowercase().starts_with('n') {
-                    let exe = std::env::current_exe().map_err(Failure::runtime)?;
-                    std::process::Command::new(exe)
-                        .stdin(std::process::Stdio::null())
-                        .spawn()
-                        .map_err(|error| {
-                            Failure::runtime(format!("cannot start SSE Tray: {error}"))
-                        })?;
-                    return Ok(());
-                }
-            }
-            Err(Failure::runtime(
-                "start it with `ssetray` (it opens the window)",
-            ))
-        }
-        Err(error) => Err(Failure::runtime(error)),
+    match ask_the_app(crate::ipc::Request::OpenWindow { view: args.view })? {
+        Some(crate::ipc::Reply::Ok) => Ok(()),
+        Some(other) => Err(unexpected(other)),
+        None => offer_to_start(),
     }
+}
+
+/// No app runs to open a window: at a terminal, offer to start it.
+fn offer_to_start() -> Result<(), Failure> {
+    use std::io::IsTerminal;
+    eprintln!("ssetray: SSE Tray is not running, so there is no window to open.");
+    if std::io::stdin().is_terminal() {
+        eprint!("Start it now? [Y/n] ");
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !answer.trim().to_ascii_lowercase().starts_with('n') {
+            let exe = std::env::current_exe().map_err(Failure::runtime)?;
+            std::process::Command::new(exe)
+                .stdin(std::process::Stdio::null())
+                .spawn()
+                .map_err(|error| Failure::runtime(format!("cannot start SSE Tray: {error}")))?;
+            return Ok(());
+        }
+    }
+    Err(Failure::runtime(
+        "start it with `ssetray` (it opens the window)",
+    ))
+}
+
+fn unexpected(reply: crate::ipc::Reply) -> Failure {
+    Failure::runtime(format!("unexpected answer: {reply:?}"))
 }
 
 /// A `-H 'Name: value'` argument, checked.
@@ -478,7 +460,7 @@ pub fn status(args: StatusArgs) -> Result<(), Failure> {
         ));
     };
     let crate::ipc::Reply::Status { status } = reply else {
-        return Err(Failure::runtime(format!("unexpected answer: {reply:?}")));
+        return Err(unexpected(reply));
     };
     if args.json {
         println!(
