@@ -6,7 +6,7 @@
 //! exactly the title and text a row shows, so a search finds what the user
 //! sees rather than JSON keys.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::feed::{self, cut, AppEvent, Login};
 use crate::sse::SseEvent;
@@ -17,7 +17,7 @@ use crate::url_policy::safe_link_url;
 pub const MAX_TITLE_CHARS: usize = 200;
 
 /// What a row shows of an entry: the one view of an event for the page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryView {
     pub id: i64,
     /// The name of the subscription it came on; none for a stream no longer
