@@ -16,11 +16,9 @@ import {
   removeQuestionText,
   sameNames,
   stateName,
-  stateWords,
   subscriptionCounts,
   subscriptionLines,
   suffixIds,
-  summaryWords,
   uniqueName,
 } from "../../ui/subscriptions.js";
 
@@ -166,13 +164,11 @@ describe("states", () => {
     reconnects: 0,
   });
 
-  test("a state's name and words; anything unknown is connecting", () => {
+  test("a state's name; anything unknown is connecting", () => {
     assert.equal(stateName({ state: "open" }), "open");
+    assert.equal(stateName({ state: "offline" }), "offline");
     assert.equal(stateName({ state: "bogus" }), "connecting");
     assert.equal(stateName(null), "connecting");
-    assert.equal(stateWords("open"), "Connected");
-    assert.equal(stateWords("retrying"), "Retrying");
-    assert.equal(stateWords("nope"), "Connecting…");
   });
 
   test("the lines of a status, in its order, nameless and repeated ones left out", () => {
@@ -194,17 +190,6 @@ describe("states", () => {
     assert.equal(lines[0].eventsReceived, 4);
     assert.deepEqual(subscriptionLines({}), []);
     assert.deepEqual(subscriptionLines(null), []);
-  });
-
-  test("the words for the whole: all, some or none connected", () => {
-    const of = (...states) => ({ state: { state: "open" }, subscriptions: states.map((s, i) => line(`s${i}`, s)) });
-    assert.equal(summaryWords(of("open", "open", "open")), "Connected");
-    assert.equal(summaryWords(of("open", "retrying", "open")), "2 of 3 connected");
-    assert.equal(summaryWords({ ...of("retrying", "offline"), state: { state: "retrying" } }), "Retrying");
-    // One subscription, or none: the aggregate's words.
-    assert.equal(summaryWords({ state: { state: "open" }, subscriptions: [line("a", "retrying")] }), "Connected");
-    assert.equal(summaryWords({ state: { state: "stopped" } }), "Stopped");
-    assert.equal(summaryWords({ ...of("open", "open"), state: { state: "not_running" } }), "SSE Tray is not running");
   });
 
   test("certificates offered, each for the subscription that was refused", () => {
