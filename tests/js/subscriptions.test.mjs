@@ -1,5 +1,6 @@
 // Several subscriptions: names, order, errors, states and labels (ui/subscriptions.js).
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 
 import {
@@ -54,6 +55,14 @@ describe("a name made from the URL", () => {
     assert.equal(defaultName("http://localhost:5000/stream", "sse"), "localhost:5000/sse");
     assert.equal(defaultName("", "news"), "");
     assert.equal(defaultName("https://example.com/stream", undefined), "example.com");
+  });
+
+  test("the same names the tray process makes (the cases a Rust test checks too)", () => {
+    const cases = JSON.parse(readFileSync(new URL("./default-names.json", import.meta.url), "utf8"));
+    assert.ok(cases.length > 3);
+    for (const [url, channel, name] of cases) {
+      assert.equal(defaultName(url, channel), name, `${url} ${channel}`);
+    }
   });
 
   test("a name taken gets -2, -3…", () => {
