@@ -188,8 +188,9 @@ async fn next_batch(
             Ok(event) => Some(event),
             Err(error) => {
                 // Both processes come from one build: a line that is no
-                // live event is a bug, said in the log, not passed on.
-                tracing::error!("{error}");
+                // live event is a bug, said on stderr (this process sets
+                // up no log), not passed on.
+                eprintln!("ssetray-window: {error}");
                 None
             }
         })

@@ -3,7 +3,7 @@
 // before it passes them on. The page takes them through one table, a
 // handler per variant: a table that lacks one, or has one too many, is
 // refused when the page starts, and a type that is not in it is a logged
-// error, never a silent miss. tests/js/window-events.json lists Rust's tags;
+// error, never a silent miss. tests/js/rust-names.json lists Rust's tags;
 // a Rust test and a node test each check their side against it.
 
 /** The variants' tags, in Rust's order. */

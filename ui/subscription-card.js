@@ -13,8 +13,6 @@ import { RULES, TEXT_FIELDS, cardHead, cardTitle, cardValues, copyOf, isBlank, r
 import { el, icon } from "./dom.js";
 import { idSuffix, removeQuestionText, suffixIds } from "./subscriptions.js";
 
-export { Problem } from "./card-model.js";
-
 /** An eye: the header value toggle's icon. */
 const EYE = ["M2 12s3.6-7 10-7 10 7 10 7-3.6 7-10 7S2 12 2 12z", "M12 9a3 3 0 1 0 0 6a3 3 0 1 0 0-6z"];
 

@@ -4,11 +4,13 @@
 // it is shown as text, isolated for bidi like server text.
 
 /**
- * The connection states the tray process names (ConnectionState's tags),
- * and the page's own for a tray process that is gone. Only the names: the
- * words come from the tray process (state_text, summary).
+ * The connection states the tray process names (ConnectionState's tags,
+ * checked against tests/js/rust-names.json). Only the names, for the dots:
+ * the words come from the tray process (state_text, summary).
  */
-const STATE_NAMES = new Set(["connecting", "open", "retrying", "stopped", "offline", "not_running"]);
+export const CONNECTION_STATES = Object.freeze(["connecting", "open", "retrying", "stopped", "offline"]);
+/** The page's own state for a tray process that is gone. */
+const NOT_RUNNING = "not_running";
 
 /**
  * Fields of a subscription that once were top-level settings (and "name"):
@@ -35,7 +37,7 @@ export function isolate(name) {
 /** The state's name of a ConnectionState ({state: "open", ...}); "connecting" for anything unknown. */
 export function stateName(connection) {
   const name = connection && typeof connection === "object" ? connection.state : null;
-  return STATE_NAMES.has(name) ? name : "connecting";
+  return CONNECTION_STATES.includes(name) || name === NOT_RUNNING ? name : "connecting";
 }
 
 /**

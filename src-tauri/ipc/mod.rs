@@ -238,7 +238,7 @@ impl Status {
 /// (never the event's raw data), the connection state, the status, and
 /// requests to show a view. The window process reads each line back into
 /// this type, and the page takes exactly these variants (one table in
-/// `ui/live.js`, checked against `tests/js/window-events.json`).
+/// `ui/live.js`, checked against `tests/js/rust-names.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum WindowEvent {

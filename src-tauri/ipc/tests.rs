@@ -224,15 +224,61 @@ fn every_live_event_reads_back_as_itself_and_the_page_knows_each_tag() {
             tags.push(tag);
         }
     }
-    // The page's table is checked against this file by its own test
-    // (tests/js/live.test.mjs): one list, read by both sides.
-    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js/window-events.json");
-    let listed: Vec<String> =
-        serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    // The page's table is checked against the same list by its own test
+    // (tests/js/live.test.mjs).
     assert_eq!(
-        tags, listed,
-        "tests/js/window-events.json must list WindowEvent's tags, in its order"
+        tags,
+        names_the_page_knows("WindowEvent"),
+        "tests/js/rust-names.json must list WindowEvent's tags, in its order"
     );
+}
+
+/// What tests/js/rust-names.json lists under `key`: names Rust gives on
+/// the wire that the page must know, each checked by a node test too.
+fn names_the_page_knows(key: &str) -> Vec<String> {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js/rust-names.json");
+    let names: std::collections::HashMap<String, Vec<String>> =
+        serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    names[key].clone()
+}
+
+#[test]
+fn the_page_knows_each_connection_state_by_its_name() {
+    use crate::sse::ConnectionState;
+    // A state added fails to compile here until it has an example.
+    let number = |state: &ConnectionState| match state {
+        ConnectionState::Connecting => 0,
+        ConnectionState::Open { .. } => 1,
+        ConnectionState::Retrying { .. } => 2,
+        ConnectionState::Stopped { .. } => 3,
+        ConnectionState::Offline { .. } => 4,
+    };
+    let states = [
+        ConnectionState::Connecting,
+        ConnectionState::Open { host: "a".into() },
+        ConnectionState::Retrying {
+            delay_ms: 1,
+            reason: "r".into(),
+            detail: None,
+            certificate: None,
+        },
+        ConnectionState::Stopped { reason: "r".into() },
+        ConnectionState::Offline { detail: None },
+    ];
+    assert_eq!(
+        states.iter().map(number).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4]
+    );
+    let tags: Vec<String> = states
+        .iter()
+        .map(|state| {
+            serde_json::to_value(state).unwrap()["state"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(tags, names_the_page_knows("ConnectionState"));
 }
 
 #[test]

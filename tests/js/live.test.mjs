@@ -1,5 +1,5 @@
 // The live events' one table (ui/live.js), and that it is Rust's: the tags
-// in tests/js/window-events.json are the ones a Rust test reads from
+// in tests/js/rust-names.json are the ones a Rust test reads from
 // WindowEvent itself (src-tauri/ipc/tests.rs).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -7,7 +7,7 @@ import { test } from "node:test";
 
 import { LIVE_EVENTS, liveDispatch } from "../../ui/live.js";
 
-const rustTags = JSON.parse(readFileSync(new URL("./window-events.json", import.meta.url), "utf8"));
+const rustTags = JSON.parse(readFileSync(new URL("./rust-names.json", import.meta.url), "utf8")).WindowEvent;
 
 /** A handler for each tag that records what it was given. */
 function recording() {

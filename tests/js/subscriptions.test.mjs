@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 
 import {
+  CONNECTION_STATES,
   certificateOffers,
   defaultName,
   entryLabel,
@@ -171,6 +172,14 @@ describe("states", () => {
     last_event_ms: null,
     events_received: 4,
     reconnects: 0,
+  });
+
+  test("the states' names are Rust's (ConnectionState's tags)", () => {
+    const rust = JSON.parse(readFileSync(new URL("./rust-names.json", import.meta.url), "utf8")).ConnectionState;
+    assert.deepEqual([...CONNECTION_STATES], rust);
+    for (const name of rust) {
+      assert.equal(stateName({ state: name }), name);
+    }
   });
 
   test("a state's name; anything unknown is connecting", () => {
