@@ -32,8 +32,8 @@ use common::replay::{Framework, ReplayServer};
 use common::{http_post_json, AppHome, FlaskSse, Redis, Running};
 use ssetray::core::engine::{Command, Engine, EngineEvent};
 use ssetray::core::settings::Settings;
-use ssetray::protocol::sse::Backoff;
 use ssetray::core::store::{HistoryQuery, Store};
+use ssetray::protocol::sse::Backoff;
 
 const SAMPLES: usize = 1000;
 const REPLAYED: usize = 10_000;

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use serde_json::Value;
 use ssetray::desktop::appearance::Scheme;
 use ssetray::desktop::window::{self, CommandError, HistoryPage, HistoryQueryArgs, LoginView};
-use ssetray::ipc::{self, Request, View};
+use ssetray::ipc::{self, Request, View, WindowEvent};
 use tauri::{generate_handler, Emitter, Manager};
 
 include!("window_commands.rs");
@@ -172,7 +172,9 @@ async fn open_link(id: i64, state: tauri::State<'_, WindowState>) -> Result<()> 
 /// (at most this many).
 const MOST_AT_ONCE: usize = 1000;
 
-async fn next_batch(client: &mut ipc::Client) -> std::result::Result<Vec<Value>, ipc::IpcError> {
+async fn next_batch(
+    client: &mut ipc::Client,
+) -> std::result::Result<Vec<WindowEvent>, ipc::IpcError> {
     let mut lines = vec![client.next_line().await?];
     // Cancel-safe: a line half read when the zero timeout ends stays in the
     // client's buffer for the next call.
@@ -184,7 +186,16 @@ async fn next_batch(client: &mut ipc::Client) -> std::result::Result<Vec<Value>,
     }
     Ok(lines
         .iter()
-        .filter_map(|line| serde_json::from_str(line).ok())
+        .filter_map(|line| match ipc::decode_window_event(line) {
+            Ok(event) => Some(event),
+            Err(error) => {
+                // Both processes come from one build: a line that is no
+                // live event is a bug, said on stderr (this process sets
+                // up no log), not passed on.
+                eprintln!("ssetray-window: {error}");
+                None
+            }
+        })
         .collect())
 }
 
@@ -199,7 +210,7 @@ fn follow_tray(app: tauri::AppHandle) {
                         let mut gate = window::FloodGate::default();
                         while let Ok(batch) = next_batch(&mut client).await {
                             for event in gate.pass(batch, std::time::Instant::now()) {
-                                if event["type"] == "show_view" {
+                                if matches!(event, WindowEvent::ShowView(_)) {
                                     if let Some(window) = app.get_webview_window("main") {
                                         let _ = window.unminimize();
                                         let _ = window.show();

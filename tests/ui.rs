@@ -1556,3 +1556,51 @@ fn status_lines_per_subscription_and_a_reconnect_of_one() {
         "the broadcast channel was left alone"
     );
 }
+
+#[test]
+fn the_pause_says_the_same_in_settings_the_status_view_and_the_tray_menu() {
+    let ui = Ui::start("");
+    let menu = || {
+        ui.desktop.gdbus(
+            &ui.tray_icon,
+            "/MenuBar",
+            "com.canonical.dbusmenu.GetLayout",
+            &["0", "-1", "[]"],
+        )
+    };
+    ui.open_view("#tab-settings", "#view-settings");
+    ui.wait_text("#pause-state", "Notifications are on.");
+    ui.click("#pause-1h");
+    ui.wait_text("#pause-state", "Notifications are paused until ");
+    // The words are the tray process's, made once when the pause began:
+    // the page and the tray's menu show the same ("until 14:30").
+    let line = ui.text("#pause-state");
+    let words = line
+        .trim_start_matches("Notifications are paused ")
+        .trim_end_matches('.')
+        .to_string();
+    assert!(
+        words.starts_with("until ") && words != "until resumed",
+        "{line}"
+    );
+    wait_until("the tray's menu says the same", || {
+        menu().contains(&format!("Resume notifications (paused {words})"))
+    });
+    ui.open_view("#tab-status", "#view-status");
+    ui.wait_text("#status-paused", &words);
+    ui.open_view("#tab-settings", "#view-settings");
+    ui.click("#pause-forever");
+    ui.wait_text("#pause-state", "Notifications are paused until resumed.");
+    wait_until("the tray's menu says until resumed", || {
+        menu().contains("Resume notifications (paused until resumed)")
+    });
+    ui.click("#resume");
+    ui.wait_text("#pause-state", "Notifications are on.");
+    wait_until("the tray's menu offers the pause again", || {
+        menu().contains("'label': <'Pause notifications'>")
+    });
+    ui.open_view("#tab-status", "#view-status");
+    wait_until("no pause in the Status view", || {
+        ui.script("return document.getElementById('status-paused-row').hidden;") == json!(true)
+    });
+}

@@ -6,7 +6,7 @@
 //! exactly the title and text a row shows, so a search finds what the user
 //! sees rather than JSON keys (both from [`describe`]).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::core::description::{describe, Description};
 use crate::core::store::HistoryEntry;
@@ -20,7 +20,7 @@ pub const MAX_TYPE_CHARS: usize = 100;
 /// Bounded whatever the server sent: a few kilobytes of text (title, text,
 /// type and link each cut or dropped at their limits) beside the
 /// subscription's name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryView {
     pub id: i64,
     /// The name of the subscription it came on; none for a stream no longer

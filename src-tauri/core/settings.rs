@@ -937,6 +937,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_window_makes_the_same_default_names() {
+        // The Settings form names a new subscription as the user types
+        // (defaultName in ui/subscriptions.js); its node test reads the
+        // same cases, so the two cannot drift apart.
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js/default-names.json");
+        let cases: Vec<(String, String, String)> =
+            serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+        assert!(cases.len() > 3);
+        for (url, channel, name) in cases {
+            assert_eq!(
+                Subscription::new(&url, &channel).name,
+                name,
+                "{url} {channel}"
+            );
+        }
+    }
+
+    #[test]
     fn defaults_are_valid_and_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.toml");

@@ -519,8 +519,12 @@ pub struct FloodGate {
 impl FloodGate {
     /// What of `events` (live events as the tray process sent them, taken
     /// at `now`) goes to the page.
-    pub fn pass(&mut self, events: Vec<Value>, now: std::time::Instant) -> Vec<Value> {
-        let is_stored = |event: &Value| event["type"] == "stored";
+    pub fn pass(
+        &mut self,
+        events: Vec<ipc::WindowEvent>,
+        now: std::time::Instant,
+    ) -> Vec<ipc::WindowEvent> {
+        let is_stored = |event: &ipc::WindowEvent| matches!(event, ipc::WindowEvent::Stored(_));
         let stored = events.iter().filter(|event| is_stored(event)).count();
         for _ in 0..stored.min(FLOOD_PER_SECOND + 1) {
             self.recent.push_back(now);
@@ -536,11 +540,13 @@ impl FloodGate {
         if stored == 0 || self.recent.len() <= FLOOD_PER_SECOND {
             return events;
         }
-        let mut batch: Vec<Value> = events
+        let mut batch: Vec<ipc::WindowEvent> = events
             .into_iter()
             .filter(|event| !is_stored(event))
             .collect();
-        batch.push(serde_json::json!({"type": "lagged"}));
+        batch.push(ipc::WindowEvent::Lagged(
+            u64::try_from(stored).unwrap_or(u64::MAX),
+        ));
         batch
     }
 }
@@ -692,9 +698,18 @@ mod tests {
 
     #[test]
     fn a_flood_reaches_the_page_as_lagged_and_single_events_as_they_are() {
-        let stored = |n: usize| -> Vec<Value> {
+        let stored = |n: usize| -> Vec<ipc::WindowEvent> {
             (0..n)
-                .map(|id| serde_json::json!({"type": "stored", "value": {"id": id}}))
+                .map(|id| {
+                    let view: EntryView = serde_json::from_value(serde_json::json!({
+                        "id": id, "subscription": null, "event_type": "message",
+                        "kind": "message", "received_at_ms": 0, "read": false,
+                        "unread_weight": 1, "title": null, "text": "hello",
+                        "link": null, "link_host": null
+                    }))
+                    .unwrap();
+                    ipc::WindowEvent::Stored(Box::new(view))
+                })
                 .collect()
         };
         let start = std::time::Instant::now();
@@ -708,14 +723,14 @@ mod tests {
         let mut lagged = 0;
         for ms in 0..40 {
             let passed = gate.pass(stored(10), at(2000 + ms * 25));
-            if passed == [serde_json::json!({"type": "lagged"})] {
+            if passed == [ipc::WindowEvent::Lagged(10)] {
                 lagged += 1;
             }
         }
         assert!(lagged >= 30, "{lagged} of 40 batches");
         // Other events pass beside it, and after a calm second events pass again.
         let mut mixed = stored(50);
-        mixed.push(serde_json::json!({"type": "status"}));
+        mixed.push(ipc::WindowEvent::LoginChanged(None));
         let passed = gate.pass(mixed, at(3000));
         assert_eq!(passed.len(), 2);
         assert_eq!(gate.pass(stored(1), at(4500)).len(), 1);

@@ -107,8 +107,22 @@ fn subscription_statuses(
         .collect()
 }
 
+/// A connection's state in a word or two: the window's header with one
+/// subscription. `ConnectionState`'s own words (`state_text`) say it in full.
+fn state_word(state: &ConnectionState) -> &'static str {
+    match state {
+        ConnectionState::Connecting => "Connecting…",
+        ConnectionState::Open { .. } => "Connected",
+        ConnectionState::Retrying { .. } => "Retrying",
+        ConnectionState::Stopped { .. } => "Stopped",
+        ConnectionState::Offline { .. } => "Offline",
+    }
+}
+
 /// The status's own state, counters and server: its one subscription's, or
-/// the sum of several ("2 of 3 connected").
+/// the sum of several ("2 of 3 connected"). Its words, in full for the tray
+/// (`state_text`) and short for the window's header (`summary`), are made
+/// here alone.
 fn sum_up(status: &mut Status) {
     let lines = &status.subscriptions;
     status.events_received = lines.iter().map(|line| line.events_received).sum();
@@ -118,15 +132,21 @@ fn sum_up(status: &mut Status) {
         .first()
         .map(|line| line.server.clone())
         .unwrap_or_default();
-    let (state, text, since) = match lines.as_slice() {
+    let (state, summary, text, since) = match lines.as_slice() {
         [] => {
             let state = ConnectionState::Stopped {
                 reason: "no server configured".into(),
             };
+            let summary = state_word(&state).to_string();
             let text = state.to_string();
-            (state, text, status.since_ms)
+            (state, summary, text, status.since_ms)
         }
-        [only] => (only.state.clone(), only.state_text.clone(), only.since_ms),
+        [only] => (
+            only.state.clone(),
+            state_word(&only.state).to_string(),
+            only.state_text.clone(),
+            only.since_ms,
+        ),
         several => {
             let open = several.iter().filter(|line| line.state.is_open()).count();
             let first_open = several.iter().find(|line| line.state.is_open());
@@ -135,14 +155,13 @@ fn sum_up(status: &mut Status) {
                 .filter(|line| !line.state.is_open())
                 .map(|line| format!("{}: {}", line.name, line.state_text))
                 .collect();
-            let text = if troubled.is_empty() {
-                format!("Connected to all {} subscriptions", several.len())
+            let (summary, text) = if troubled.is_empty() {
+                let all = format!("Connected to all {} subscriptions", several.len());
+                (all.clone(), all)
             } else {
-                format!(
-                    "{open} of {} connected ({})",
-                    several.len(),
-                    troubled.join("; ")
-                )
+                let some = format!("{open} of {} connected", several.len());
+                let text = format!("{some} ({})", troubled.join("; "));
+                (some, text)
             };
             let state = first_open.unwrap_or(&several[0]).state.clone();
             let since = several
@@ -150,12 +169,37 @@ fn sum_up(status: &mut Status) {
                 .map(|line| line.since_ms)
                 .max()
                 .unwrap_or_default();
-            (state, text, since)
+            (state, summary, text, since)
         }
     };
     status.state = state;
+    status.summary = summary;
     status.state_text = text;
     status.since_ms = since;
+}
+
+/// How long notifications stay paused, as the tray's menu and the window
+/// say it: "until 14:30", "until Tue 14:30" when not today, "until
+/// resumed" for a pause that ends after next year (see [`FOREVER`]);
+/// `None` when not paused.
+pub fn pause_text(until_ms: Option<i64>, now_ms: i64, zone: &jiff::tz::TimeZone) -> Option<String> {
+    let until = until_ms.filter(|until| *until > now_ms)?;
+    let at = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .ok()
+            .map(|time| time.to_zoned(zone.clone()))
+    };
+    let (Some(end), Some(now)) = (at(until), at(now_ms)) else {
+        return Some("until resumed".into());
+    };
+    if end.year() > now.year() + 1 {
+        return Some("until resumed".into());
+    }
+    Some(if end.date() == now.date() {
+        format!("until {}", end.strftime("%H:%M"))
+    } else {
+        format!("until {}", end.strftime("%a %H:%M"))
+    })
 }
 
 /// The window process: a sibling binary, started on demand, watched so that
@@ -266,8 +310,10 @@ impl App {
         let mut status = Status {
             state: ConnectionState::Connecting,
             state_text: ConnectionState::Connecting.to_string(),
+            summary: String::new(),
             unread: *engine.unread().borrow(),
             paused_until_ms: None,
+            pause_text: None,
             server: String::new(),
             demo,
             since_ms: now_ms(),
@@ -563,6 +609,11 @@ impl App {
     fn set_pause(&mut self, until: Option<SystemTime>) {
         self.paused_until = until;
         self.status.paused_until_ms = until.map(ms_since_epoch);
+        self.status.pause_text = pause_text(
+            self.status.paused_until_ms,
+            now_ms(),
+            &jiff::tz::TimeZone::system(),
+        );
         self.notifier_config
             .send_replace(notifier_config(&self.settings, until));
         self.publish();
@@ -965,9 +1016,21 @@ mod tests {
         assert!(notifier.borrow().is_paused(crate::protocol::clock::now()));
         let until = app.status().borrow().paused_until_ms.unwrap();
         assert!((until - now_ms() - 3_600_000).abs() < 60_000);
+        let text = app.status().borrow().pause_text.clone();
+        assert!(
+            text.as_deref()
+                .is_some_and(|text| text.starts_with("until ")),
+            "{text:?}"
+        );
+        app.on_request(Request::Pause { minutes: None }).await;
+        assert_eq!(
+            app.status().borrow().pause_text.as_deref(),
+            Some("until resumed")
+        );
         app.on_request(Request::Resume).await;
         assert!(!notifier.borrow().is_paused(crate::protocol::clock::now()));
         assert_eq!(app.status().borrow().paused_until_ms, None);
+        assert_eq!(app.status().borrow().pause_text, None);
         // Headless: no window, and it says so.
         let (reply, _) = app.on_request(Request::OpenWindow { view: None }).await;
         assert!(matches!(reply, Reply::Error { .. }));
@@ -990,9 +1053,116 @@ mod tests {
         assert_eq!(app.pause_check_in(), Some(Duration::ZERO));
         app.on_pause_check();
         assert_eq!(status.borrow().paused_until_ms, None);
+        assert_eq!(status.borrow().pause_text, None);
         assert_eq!(app.pause_check_in(), None);
         // "Until resumed" is looked at again within a day, never further.
         app.on_request(Request::Pause { minutes: None }).await;
         assert_eq!(app.pause_check_in(), Some(Duration::from_secs(86_400)));
+    }
+
+    fn line(name: &str, state: ConnectionState) -> SubscriptionStatus {
+        SubscriptionStatus {
+            name: name.into(),
+            server: format!("http://{name}.example/stream"),
+            state_text: state.to_string(),
+            state,
+            since_ms: 0,
+            last_event_ms: None,
+            events_received: 0,
+            reconnects: 0,
+        }
+    }
+
+    fn summed(lines: Vec<SubscriptionStatus>) -> (String, String) {
+        let mut status: Status = serde_json::from_value(serde_json::json!({
+            "state": {"state": "connecting"}, "state_text": "", "unread": 0,
+            "paused_until_ms": null, "server": "", "demo": false, "since_ms": 0,
+            "last_event_ms": null, "events_received": 0, "bytes_received": 0,
+            "reconnects": 0, "settings_problem": null, "store_problem": null
+        }))
+        .unwrap();
+        status.subscriptions = lines;
+        sum_up(&mut status);
+        (status.summary, status.state_text)
+    }
+
+    #[test]
+    fn the_words_for_the_whole_connection_in_short_and_in_full() {
+        let open = |host: &str| ConnectionState::Open { host: host.into() };
+        let retrying = ConnectionState::Retrying {
+            delay_ms: 4000,
+            reason: "refused".into(),
+            detail: None,
+            certificate: None,
+        };
+        assert_eq!(
+            summed(vec![]),
+            ("Stopped".into(), "Stopped: no server configured".into())
+        );
+        assert_eq!(
+            summed(vec![line("a", open("a.example"))]),
+            ("Connected".into(), "Connected to a.example".into())
+        );
+        assert_eq!(
+            summed(vec![line("a", retrying.clone())]),
+            ("Retrying".into(), "Retrying in 4 s: refused".into())
+        );
+        assert_eq!(
+            summed(vec![
+                line("a", open("a.example")),
+                line("b", open("b.example"))
+            ]),
+            (
+                "Connected to all 2 subscriptions".into(),
+                "Connected to all 2 subscriptions".into()
+            )
+        );
+        assert_eq!(
+            summed(vec![
+                line("a", open("a.example")),
+                line("b", retrying.clone())
+            ]),
+            (
+                "1 of 2 connected".into(),
+                "1 of 2 connected (b: Retrying in 4 s: refused)".into()
+            )
+        );
+        // None connected is counted too, not said as the first one's state.
+        assert_eq!(
+            summed(vec![
+                line("a", retrying.clone()),
+                line("b", ConnectionState::Offline { detail: None })
+            ])
+            .0,
+            "0 of 2 connected"
+        );
+    }
+
+    #[test]
+    fn the_pause_in_words_by_its_end() {
+        let zone = jiff::tz::TimeZone::UTC;
+        // Tuesday 2026-03-03 10:00 UTC.
+        let now = 1_772_532_000_000;
+        let hour = 3_600_000;
+        assert_eq!(pause_text(None, now, &zone), None);
+        assert_eq!(pause_text(Some(now), now, &zone), None, "over");
+        assert_eq!(
+            pause_text(Some(now + hour + 30 * 60_000), now, &zone).as_deref(),
+            Some("until 11:30")
+        );
+        assert_eq!(
+            pause_text(Some(now + 24 * hour), now, &zone).as_deref(),
+            Some("until Wed 10:00")
+        );
+        // "Until resumed" is the one length that says so.
+        let forever = now + i64::try_from(FOREVER.as_millis()).unwrap();
+        assert_eq!(
+            pause_text(Some(forever), now, &zone).as_deref(),
+            Some("until resumed")
+        );
+        assert_eq!(
+            pause_text(Some(i64::MAX), now, &zone).as_deref(),
+            Some("until resumed")
+        );
     }
 }
