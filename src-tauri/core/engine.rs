@@ -46,12 +46,9 @@ pub enum Command {
     DeleteHistoryOf(String),
     /// Validated settings to apply at once (a new server reconnects).
     ApplySettings(Box<Settings>),
-    /// The network came back or changed (a link, an address, a route): a
-    /// client waiting to retry connects now.
-    NetworkCame,
-    /// The network lost something, or the machine woke up: the open
-    /// connection is suspect; reconnect.
-    NetworkLost,
+    /// The network changed, or the machine woke up: what every client is
+    /// told of it (`NetworkEvent::control` decides, for `listen` too).
+    Network(Control),
     /// Store an event another client received (`ssetray listen --store`
     /// while the app runs), as if it came from `server` (a redacted URL).
     Store {
@@ -604,10 +601,7 @@ impl Engine {
             .with_store(|store| store.last_event_id(&server))
             .flatten();
         config.last_event_id = waiting.or(stored).unwrap_or_default();
-        config.network_heard = self.network_heard;
-        if self.sleep_heard {
-            config.clock_check_every = None;
-        }
+        config.hearing(self.network_heard, self.sleep_heard);
         if !config.last_event_id.is_empty() {
             tracing::info!(last_event_id = %config.last_event_id, "resuming {server}");
         }
@@ -696,13 +690,9 @@ impl Engine {
                     self.refresh_unread();
                 }
             }
-            Command::NetworkCame | Command::NetworkLost => {
+            Command::Network(control) => {
                 for follow in &self.follows {
-                    follow.send(if matches!(command, Command::NetworkCame) {
-                        Control::NetworkCame
-                    } else {
-                        Control::NetworkLost
-                    });
+                    follow.send(control);
                 }
             }
             Command::Store { server, event } => {

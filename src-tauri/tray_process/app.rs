@@ -481,11 +481,11 @@ impl App {
 
     /// The network or the machine's sleep changed.
     pub async fn on_network(&mut self, event: NetworkEvent) {
-        let command = match event {
-            NetworkEvent::Came => Command::NetworkCame,
-            NetworkEvent::Lost | NetworkEvent::Resumed => Command::NetworkLost,
-        };
-        let _ = self.engine.commands.send(command).await;
+        let _ = self
+            .engine
+            .commands
+            .send(Command::Network(event.control()))
+            .await;
     }
 
     /// A notification was clicked.

@@ -317,8 +317,21 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
         } else {
             None
         };
+        // The network and sleep heard as the app hears them, so that a
+        // lost link is noticed and its return answered as fast.
+        let (hearing, mut network) = crate::desktop::network_watch::start().await;
+        config.hearing(hearing.hears_the_network(), hearing.hears_sleep());
         let (updates_tx, mut updates) = mpsc::channel(1024);
-        let _control = client::spawn(config, updates_tx).map_err(Failure::usage)?;
+        // Kept here: the client stops once no one can control it.
+        let control = client::spawn(config, updates_tx).map_err(Failure::usage)?;
+        let told = control.clone();
+        tokio::spawn(async move {
+            while let Some(event) = network.recv().await {
+                if told.send(event.control()).await.is_err() {
+                    return;
+                }
+            }
+        });
         let mut seen = 0u64;
         let stdout = std::io::stdout();
         while let Some(update) = updates.recv().await {
