@@ -24,10 +24,9 @@ fn sources(folder: &Path, found: &mut Vec<PathBuf>) {
     }
 }
 
-/// A file's module as `layer::module` (`core::store` for
-/// `core/store.rs`, `desktop::tray` for `desktop/tray/linux.rs`), or the
-/// layer alone for its `mod.rs`.
-fn module_of(relative: &Path) -> Vec<String> {
+/// A file's whole module path (`desktop::tray::linux` for
+/// `desktop/tray/linux.rs`, `desktop::tray` for its `mod.rs`).
+fn full_module_of(relative: &Path) -> Vec<String> {
     let mut parts: Vec<String> = relative
         .iter()
         .map(|part| part.to_string_lossy().trim_end_matches(".rs").to_string())
@@ -35,8 +34,52 @@ fn module_of(relative: &Path) -> Vec<String> {
     if parts.last().map(String::as_str) == Some("mod") {
         parts.pop();
     }
+    parts
+}
+
+/// A file's module as `layer::module` (`core::store` for
+/// `core/store.rs`, `desktop::tray` for `desktop/tray/linux.rs`), or the
+/// layer alone for its `mod.rs`.
+fn module_of(relative: &Path) -> Vec<String> {
+    let mut parts = full_module_of(relative);
     parts.truncate(2);
     parts
+}
+
+/// The `super::…` paths of a file at `module`, each as the first two
+/// segments of the module it reaches (so `super::notifier` in
+/// `desktop/notification_service/mod.rs` is `desktop::notifier`).
+fn super_paths(text: &str, module: &[String]) -> Vec<(String, Option<String>)> {
+    let mut paths = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("super::") {
+        let before = &rest[..at];
+        rest = &rest[at..];
+        if before
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':')
+        {
+            rest = &rest["super::".len()..];
+            continue;
+        }
+        let mut reached: Vec<String> = module.to_vec();
+        while let Some(after) = rest.strip_prefix("super::") {
+            reached.pop();
+            rest = after;
+        }
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if !name.is_empty() {
+            reached.push(name);
+        }
+        if let Some(first) = reached.first() {
+            paths.push((first.clone(), reached.get(1).cloned()));
+        }
+    }
+    paths
 }
 
 /// The `crate::…` paths a text names, each as its first two segments.
@@ -91,7 +134,16 @@ fn every_import_names_its_layer_and_goes_down_never_up() {
         let module = module_of(relative);
         let own_rank = rank(&module[0]).expect("a layer");
         let text = std::fs::read_to_string(file).expect("read");
-        for (first, second) in crate_paths(&code_of(&text)) {
+        let code = code_of(&text);
+        // Inside a module's own tests, `super::*` is the module itself.
+        let code = match code.find("#[cfg(test)]\nmod tests {") {
+            Some(at) => code[..at].to_string(),
+            None => code,
+        };
+        let full = full_module_of(relative);
+        let mut paths = crate_paths(&code);
+        paths.extend(super_paths(&code, &full));
+        for (first, second) in paths {
             let Some(their_rank) = rank(&first) else {
                 problems.push(format!(
                     "{}: `crate::{first}` does not name a layer ({})",

@@ -16,7 +16,7 @@
 
 use tokio::sync::mpsc;
 
-use crate::sse::Control;
+use crate::protocol::sse::Control;
 
 /// What changed, for the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
