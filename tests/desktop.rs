@@ -482,10 +482,19 @@ fn the_window_opens_shows_the_ui_and_exits_when_closed() {
         .env("XDG_CONFIG_HOME", home.dir.path().join("config"))
         .env("XDG_DATA_HOME", home.dir.path().join("data"))
         .env("XDG_RUNTIME_DIR", home.dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut window = Proc::spawn("ssetray-window", &mut command);
+        // Its caches too: nothing shared with another window running on
+        // this machine.
+        .env("HOME", home.dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut window = Running::new(Proc::spawn("ssetray-window", &mut command));
     wait_until("the SSE Tray window", || {
+        if let Ok(Some(status)) = window.proc.child.try_wait() {
+            panic!(
+                "the window process ended ({status}) without a window: {:?}",
+                window.drain_stderr()
+            );
+        }
         !desktop.window_ids("^SSE Tray$").is_empty()
     });
     // The page renders: the screenshot is not a blank window but text and
@@ -510,7 +519,7 @@ fn the_window_opens_shows_the_ui_and_exits_when_closed() {
         .status()
         .expect("xdotool");
     wait_until("the window process to exit", || {
-        matches!(window.child.try_wait(), Ok(Some(_)))
+        matches!(window.proc.child.try_wait(), Ok(Some(_)))
     });
 }
 
@@ -573,7 +582,8 @@ fn single_instance_window_process_and_socket_permissions() {
     // server still sees one subscriber.
     let mut second = full.app(&home, &[]);
     assert_eq!(second.wait_exit(), 0);
-    assert!(second.drain_stderr().join("\n").contains("already running"));
+    // Its last words may still be in the pipe's reader when it has exited.
+    second.wait_stderr("already running");
     wait_until("the window", || {
         !full.desktop.window_ids("^SSE Tray$").is_empty()
     });

@@ -524,49 +524,82 @@ pub async fn run(
     config: watch::Receiver<NotifierConfig>,
     clicks: mpsc::Sender<Click>,
 ) {
-    let mut bubbles = Bubbles::connect().await;
-    let mut bursts = Bursts::default();
+    let mut notifier = Notifier {
+        bubbles: Bubbles::connect().await,
+        bursts: Bursts::default(),
+    };
     loop {
-        let due = bursts.due();
+        let due = notifier.bursts.due();
         tokio::select! {
             received = events.recv() => match received {
-                Ok(EngineEvent::Stored(stored)) => {
-                    let notice = notice(&stored, &config.borrow(), crate::clock::now());
-                    if let Some((text, source)) = notice {
-                        let offered = bursts.offer(Instant::now(), stored.event.unread_weight(), &source);
-                        if offered == Offered::OnItsOwn {
-                            let click = away_from_home(click_target(&stored, &source), &source).await;
-                            bubbles.show(&text, None, click).await;
-                        }
-                    }
-                }
+                Ok(EngineEvent::Stored(stored)) => notifier.on_stored(&stored, &config).await,
                 Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    // A flood outran us: count what we missed into the summary.
-                    if config.borrow().notifies(crate::clock::now()) {
-                        bursts.missed(Instant::now(), missed);
-                    }
+                    notifier.on_missed(missed, &config)
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             },
-            signal = bubbles.next_signal() => match signal {
-                Signal::Invoked { id, action } => {
-                    if let Some(click) = bubbles.waiters.invoked(id, &action) {
-                        let _ = clicks.send(click).await;
-                    }
-                }
-                Signal::Closed { id } => {
-                    bubbles.waiters.closed(id);
-                    bursts.closed(id);
-                }
-            },
-            () = until(due) => {
-                if let Some(summary) = bursts.flush(Instant::now()) {
-                    if let Some(id) = bubbles.show(&summary.text, summary.replaces, summary.click).await {
-                        bursts.shown(id);
-                    }
+            signal = notifier.bubbles.next_signal() => {
+                if let Some(click) = notifier.on_signal(signal) {
+                    let _ = clicks.send(click).await;
                 }
             }
+            () = until(due) => notifier.on_due().await,
+        }
+    }
+}
+
+/// What [`run`] hands over to: the bursts (what to show) and the bubbles
+/// (the desktop showing it).
+struct Notifier {
+    bubbles: Bubbles,
+    bursts: Bursts,
+}
+
+impl Notifier {
+    /// A stored event: shown on its own, or counted into the summary.
+    async fn on_stored(&mut self, stored: &StoredEvent, config: &watch::Receiver<NotifierConfig>) {
+        let notice = notice(stored, &config.borrow(), crate::clock::now());
+        let Some((text, source)) = notice else {
+            return;
+        };
+        let messages = stored.event.unread_weight();
+        if self.bursts.offer(Instant::now(), messages, &source) == Offered::OnItsOwn {
+            let click = away_from_home(click_target(stored, &source), &source).await;
+            self.bubbles.show(&text, None, click).await;
+        }
+    }
+
+    /// A flood outran the notifier: what it missed goes into the summary.
+    fn on_missed(&mut self, missed: u64, config: &watch::Receiver<NotifierConfig>) {
+        if config.borrow().notifies(crate::clock::now()) {
+            self.bursts.missed(Instant::now(), missed);
+        }
+    }
+
+    /// A click or a close; what the click asks of the app, if anything.
+    fn on_signal(&mut self, signal: Signal) -> Option<Click> {
+        match signal {
+            Signal::Invoked { id, action } => self.bubbles.waiters.invoked(id, &action),
+            Signal::Closed { id } => {
+                self.bubbles.waiters.closed(id);
+                self.bursts.closed(id);
+                None
+            }
+        }
+    }
+
+    /// The summary's time came: show it, or update it in place.
+    async fn on_due(&mut self) {
+        let Some(summary) = self.bursts.flush(Instant::now()) else {
+            return;
+        };
+        let shown = self
+            .bubbles
+            .show(&summary.text, summary.replaces, summary.click)
+            .await;
+        if let Some(id) = shown {
+            self.bursts.shown(id);
         }
     }
 }
