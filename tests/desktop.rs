@@ -252,14 +252,13 @@ fn events_shown_or_counted(calls: &[NotifyCall]) -> u64 {
 }
 
 /// Wait until the notifier's burst is over, given when the test saw the
-/// notification of the last event it offered (seen after the notifier
-/// counted it, so waiting from then is long enough). The window is the
-/// notifier's own rule, not a condition anything shows: this waits for
-/// time, as long as the rule says and no longer.
+/// notification of the last event the notifier was offered. The notifier
+/// ends a burst after a quiet spell longer than [`BURST_WINDOW`]; it was
+/// offered that event before the test saw it, so a window from then is
+/// enough. The window is the notifier's own rule, not a condition anything
+/// shows: this waits for time, as long as the rule says and no longer.
 fn wait_out_the_burst(last_seen: Instant) {
-    // The notifier ends a burst after a quiet spell longer than the window.
-    let over = last_seen + BURST_WINDOW + Duration::from_millis(1);
-    std::thread::sleep(over.saturating_duration_since(Instant::now()));
+    std::thread::sleep((last_seen + BURST_WINDOW).saturating_duration_since(Instant::now()));
 }
 
 fn opened(home: &AppHome) -> Vec<String> {
@@ -410,12 +409,7 @@ fn a_flood_shows_a_few_notifications_and_stores_everything() {
     });
     // New bubbles are `Notify` calls that replace none; the summary updates
     // itself in place.
-    let new_bubbles = || {
-        full.notify_calls()
-            .iter()
-            .filter(|call| call.replaces == 0)
-            .count()
-    };
+    let new_bubbles = |calls: &[NotifyCall]| calls.iter().filter(|call| call.replaces == 0).count();
     wait_until("the flood's summary", || {
         full.notify_calls()
             .iter()
@@ -425,15 +419,15 @@ fn a_flood_shows_a_few_notifications_and_stores_everything() {
     // watch that long for bubbles that should not come, stopping at the
     // first one too many.
     let watched_until = Instant::now() + SUMMARY_DELAY;
-    while Instant::now() < watched_until && new_bubbles() <= 5 {
+    while Instant::now() < watched_until && new_bubbles(&full.notify_calls()) <= 5 {
         std::thread::sleep(Duration::from_millis(50));
     }
     let calls = full.notify_calls();
-    let new_bubbles = calls.iter().filter(|call| call.replaces == 0).count();
-    let updates = calls.len() - new_bubbles;
+    let bubbles = new_bubbles(&calls);
+    let updates = calls.len() - bubbles;
     assert!(
-        (1..=5).contains(&new_bubbles),
-        "{new_bubbles} notifications (and {updates} updates) for a flood"
+        (1..=5).contains(&bubbles),
+        "{bubbles} notifications (and {updates} updates) for a flood"
     );
 }
 
@@ -849,10 +843,12 @@ fn a_burst_summary_updated_many_times_opens_the_browser_once_per_click() {
     flask.wait_for_subscribers("sse", 1);
     // The first three show on their own; the burst after them goes into one
     // summary, updated in place as more arrive.
-    for n in 0..3 {
+    let mut published = 0;
+    for n in 0..SHOWN_ON_THEIR_OWN {
         flask.publish(
             serde_json::json!({"data": {"title": format!("single {n}")}, "type": "message"}),
         );
+        published += 1;
         full.wait_notify(&format!("single {n}"));
     }
     full.desktop
@@ -872,13 +868,14 @@ fn a_burst_summary_updated_many_times_opens_the_browser_once_per_click() {
     for batch in 0..4 {
         for n in 0..10 {
             flask.publish(serde_json::json!({"data": {"title": format!("burst {batch}.{n}")}, "type": "message"}));
+            published += 1;
         }
         wait_until(&format!("summary update {batch}"), || summaries() > batch);
     }
-    // Every one of the 43 events is on screen or counted in the summary:
-    // the notifier has offered the last of them.
+    // Every event is on screen or counted in the summary: the notifier has
+    // offered the last of them.
     wait_until("the whole burst shown or counted", || {
-        events_shown_or_counted(&full.notify_calls()) >= 43
+        events_shown_or_counted(&full.notify_calls()) >= published
     });
     let last_offer_seen = Instant::now();
     let calls = full.notify_calls();
