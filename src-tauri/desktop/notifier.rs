@@ -799,7 +799,7 @@ mod tests {
     #[test]
     fn a_burst_shows_three_then_one_summary_updated_in_place() {
         let mut bursts = Bursts::default();
-        let work = subscription("http://work/stream", "work");
+        let work = subscription("http://work.example/stream", "work");
         let start = Instant::now();
         let at = |ms| start + Duration::from_millis(ms);
         for ms in [0, 10, 20] {
@@ -841,8 +841,8 @@ mod tests {
     #[test]
     fn a_summary_of_several_subscriptions_says_so_and_opens_nothing() {
         let mut bursts = Bursts::default();
-        let work = subscription("http://work/stream", "work");
-        let home = subscription("http://home/stream", "home");
+        let work = subscription("http://work.example/stream", "work");
+        let home = subscription("http://home.example/stream", "home");
         let start = Instant::now();
         for n in 0..4 {
             bursts.offer(start, 1, &work);
@@ -860,7 +860,7 @@ mod tests {
     #[test]
     fn events_missed_in_a_flood_are_counted_and_change_no_source() {
         let mut bursts = Bursts::default();
-        let work = subscription("http://work/stream", "work");
+        let work = subscription("http://work.example/stream", "work");
         let start = Instant::now();
         for _ in 0..3 {
             bursts.offer(start, 1, &work);
@@ -885,8 +885,8 @@ mod tests {
     #[test]
     fn a_closed_summary_or_a_quiet_spell_starts_a_new_bubble() {
         let mut bursts = Bursts::default();
-        let work = subscription("http://work/stream", "work");
-        let home = subscription("http://home/stream", "home");
+        let work = subscription("http://work.example/stream", "work");
+        let home = subscription("http://home.example/stream", "home");
         let start = Instant::now();
         for _ in 0..4 {
             bursts.offer(start, 1, &work);
@@ -947,7 +947,7 @@ mod tests {
             }),
             rule,
         };
-        let work = subscription("http://work/stream", "work");
+        let work = subscription("http://work.example/stream", "work");
         let mut config = NotifierConfig {
             enabled: true,
             paused_until: None,
@@ -956,13 +956,13 @@ mod tests {
             time_zone: None,
         };
         let now = SystemTime::now();
-        let event = stored("http://work/stream", TypeRule::Notify);
+        let event = stored("http://work.example/stream", TypeRule::Notify);
         let (text, source) = notice(&event, &config, now).expect("shown");
         assert_eq!(text.summary, "Deploy", "one subscription: no name");
         assert_eq!(source, work);
         assert_eq!(
             notice(
-                &stored("http://work/stream", TypeRule::StoreOnly),
+                &stored("http://work.example/stream", TypeRule::StoreOnly),
                 &config,
                 now
             ),
@@ -979,7 +979,7 @@ mod tests {
         // Several subscriptions: each notification names its own.
         config
             .sources
-            .push(subscription("http://home/stream", "home"));
+            .push(subscription("http://home.example/stream", "home"));
         let (text, _) = notice(&event, &config, now).expect("shown");
         assert_eq!(text.summary, "work: Deploy");
         config.sources[0].notifications = false;
