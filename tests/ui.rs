@@ -33,37 +33,14 @@ struct Ui {
 /// and then (it lost its pooled connection to WebKitWebDriver), and then
 /// nobody can tell whether the command reached the page.
 fn send_once(port: u16, method: &str, path: &str, body: Option<&Value>) -> Option<Value> {
-    use std::io::{Read, Write};
     let body = body.map(Value::to_string).unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("webdriver");
-    stream.set_read_timeout(Some(PATIENCE)).ok();
-    stream.write_all(head.as_bytes()).expect("send");
-    stream.write_all(body.as_bytes()).expect("send");
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    if response.is_empty() {
-        return None;
-    }
-    let split = response
-        .windows(4)
-        .position(|window| window == b"\r\n\r\n")
-        .unwrap_or(response.len());
-    let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
-    let body = response.get(split + 4..).unwrap_or(&[]);
-    // The driver's proxy sends some answers in chunks: read them whole, or
-    // a good answer would look like none at all.
-    let body = if head.contains("transfer-encoding: chunked") {
-        dechunk(body)
-    } else {
-        body.to_vec()
-    };
-    Some(serde_json::from_slice(&body).unwrap_or_else(|_| {
-        json!({"value": {"error": "unreadable answer", "message": String::from_utf8_lossy(&body)}})
-    }))
+    let answer =
+        http_request(port, method, path, Some("application/json"), &body).expect("webdriver")?;
+    Some(
+        serde_json::from_str(&answer).unwrap_or_else(
+            |_| json!({"value": {"error": "unreadable answer", "message": answer}}),
+        ),
+    )
 }
 
 /// Sends a command that does the same however often it is repeated (a
@@ -77,23 +54,6 @@ fn request(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
         std::thread::sleep(Duration::from_millis(50));
     }
     Value::Null
-}
-
-/// The body of a `Transfer-Encoding: chunked` answer.
-fn dechunk(mut rest: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    while let Some(line_end) = rest.windows(2).position(|window| window == b"\r\n") {
-        let size = String::from_utf8_lossy(&rest[..line_end]);
-        let size =
-            usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
-        let data = &rest[line_end + 2..];
-        if size == 0 || data.len() < size {
-            break;
-        }
-        body.extend_from_slice(&data[..size]);
-        rest = data[size..].strip_prefix(b"\r\n").unwrap_or(&data[size..]);
-    }
-    body
 }
 
 impl Ui {
