@@ -9,11 +9,14 @@
 //! (a property test checks this).
 //!
 //! Shape and cost: complete lines are parsed straight out of the caller's
-//! buffer; only a line that straddles two reads is copied. The complete lines
-//! of a read are checked as UTF-8 in one pass, and then every value is copied
-//! once, without being checked again; a read holding invalid UTF-8 is decoded
-//! value by value instead, each invalid sequence becoming U+FFFD. Cutting at
-//! line endings is safe because CR and LF never occur inside a UTF-8 sequence.
+//! buffer; only a line that straddles two reads is copied. Each value is
+//! copied once, into the event, and checked as UTF-8 once: where a stream's
+//! lines are short, the complete lines of a read are checked in one pass
+//! (a check per value would cost more in setup than in checking); where
+//! they are long, each value is checked on its own, right after its line's
+//! end was found, while it is in cache. A value with invalid UTF-8 is
+//! decoded with each invalid sequence as U+FFFD. Cutting at line endings is
+//! safe because CR and LF never occur inside a UTF-8 sequence.
 //!
 //! Memory is bounded by [`Limits`]: an event whose data, type and id come to
 //! more than `max_event_bytes` of decoded text is dropped, and so is a line
@@ -162,11 +165,10 @@ enum TypeField {
     Named,
 }
 
-/// The text of complete lines: `&str` when the read was valid UTF-8 (the
-/// usual case, checked once for the whole read), or bytes, each value then
-/// decoded on its own with invalid sequences as U+FFFD. Lines and values are
-/// cut only at ASCII bytes (CR, LF, colon, space), so a slice of valid text
-/// is valid text.
+/// The text of complete lines: `&str` when the read was checked as UTF-8 as
+/// a whole, or bytes, each value then checked and decoded on its own, with
+/// invalid sequences as U+FFFD. Lines and values are cut only at ASCII bytes
+/// (CR, LF, colon, space), so a slice of valid text is valid text.
 trait Text<'a>: Copy {
     fn bytes(self) -> &'a [u8];
     /// Bytes `start..end`, both at ASCII bytes or the ends.
@@ -194,12 +196,25 @@ impl<'a> Text<'a> for &'a [u8] {
         &self[start..end]
     }
     fn decode(self) -> Cow<'a, str> {
-        String::from_utf8_lossy(self)
+        // The vectorised check pays for its setup from about 64 bytes on.
+        let valid = if self.len() < 64 {
+            std::str::from_utf8(self).ok()
+        } else {
+            simdutf8::basic::from_utf8(self).ok()
+        };
+        match valid {
+            Some(text) => Cow::Borrowed(text),
+            None => String::from_utf8_lossy(self),
+        }
     }
 }
 
 /// A straddling line's buffer larger than this is not kept for the next one.
 const KEPT_LINE_BUFFER_BYTES: usize = 64 * 1024;
+
+/// Lines shorter than this on average, in the last read, make the parser
+/// check the next read's lines as UTF-8 in one pass.
+const SHORT_LINE_BYTES: usize = 128;
 
 /// The parser's state between reads.
 #[derive(Debug)]
@@ -238,6 +253,8 @@ pub struct Parser {
     has_own_id: bool,
     /// The current event went over the limit: discard it at its blank line.
     skipping_event: bool,
+    /// The last read's lines were short: check the next one's at once.
+    short_lines: bool,
 }
 
 impl Default for Parser {
@@ -265,6 +282,7 @@ impl Parser {
             message_type,
             has_own_id: false,
             skipping_event: false,
+            short_lines: true,
         }
     }
 
@@ -338,10 +356,16 @@ impl Parser {
         let complete = memchr::memrchr2(CR, LF, bytes).map_or(0, |last| last + 1);
         let (lines, rest) = bytes.split_at(complete);
         if !lines.is_empty() {
-            match simdutf8::basic::from_utf8(lines) {
-                Ok(text) => self.parse_lines(text, emit),
-                Err(_) => self.parse_lines(lines, emit),
-            }
+            // Only the cost differs: either way a value is checked once.
+            let count = if self.short_lines {
+                match simdutf8::basic::from_utf8(lines) {
+                    Ok(text) => self.parse_lines(text, emit),
+                    Err(_) => self.parse_lines(lines, emit),
+                }
+            } else {
+                self.parse_lines(lines, emit)
+            };
+            self.short_lines = lines.len() < SHORT_LINE_BYTES * count;
             self.after_cr = rest.is_empty() && lines.last() == Some(&CR);
         }
         if !rest.is_empty() {
@@ -391,9 +415,10 @@ impl Parser {
     }
 
     /// Lines that each end with CR, LF or CRLF (a CRLF's LF may be left for
-    /// the next read).
-    fn parse_lines<'a, T: Text<'a>>(&mut self, text: T, emit: &mut impl FnMut(Item)) {
+    /// the next read). Returns how many there were.
+    fn parse_lines<'a, T: Text<'a>>(&mut self, text: T, emit: &mut impl FnMut(Item)) -> usize {
         let bytes = text.bytes();
+        let mut count = 0;
         let mut start = 0;
         while start < bytes.len() {
             let end = if bytes[start] == LF || bytes[start] == CR {
@@ -403,11 +428,13 @@ impl Parser {
                 memchr::memchr2(CR, LF, &bytes[start..]).map_or(bytes.len(), |at| start + at)
             };
             self.process_line(text, start, end, emit);
+            count += 1;
             start = end + 1;
             if bytes.get(end) == Some(&CR) && bytes.get(start) == Some(&LF) {
                 start += 1;
             }
         }
+        count
     }
 
     /// Keep the bytes of a line that goes on in the next read, up to the line
@@ -484,11 +511,16 @@ impl Parser {
             emit(Item::Comment);
             return;
         }
-        // The colon ends a field name of a few bytes: a plain scan finds it
-        // sooner than a vectorised search pays for its setup.
-        let (field, mut value_start) = match bytes.iter().position(|&byte| byte == b':') {
-            Some(colon) => (&bytes[..colon], colon + 1),
-            None => (bytes, bytes.len()),
+        // Most lines are data; otherwise the colon ends a field name of a
+        // few bytes, which a plain scan finds sooner than a vectorised search
+        // pays for its setup.
+        let (field, mut value_start) = if bytes.starts_with(b"data:") {
+            (&bytes[..4], 5)
+        } else {
+            match bytes.iter().position(|&byte| byte == b':') {
+                Some(colon) => (&bytes[..colon], colon + 1),
+                None => (bytes, bytes.len()),
+            }
         };
         if bytes.get(value_start) == Some(&b' ') {
             value_start += 1;
@@ -1113,6 +1145,40 @@ mod tests {
     }
 
     #[test]
+    fn long_and_short_lines_give_the_same_events_however_they_are_checked() {
+        // Reads of long lines switch the parser to checking each value on
+        // its own, reads of short lines back to checking the read at once:
+        // the events are the same either way, invalid bytes included.
+        let long = format!("{}\u{e9}", "x".repeat(600));
+        let mut input = Vec::new();
+        for round in 0..3 {
+            for n in 0..12 {
+                input.extend_from_slice(
+                    format!("id: {round}{n}\ndata: {long}\ndata: {n}\n\n").as_bytes(),
+                );
+            }
+            input.extend_from_slice(b"data: a \xFF in a long stream\n\n");
+            for n in 0..40 {
+                input.extend_from_slice(format!("event: short\ndata: {n}\n\n").as_bytes());
+            }
+        }
+        let whole = parse(&input);
+        assert_eq!(whole.len(), 3 * (12 + 1 + 40));
+        for read in [97, 256, 1500, 4096] {
+            let mut parser = Parser::default();
+            let mut items = Vec::new();
+            let mut checked_per_value = false;
+            for chunk in input.chunks(read) {
+                parser.feed(chunk, &mut |i| items.push(i));
+                checked_per_value |= !parser.short_lines;
+            }
+            assert_eq!(items, whole, "reads of {read} bytes");
+            // Reads shorter than a long line hold only its short neighbours.
+            assert_eq!(checked_per_value, read >= 1500, "reads of {read} bytes");
+        }
+    }
+
+    #[test]
     fn a_new_stream_keeps_only_the_last_event_id() {
         let mut parser = Parser::default();
         let mut items = Vec::new();
@@ -1153,6 +1219,8 @@ mod tests {
             Just(b"id: a-long-id-with-a-NUL-\x00-that-is-ignored-anyway\n".to_vec()),
             Just(b": a comment that goes on and on and on and on and on\n".to_vec()),
             Just(b"retry: 0000000000000000000000000000000000000000000000000000002000\n".to_vec()),
+            Just([&b"data: "[..], &[b'y'; 150], "\u{e9}\r\n".as_bytes()].concat()),
+            Just([&b"data: "[..], &[b'z'; 200], b"\xC3\n"].concat()),
         ];
         (any::<bool>(), prop::collection::vec(piece, 0..40)).prop_map(|(bom, pieces)| {
             let mut bytes = if bom { BOM.to_vec() } else { Vec::new() };
@@ -1166,7 +1234,7 @@ mod tests {
         fn every_split_into_reads_yields_the_same_items(
             input in stream_strategy(),
             cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..12),
-            max_event_bytes in 0usize..120,
+            max_event_bytes in 0usize..400,
         ) {
             // Small limits so that the size rules are exercised as well.
             let limits = Limits { max_event_bytes };
