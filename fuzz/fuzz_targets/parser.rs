@@ -7,18 +7,23 @@ use libfuzzer_sys::fuzz_target;
 use ssetray::sse::{Item, Limits, Parser};
 
 fuzz_target!(|input: &[u8]| {
-    // The first byte picks where the reads split; small limits reach the
-    // over-size paths quickly.
+    // The first byte picks the limit (small, to reach the over-size paths
+    // quickly) and where the reads split: every 1 to 7 bytes, or reads that
+    // hold whole long lines, which the parser checks value by value.
     let Some((&split_seed, bytes)) = input.split_first() else {
         return;
     };
     let limits = Limits {
-        max_event_bytes: 128,
+        max_event_bytes: if split_seed & 0x80 == 0 { 128 } else { 1024 },
     };
     let whole = Parser::parse_all(limits, bytes);
     let mut parser = Parser::new(limits);
     let mut split = Vec::new();
-    let step = usize::from(split_seed % 7) + 1;
+    let step = match split_seed & 0x7f {
+        0x70..=0x77 => 300,
+        0x78..=0x7f => 1500,
+        seed => usize::from(seed % 7) + 1,
+    };
     for read in bytes.chunks(step) {
         parser.feed(read, &mut |item| split.push(item));
     }
