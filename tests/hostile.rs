@@ -390,6 +390,12 @@ fn events_over_the_size_setting_are_dropped_and_the_stream_goes_on() {
     let server = FaultServer::start(|_, stream| {
         let _ = stream.write_all(STREAM_HEAD.as_bytes());
         let _ = stream.write_all(format!("data: {}\n\n", "x".repeat(2000)).as_bytes());
+        // Exactly the setting: the field name does not count.
+        let _ = stream.write_all(format!("data: {}\n\n", "z".repeat(1024)).as_bytes());
+        // The type counts with the data: 1000 and 100 are over.
+        let _ = stream.write_all(
+            format!("event: {}\ndata: {}\n\n", "t".repeat(1000), "w".repeat(100)).as_bytes(),
+        );
         let _ = stream.write_all(format!("data: {}\n\n", "y".repeat(500)).as_bytes());
         let _ = stream.write_all(b"data: marker\n\n");
         hold(stream);
@@ -402,7 +408,7 @@ fn events_over_the_size_setting_are_dropped_and_the_stream_goes_on() {
         stored_data(&home).contains(&"marker".to_string())
     });
     let sizes: Vec<_> = stored_data(&home).iter().map(String::len).collect();
-    assert_eq!(sizes, [500, 6]);
+    assert_eq!(sizes, [1024, 500, 6]);
 }
 
 /// The running app's status, through its socket.

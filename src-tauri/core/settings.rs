@@ -125,8 +125,10 @@ pub struct Settings {
     pub qr_expiry_minutes: u32,
     pub start_hidden: bool,
     pub autostart: bool,
-    /// The largest event (its data) kept, in bytes; a larger one is
-    /// dropped with a warning and the stream goes on.
+    /// The largest event kept, in bytes of text: its data, its type and its
+    /// id together (the field names not counted). A larger one is dropped
+    /// with a warning and the stream goes on; a line may be as long as this
+    /// plus its field name.
     pub max_event_bytes: usize,
     pub history: Retention,
     // The top-level stream keys of a settings file of one server, written
@@ -371,10 +373,7 @@ impl Subscription {
         max_event_bytes: usize,
     ) -> Option<crate::protocol::sse::ClientConfig> {
         let mut config = crate::protocol::sse::ClientConfig::new(self.stream_url()?);
-        config.limits = crate::protocol::sse::Limits {
-            max_line_bytes: max_event_bytes,
-            max_event_bytes,
-        };
+        config.limits = crate::protocol::sse::Limits { max_event_bytes };
         config.extra_ca_file = self.extra_ca_file.clone();
         config.certificate_pin = self.pinned_certificate();
         for (name, value) in &self.headers {

@@ -864,6 +864,13 @@ impl Client {
                         self.retry = clamp_retry(retry);
                         continue;
                     }
+                    Item::Dropped { limit } => {
+                        tracing::warn!(
+                            limit,
+                            "dropped an event over the size limit (its data, type and id); the stream goes on"
+                        );
+                        continue;
+                    }
                     Item::Comment => {
                         let learning = heartbeat.observed_interval().is_none();
                         heartbeat.comment(now);
