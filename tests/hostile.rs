@@ -409,6 +409,19 @@ fn events_over_the_size_setting_are_dropped_and_the_stream_goes_on() {
     });
     let sizes: Vec<_> = stored_data(&home).iter().map(String::len).collect();
     assert_eq!(sizes, [1024, 500, 6]);
+    // The state says so in its own words, with the count and the limit.
+    let said = app_status(&home)["state_text"].clone();
+    assert_eq!(
+        said.as_str(),
+        Some(
+            format!(
+                "Connected to 127.0.0.1:{}; 2 events over the size limit (1 KiB of data, type and id) dropped; raise max_event_bytes to keep such events",
+                server.port
+            )
+            .as_str()
+        ),
+        "{said}"
+    );
 }
 
 /// The running app's status, through its socket.

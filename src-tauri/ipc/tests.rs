@@ -255,7 +255,10 @@ fn the_page_knows_each_connection_state_by_its_name() {
     };
     let states = [
         ConnectionState::Connecting,
-        ConnectionState::Open { host: "a".into() },
+        ConnectionState::Open {
+            host: "a".into(),
+            dropped: None,
+        },
         ConnectionState::Retrying {
             delay_ms: 1,
             reason: "r".into(),

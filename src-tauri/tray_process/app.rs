@@ -1088,7 +1088,10 @@ mod tests {
 
     #[test]
     fn the_words_for_the_whole_connection_in_short_and_in_full() {
-        let open = |host: &str| ConnectionState::Open { host: host.into() };
+        let open = |host: &str| ConnectionState::Open {
+            host: host.into(),
+            dropped: None,
+        };
         let retrying = ConnectionState::Retrying {
             delay_ms: 4000,
             reason: "refused".into(),

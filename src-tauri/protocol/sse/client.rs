@@ -258,6 +258,9 @@ pub enum ConnectionState {
     Connecting,
     Open {
         host: String,
+        /// Events this connection dropped for their size, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dropped: Option<DroppedEvents>,
     },
     Retrying {
         delay_ms: u64,
@@ -281,6 +284,35 @@ pub enum ConnectionState {
     },
 }
 
+/// Events over `max_event_bytes` dropped on an open connection: said in
+/// the state, so that a user who misses an event learns why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DroppedEvents {
+    pub events: u64,
+    /// The limit they went over (data, type and id together), in bytes.
+    pub limit_bytes: usize,
+}
+
+impl std::fmt::Display for DroppedEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let limit = if self.limit_bytes.is_multiple_of(1024 * 1024) {
+            format!("{} MiB", self.limit_bytes / (1024 * 1024))
+        } else if self.limit_bytes.is_multiple_of(1024) {
+            format!("{} KiB", self.limit_bytes / 1024)
+        } else {
+            format!("{} bytes", self.limit_bytes)
+        };
+        let events = match self.events {
+            1 => "1 event".to_string(),
+            many => format!("{many} events"),
+        };
+        write!(
+            f,
+            "{events} over the size limit ({limit} of data, type and id) dropped; raise max_event_bytes to keep such events"
+        )
+    }
+}
+
 impl ConnectionState {
     pub fn is_open(&self) -> bool {
         matches!(self, ConnectionState::Open { .. })
@@ -291,7 +323,14 @@ impl std::fmt::Display for ConnectionState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ConnectionState::Connecting => write!(f, "Connecting…"),
-            ConnectionState::Open { host } => write!(f, "Connected to {host}"),
+            ConnectionState::Open {
+                host,
+                dropped: None,
+            } => write!(f, "Connected to {host}"),
+            ConnectionState::Open {
+                host,
+                dropped: Some(dropped),
+            } => write!(f, "Connected to {host}; {dropped}"),
             ConnectionState::Retrying {
                 delay_ms, reason, ..
             } => {
@@ -733,6 +772,7 @@ impl Client {
         let mut announced = false;
         let open_state = ConnectionState::Open {
             host: self.host.clone(),
+            dropped: None,
         };
         let opened = loop {
             tokio::select! {
@@ -802,6 +842,8 @@ impl Client {
         // The last event id the receiver knows of, from an event or an
         // `Update::LastEventId`.
         let mut known_id: std::sync::Arc<str> = self.parser.last_event_id().into();
+        // Events this connection dropped for their size (said in the state).
+        let mut dropped: Option<DroppedEvents> = None;
         loop {
             let silence_deadline = heartbeat.deadline();
             let silence = async {
@@ -869,7 +911,14 @@ impl Client {
                             limit,
                             "dropped an event over the size limit (its data, type and id); the stream goes on"
                         );
-                        continue;
+                        dropped = Some(DroppedEvents {
+                            events: dropped.map_or(1, |before| before.events.saturating_add(1)),
+                            limit_bytes: limit,
+                        });
+                        Update::State(ConnectionState::Open {
+                            host: self.host.clone(),
+                            dropped,
+                        })
                     }
                     Item::Comment => {
                         let learning = heartbeat.observed_interval().is_none();
