@@ -476,9 +476,6 @@ fn the_window_opens_shows_the_ui_and_exits_when_closed() {
         .env("XDG_CONFIG_HOME", home.dir.path().join("config"))
         .env("XDG_DATA_HOME", home.dir.path().join("data"))
         .env("XDG_RUNTIME_DIR", home.dir.path())
-        // Its caches too: nothing shared with another window running on
-        // this machine.
-        .env("HOME", home.dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut window = Running::new(Proc::spawn("ssetray-window", &mut command));

@@ -680,7 +680,11 @@ pub struct Desktop {
 impl Desktop {
     pub fn start() -> Desktop {
         // Xvfb picks a free display itself and writes its number to stdout,
-        // so tests running side by side never share one.
+        // so tests running side by side never share one. `-noreset`: by
+        // default an X server resets when its last client leaves (as the
+        // readiness check below does), and refuses connections while it
+        // does; a window started then failed to open the display (about 1
+        // connection in 100 right after a disconnect, measured).
         let mut xvfb = Proc::spawn(
             "Xvfb",
             Command::new("Xvfb")
@@ -692,6 +696,7 @@ impl Desktop {
                     "1024x768x24",
                     "-nolisten",
                     "tcp",
+                    "-noreset",
                 ])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null()),
