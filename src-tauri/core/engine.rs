@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{broadcast, mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::core::login_image::{LoginImages, MadeImage};
 use crate::core::settings::{Settings, Subscription, TypeRule};
@@ -107,10 +107,13 @@ const RETENTION_EVERY_BYTES: u64 = 16 * 1024 * 1024;
 const MAX_PENDING_EVENTS: usize = 10_000;
 const MAX_PENDING_BYTES: usize = 64 * 1024 * 1024;
 
-/// What a subscription's connection may hand over before the engine takes
-/// it: this many bytes of the largest events the settings allow (at least
-/// a few events, at most 1024).
+/// What a subscription's connection may have handed over before the
+/// engine takes it, in bytes ([`update_bytes`]; a larger event counts as
+/// this much): enough tiny events to write a flood in large batches, few
+/// large ones. Beside it, [`CLIENT_SLOTS`] updates wait in the
+/// connection's own channel.
 const UPDATES_IN_FLIGHT_BYTES: usize = 8 * 1024 * 1024;
+const CLIENT_SLOTS: usize = 4;
 
 /// How often a store that failed is tried again. Only while it fails: a
 /// healthy engine has no timer.
@@ -225,40 +228,124 @@ struct Follow {
     /// The subscription as last applied, to tell what a change touches.
     subscription: Subscription,
     client: Option<mpsc::Sender<Control>>,
-    updates_tx: mpsc::Sender<Update>,
-    updates: mpsc::Receiver<Update>,
+    /// The connection's updates, through its relay.
+    updates: mpsc::UnboundedReceiver<Relayed>,
+    relay: Option<tokio::task::JoinHandle<()>>,
 }
 
-/// How many updates a connection may hand over before the engine takes
-/// them, for events of at most `max_event_bytes`.
-fn updates_in_flight(max_event_bytes: usize) -> usize {
-    (UPDATES_IN_FLIGHT_BYTES / max_event_bytes.max(1)).clamp(4, 1024)
+/// Updates of one connection, in order, with their share of
+/// [`UPDATES_IN_FLIGHT_BYTES`], given back as the engine takes them.
+struct Relayed {
+    updates: Vec<Update>,
+    _share: OwnedSemaphorePermit,
+}
+
+/// What an update holds in memory, as [`Pending::bytes`] counts it.
+fn update_bytes(update: &Update) -> usize {
+    std::mem::size_of::<Update>()
+        + match update {
+            Update::Event(event) => {
+                event.event_type.len() + event.last_event_id.len() + event.data.capacity()
+            }
+            Update::LastEventId(id) => id.capacity(),
+            Update::State(_) => 0,
+        }
+}
+
+/// Hand a connection's updates to the engine, each once it fits in the
+/// connection's budget of bytes in flight (the client waits meanwhile, its
+/// own channel holding at most [`CLIENT_SLOTS`] more). While the client
+/// keeps its channel full (a flood), they are gathered, letting it run
+/// between, into one handover of up to [`BATCH`] updates, which the engine
+/// writes in one transaction; a lone update goes at once.
+async fn relay(mut from_client: mpsc::Receiver<Update>, to_engine: mpsc::UnboundedSender<Relayed>) {
+    let budget = Arc::new(Semaphore::new(UPDATES_IN_FLIGHT_BYTES));
+    let share_of = |update: &Update| {
+        u32::try_from(update_bytes(update).clamp(1, UPDATES_IN_FLIGHT_BYTES)).unwrap_or(u32::MAX)
+    };
+    let mut waiting: Option<Update> = None;
+    loop {
+        let first = match waiting.take() {
+            Some(update) => update,
+            None => match from_client.recv().await {
+                Some(update) => update,
+                None => return,
+            },
+        };
+        let Ok(mut share) = budget.clone().acquire_many_owned(share_of(&first)).await else {
+            return;
+        };
+        let mut updates = vec![first];
+        // How many came at once: a full channel means the client has more.
+        let mut taken = 1;
+        'gather: loop {
+            while updates.len() < BATCH {
+                let Ok(update) = from_client.try_recv() else {
+                    break;
+                };
+                match budget.clone().try_acquire_many_owned(share_of(&update)) {
+                    Ok(more) => {
+                        share.merge(more);
+                        updates.push(update);
+                        taken += 1;
+                    }
+                    // Over the budget: it waits for the engine to take
+                    // these.
+                    Err(_) => {
+                        waiting = Some(update);
+                        break 'gather;
+                    }
+                }
+            }
+            if taken < CLIENT_SLOTS || updates.len() >= BATCH {
+                break;
+            }
+            tokio::task::yield_now().await;
+            taken = 0;
+        }
+        let relayed = Relayed {
+            updates,
+            _share: share,
+        };
+        if to_engine.send(relayed).is_err() {
+            return;
+        }
+    }
 }
 
 impl Follow {
-    fn new(subscription: &Subscription, server: String, max_event_bytes: usize) -> Follow {
-        let (updates_tx, updates) = mpsc::channel(updates_in_flight(max_event_bytes));
+    fn new(subscription: &Subscription, server: String) -> Follow {
         Follow {
             name: subscription.name.as_str().into(),
             server: server.into(),
             subscription: subscription.clone(),
             client: None,
-            updates_tx,
-            updates,
+            updates: mpsc::unbounded_channel().1,
+            relay: None,
         }
     }
 
-    /// Stop the client and take a fresh updates channel, so that nothing
-    /// the old connection still had in flight arrives late.
-    fn stop(&mut self, max_event_bytes: usize) {
+    /// Stop the client and its relay, and leave no updates channel, so
+    /// that nothing the old connection still had in flight arrives late.
+    fn stop(&mut self) {
         if let Some(client) = self.client.take() {
             // Dropping the control sender ends the client as well, should
             // this message not fit.
             let _ = client.try_send(Control::Stop);
         }
-        let (updates_tx, updates) = mpsc::channel(updates_in_flight(max_event_bytes));
-        self.updates_tx = updates_tx;
+        if let Some(relay) = self.relay.take() {
+            relay.abort();
+        }
+        self.updates = mpsc::unbounded_channel().1;
+    }
+
+    /// A channel for a new client, relayed into `updates`.
+    fn start_relay(&mut self) -> mpsc::Sender<Update> {
+        let (client, from_client) = mpsc::channel(CLIENT_SLOTS);
+        let (to_engine, updates) = mpsc::unbounded_channel();
         self.updates = updates;
+        self.relay = Some(tokio::spawn(relay(from_client, to_engine)));
+        client
     }
 
     fn send(&self, control: Control) -> bool {
@@ -276,17 +363,19 @@ impl Follow {
 /// pending while there is none (and forever without subscriptions). Each
 /// poll starts after the follow served last, so that a flood on one
 /// stream never starves another.
-fn next_update<'a>(
+fn next_updates<'a>(
     follows: &'a mut [Follow],
     start: &'a mut usize,
-) -> impl std::future::Future<Output = (usize, Update)> + 'a {
+) -> impl std::future::Future<Output = (usize, Vec<Update>)> + 'a {
     std::future::poll_fn(move |cx| {
         let count = follows.len();
         for offset in 0..count {
             let index = (*start + offset) % count;
-            if let std::task::Poll::Ready(Some(update)) = follows[index].updates.poll_recv(cx) {
+            // The updates' share of the budget goes back as the engine
+            // takes them: it handles them before anything else runs.
+            if let std::task::Poll::Ready(Some(relayed)) = follows[index].updates.poll_recv(cx) {
                 *start = (index + 1) % count;
-                return std::task::Poll::Ready((index, update));
+                return std::task::Poll::Ready((index, relayed.updates));
             }
         }
         std::task::Poll::Pending
@@ -411,7 +500,7 @@ impl Engine {
                     None | Some(Command::Quit) => break,
                     Some(command) => self.handle(command),
                 },
-                (index, update) = next_update(&mut self.follows, &mut next) => self.on_update(index, update),
+                (index, updates) = next_updates(&mut self.follows, &mut next) => self.on_updates(index, updates),
                 Some(image) = self.made_images.recv() => self.on_login_image(image),
                 _ = sleep_until(retry_store), if retry_store.is_some() => self.retry_store_now(),
             }
@@ -553,16 +642,16 @@ impl Engine {
                 }
                 stale => {
                     if let Some(mut follow) = stale {
-                        follow.stop(max);
+                        follow.stop();
                     }
-                    self.follows.push(Follow::new(subscription, server, max));
+                    self.follows.push(Follow::new(subscription, server));
                     to_connect.push(self.follows.len() - 1);
                 }
             }
         }
         for mut gone in before {
             tracing::info!("{}: no longer followed", gone.name);
-            gone.stop(max);
+            gone.stop();
         }
         let follows = &self.follows;
         self.login_images
@@ -575,7 +664,7 @@ impl Engine {
 
     /// (Re)start the client of follow `index`.
     fn connect(&mut self, index: usize) {
-        self.follows[index].stop(self.settings.max_event_bytes);
+        self.follows[index].stop();
         let follow = &self.follows[index];
         let server = follow.server.clone();
         let Some(mut config) = follow
@@ -605,7 +694,7 @@ impl Engine {
         if !config.last_event_id.is_empty() {
             tracing::info!(last_event_id = %config.last_event_id, "resuming {server}");
         }
-        let updates = self.follows[index].updates_tx.clone();
+        let updates = self.follows[index].start_relay();
         match client::spawn(config, updates) {
             Ok(control) => self.follows[index].client = Some(control),
             Err(error) => {
@@ -715,22 +804,18 @@ impl Engine {
         }
     }
 
-    /// An update of follow `index`, with what else it has waiting (a
-    /// flood is written in batches).
-    fn on_update(&mut self, index: usize, first: Update) {
-        let mut next = Some(first);
-        let mut batched = 0;
-        while let Some(update) = next.take() {
+    /// Updates of follow `index`, in order (a flood comes in batches, and
+    /// is written so).
+    fn on_updates(&mut self, index: usize, updates: Vec<Update>) {
+        for update in updates {
             match update {
                 Update::Event(event) => {
                     let server = self.follows[index].server.clone();
                     self.receive_from(server, event, Some(index));
-                    batched += 1;
-                    if batched < BATCH {
-                        next = self
-                            .follows
-                            .get_mut(index)
-                            .and_then(|follow| follow.updates.try_recv().ok());
+                    // The server closed the stream: what came after on this
+                    // connection is dropped with it.
+                    if self.follows[index].client.is_none() {
+                        break;
                     }
                 }
                 Update::State(state) => {
@@ -768,7 +853,7 @@ impl Engine {
             });
         }
         if let Some(index) = followed.filter(|_| server_closed) {
-            self.follows[index].stop(self.settings.max_event_bytes);
+            self.follows[index].stop();
             self.set_state(
                 index,
                 ConnectionState::Stopped {
@@ -1087,10 +1172,79 @@ mod tests {
         // eighth of it, and one transaction of at most as much) and
         // SQLite's own: pages, indexes, the search index, the schema.
         assert!(file <= 1_600_000, "the history file holds {file} bytes");
-        // The write-ahead log is written into the file at 1 MiB, and cut
-        // back to that: at most 1 MiB and one transaction.
-        assert!(log <= 1024 * 1024 + 300_000, "its log holds {log} bytes");
+        // The write-ahead log is written into the file at 4 MiB (1000
+        // pages), and cut back to that.
+        assert!(
+            log <= 4 * 1024 * 1024 + 300_000,
+            "its log holds {log} bytes"
+        );
         eprintln!("{kept} entries kept; history file {file} bytes, log {log} bytes");
+    }
+
+    /// Let every task that can run, run, until none makes progress.
+    async fn settle(progress: impl Fn() -> usize) {
+        let mut unchanged = 0;
+        while unchanged < 3 {
+            let before = progress();
+            tokio::task::yield_now().await;
+            unchanged = if progress() == before {
+                unchanged + 1
+            } else {
+                0
+            };
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connection_hands_over_at_most_its_budget_of_large_events() {
+        let (client, from_client) = mpsc::channel(CLIENT_SLOTS);
+        let (to_engine, mut engine) = mpsc::unbounded_channel();
+        tokio::spawn(relay(from_client, to_engine));
+        let sent = Arc::new(AtomicU64::new(0));
+        let counted = sent.clone();
+        tokio::spawn(async move {
+            for n in 0..1000 {
+                let data = "d".repeat(1 << 20);
+                let event = event(format!("type {n}"), data, None);
+                if client.send(Update::Event(event)).await.is_err() {
+                    return;
+                }
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        settle(|| sent.load(Ordering::SeqCst) as usize).await;
+        // The engine has taken nothing: the budget, the client's channel
+        // and the one the relay holds, of 1 MiB each.
+        let in_flight = sent.load(Ordering::SeqCst) as usize;
+        let most = UPDATES_IN_FLIGHT_BYTES / (1 << 20) + CLIENT_SLOTS + 1;
+        assert!(in_flight <= most, "{in_flight} events of 1 MiB in flight");
+        // Once the engine takes them, more come.
+        let mut taken = 0;
+        while taken < 100 {
+            taken += engine.recv().await.unwrap().updates.len();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_flood_of_tiny_events_is_handed_over_in_batches() {
+        let (client, from_client) = mpsc::channel(CLIENT_SLOTS);
+        let (to_engine, mut engine) = mpsc::unbounded_channel();
+        tokio::spawn(relay(from_client, to_engine));
+        tokio::spawn(async move {
+            for n in 0..2000 {
+                let event = event("message".into(), format!("{n}"), None);
+                if client.send(Update::Event(event)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let first = engine.recv().await.unwrap();
+        assert_eq!(first.updates.len(), BATCH);
+        let mut count = first.updates.len();
+        while count < 2000 {
+            count += engine.recv().await.unwrap().updates.len();
+        }
+        assert_eq!(count, 2000);
     }
 
     #[test]

@@ -27,10 +27,9 @@ use crate::core::description::describe;
 use crate::protocol::feed::{AppEvent, Login, MAX_NOTIFICATION_COUNT};
 use crate::protocol::sse::connection::resume_point;
 
-/// The size of the write-ahead log at which it is written into the
-/// database, and to which it is cut back once it was (in 4 KiB pages,
-/// SQLite's page size).
-const MAX_LOG_BYTES: i64 = 1024 * 1024;
+/// The size the write-ahead log is cut back to once written into the
+/// database.
+const MAX_LOG_BYTES: i64 = 4 * 1024 * 1024;
 
 /// One schema step: SQL, or SQL and then Rust for what SQL cannot compute.
 struct Migration {
@@ -501,13 +500,9 @@ impl Store {
             .conn
             .pragma_update(None, "synchronous", "NORMAL")
             .map_err(|source| store.err(source))?;
-        // The log is written into the file once it holds 1 MiB (SQLite's
-        // default: 4 MiB), and shrinks back to that after a larger
-        // transaction, instead of staying at its largest size for good.
-        store
-            .conn
-            .pragma_update(None, "wal_autocheckpoint", MAX_LOG_BYTES / 4096)
-            .map_err(|source| store.err(source))?;
+        // The log shrinks back after a transaction larger than SQLite
+        // writes into the file at once (1000 pages, 4 MiB), instead of
+        // staying at its largest size for good.
         store
             .conn
             .pragma_update(None, "journal_size_limit", MAX_LOG_BYTES)
