@@ -327,9 +327,13 @@ fn create_session(port: u16) -> String {
         "browserName": "wry",
         "tauri:options": {"application": window}
     }}});
-    // The driver listens before its WebKit driver is ready: try a few times.
+    // The driver listens before its WebKit driver is ready, and starting
+    // the window can take a while on a loaded machine: ask until a session
+    // is made, within the tests' patience (a fixed number of tries ran out
+    // once under load).
+    let deadline = std::time::Instant::now() + PATIENCE;
     let mut created = Value::Null;
-    for _ in 0..20 {
+    while std::time::Instant::now() < deadline {
         created = request(port, "POST", "/session", Some(&capabilities));
         if created["value"]["sessionId"].is_string() {
             break;
