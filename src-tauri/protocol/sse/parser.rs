@@ -38,9 +38,10 @@ pub struct Limits {
     /// values joined with LF, as dispatched), its type (the `event` value;
     /// none counts 0, not the 7 of the default `message`) and the last event
     /// id it carries (its own or inherited from an earlier block), added
-    /// together. A block that goes over is dropped whole at its blank line
-    /// and reported once as [`Item::Dropped`]; an `id` alone over the limit
-    /// is not taken as the last event id. Lines are limited to this plus the
+    /// together. A block that goes over is reported once, as
+    /// [`Item::Dropped`], when it does, and nothing of it is dispatched at
+    /// its blank line; an `id` alone over the limit is not taken as the
+    /// last event id. Lines are limited to this plus the
     /// room of the longest field name (see [`Limits::max_line_bytes`]).
     pub max_event_bytes: usize,
 }
