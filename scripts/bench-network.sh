@@ -83,6 +83,7 @@ app() { # name, port
   env XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" XDG_RUNTIME_DIR="$home" HOME="$home" \
     DBUS_SESSION_BUS_ADDRESS="unix:path=$home/no-bus" SSETRAY_LOG=info \
     ip netns exec "$c" "$binary" run --headless 2>"$home/log" &
+  echo $! >"$home/pid"
 }
 listen() { # `ssetray listen` on the silent server, its log in $work/listen
   local home="$work/listen"
@@ -90,9 +91,13 @@ listen() { # `ssetray listen` on the silent server, its log in $work/listen
   env XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/data" XDG_RUNTIME_DIR="$home" HOME="$home" \
     DBUS_SESSION_BUS_ADDRESS="unix:path=$home/no-bus" SSETRAY_LOG=info \
     ip netns exec "$c" "$binary" listen "http://10.78.2.2:8000/stream" >"$home/out" 2>"$home/log" &
+  echo $! >"$home/pid"
 }
 listen_says() { # how many state lines listen wrote that contain $1
   grep -c "^ssetray: .*$1" "$work/listen/log" || true
+}
+app_says() { # how many state lines the app following the silent server logged that contain $1
+  grep -c "10\.78\.2\.2:8000: .*$1" "$work/silent/log" || true
 }
 listen_connected() { # whether listen's latest state is connected
   [[ "$(grep "^ssetray: " "$work/listen/log" | tail -n 1)" == *"Connected to"* ]]
@@ -104,7 +109,7 @@ state() { # name: the app's state name
 }
 now() { date +%s.%N; }
 secs() { [[ "$1" =~ ^[0-9.]+$ ]] && echo "$1 s" || echo "$1"; }
-since() { python3 -c "print(f'{$(now) - $1:.1f}')"; }
+since() { python3 -c "print(f'{${2:-$(now)} - $1:.1f}')"; } # start [, until]
 wait_state() { # name, state, timeout seconds
   local end=$(( $(date +%s) + $3 ))
   until [[ "$(state "$1")" == "$2" ]]; do
@@ -161,46 +166,68 @@ echo "3. the far end of the clients' link down $down s, $rounds rounds (app | li
 [[ $(wait_state silent open 120) == ok ]] || { echo "the app did not connect" >&2; exit 1; }
 until listen_connected; do sleep 0.1; done
 : >"$work/figures"
+: >"$work/no-route"
+# Both are watched through the states they write (the app's log, listen's
+# stderr), read often and cheaply: asking the app for its status each time
+# would add its own delay to the figures.
 for round in $(seq 1 "$rounds"); do
-  listen_lines="$(listen_says "")" connected_before="$(listen_says "Connected to")"
+  app_lines="$(app_says "")" app_connected_before="$(app_says "Connected to")"
+  listen_lines="$(listen_says "")" listen_connected_before="$(listen_says "Connected to")"
   start="$(now)"
   ip -n "$r" link set r0 down
   lost_app="" lost_listen=""
   sleep "$down" &
   timer=$!
   while kill -0 "$timer" 2>/dev/null; do
-    [[ -z "$lost_app" && "$(state silent)" != open ]] && lost_app="$(since "$start")"
-    [[ -z "$lost_listen" ]] && (( $(listen_says "") > listen_lines )) && lost_listen="$(since "$start")"
-    sleep 0.1
+    # One clock reading for both: neither waits on the other's arithmetic.
+    t="$(now)"
+    [[ -z "$lost_app" ]] && (( $(app_says "") > app_lines )) && lost_app="$(since "$start" "$t")"
+    [[ -z "$lost_listen" ]] && (( $(listen_says "") > listen_lines )) && lost_listen="$(since "$start" "$t")"
+    sleep 0.05
   done
   neighbour="$(ip -n "$c" neigh show 10.78.1.1 dev c0 | awk '{ print $NF }')"
+  app_no_route="$(grep -c "No route to host" "$work/silent/log" || true)"
+  listen_no_route="$(grep -c "No route to host" "$work/listen/log" || true)"
   start="$(now)"
   ip -n "$r" link set r0 up
   back_app="" back_listen=""
   end=$(( $(date +%s) + 150 ))
   while [[ -z "$back_app" || -z "$back_listen" ]] && (( $(date +%s) < end )); do
-    [[ -z "$back_app" && "$(state silent)" == open ]] && back_app="$(since "$start")"
-    [[ -z "$back_listen" ]] && (( $(listen_says "Connected to") > connected_before )) && back_listen="$(since "$start")"
+    t="$(now)"
+    [[ -z "$back_app" ]] && (( $(app_says "Connected to") > app_connected_before )) && back_app="$(since "$start" "$t")"
+    [[ -z "$back_listen" ]] && (( $(listen_says "Connected to") > listen_connected_before )) && back_listen="$(since "$start" "$t")"
     # A listen that never noticed the drop kept its connection: nothing to come back from.
     [[ -z "$back_listen" && -z "$lost_listen" ]] && back_listen="kept its connection"
     sleep 0.05
   done
-  printf '   round %s: left "connected" after %s | %s; neighbour entry at the return: %s; connected again %s | %s after it\n' \
+  app_no_route=$(( $(grep -c "No route to host" "$work/silent/log" || true) - app_no_route ))
+  listen_no_route=$(( $(grep -c "No route to host" "$work/listen/log" || true) - listen_no_route ))
+  printf '   round %s: left "connected" after %s | %s; neighbour entry at the return: %s; tries that found no route after it: %s | %s; connected again %s | %s after it\n' \
     "$round" "$(secs "${lost_app:-never}")" "$(secs "${lost_listen:-never}")" "${neighbour:-none}" \
-    "$(secs "${back_app:-over 150}")" "$(secs "${back_listen:-kept its connection}")"
+    "$app_no_route" "$listen_no_route" "$(secs "${back_app:-over 150}")" "$(secs "${back_listen:-kept its connection}")"
+  echo "$app_no_route $listen_no_route" >>"$work/no-route"
   echo "${back_app:-150} ${back_listen:-150}" | sed 's/kept its connection/kept/' >>"$work/figures"
   # The next round starts from settled connections.
-  [[ $(wait_state silent open 150) == ok ]] || { echo "the app did not reconnect" >&2; exit 1; }
+  if [[ $(wait_state silent open 150) != ok ]]; then
+    echo "the app did not reconnect; the last of its log, listen's and the server's:" >&2
+    tail -n 20 "$work/silent/log" "$work/listen/log" "$work/silent.log" >&2
+    for name in silent listen; do
+      kill -0 "$(cat "$work/$name/pid")" 2>/dev/null || echo "$name is no longer running" >&2
+    done
+    exit 1
+  fi
   until listen_connected; do sleep 0.1; done
   sleep 2
 done
-python3 - "$work/figures" <<'PY'
+python3 - "$work/figures" "$work/no-route" <<'PY'
 import statistics, sys
 rows = [line.split() for line in open(sys.argv[1])]
+no_route = [line.split() for line in open(sys.argv[2])]
 for column, name in ((0, "run --headless"), (1, "listen")):
     values = [float(row[column]) for row in rows if row[column] != "kept"]
+    failed = sum(1 for row in no_route if int(row[column]) > 0)
     if values:
-        print(f"   {name}: connected again after the return: median {statistics.median(values):.1f} s, max {max(values):.1f} s ({len(values)} rounds)")
+        print(f"   {name}: connected again after the return: median {statistics.median(values):.1f} s, max {max(values):.1f} s ({len(values)} rounds; in {failed} a try after the return found no route)")
     else:
         print(f"   {name}: never lost its connection")
 PY
