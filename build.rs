@@ -4,32 +4,14 @@
 //! The app manifest lists the window's commands, so that each needs a
 //! permission and the capability (`capabilities/default.json`) grants
 //! exactly those the page calls; without it, every command would be
-//! allowed to any page the webview shows.
+//! allowed to any page the webview shows. The list is the one in
+//! `src-tauri/window_commands.rs`.
+include!("src-tauri/window_commands.rs");
+
 fn main() {
     #[cfg(feature = "desktop")]
     {
-        const COMMANDS: &[&str] = &[
-            "history",
-            "mark_read",
-            "mark_all_read",
-            "delete_entry",
-            "clear_history",
-            "reconnect",
-            "reset_resume_point",
-            "trust_certificate",
-            "pause",
-            "resume",
-            "status",
-            "login_state",
-            "get_settings",
-            "save_settings",
-            "test_connection",
-            "open_link",
-            "close_window",
-            "start_tray",
-            "appearance",
-            "unsubscribe",
-        ];
+        const COMMANDS: &[&str] = window_commands!(command_names);
         let attributes = tauri_build::Attributes::new()
             .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
         if let Err(error) = tauri_build::try_build(attributes) {

@@ -5,11 +5,11 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use ssetray::clock::now_ms;
-use ssetray::entry_view::EntryView;
-use ssetray::feed;
-use ssetray::sse::SseEvent;
-use ssetray::store::{HistoryQuery, NewEntry, Store};
+use ssetray::core::entry_view::EntryView;
+use ssetray::core::store::{HistoryQuery, NewEntry, Store};
+use ssetray::protocol::clock::now_ms;
+use ssetray::protocol::feed;
+use ssetray::protocol::sse::SseEvent;
 
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -19,10 +19,10 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::{AppHome, FlaskSse, Redis};
-use ssetray::engine::{Engine, EngineEvent};
-use ssetray::settings::Settings;
-use ssetray::sse::Backoff;
-use ssetray::store::Store;
+use ssetray::core::engine::{Engine, EngineEvent};
+use ssetray::core::settings::Settings;
+use ssetray::core::store::Store;
+use ssetray::protocol::sse::Backoff;
 
 const EVENTS: usize = 1000;
 

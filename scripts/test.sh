@@ -18,6 +18,8 @@ step "format"
 cargo fmt --check
 step "the page's pure JavaScript (node's test runner)"
 node --test tests/js/
+step "the server companion (pytest)"
+bash scripts/test-companion.sh
 step "lints, core"
 cargo clippy --no-default-features --all-targets -- -D warnings
 step "tests, core"

@@ -11,26 +11,18 @@
 //!   and the status it publishes;
 //! - [`desktop`]: the desktop's parts: notifications, the tray icon, the
 //!   badge, autostart, the window's plain-Rust commands;
-//! - [`tray_process`]: the `ssetray` binary: the main loop ([`app`]), the
+//! - [`tray_process`]: the `ssetray` binary: the main loop ([`tray_process::app`]), the
 //!   command line, the demo server, start-up helpers.
 //!
 //! Nothing here imports Tauri: the window is its own binary
-//! (`window_main.rs`), a thin shell over [`window`].
+//! (`window_main.rs`), a thin shell over [`desktop::window`].
 //!
-//! The modules are also re-exported at the top (`ssetray::store`, ...), so
-//! that a path names a thing, not its folder.
+//! A path names the layer of what it imports (`crate::core::store`), so a
+//! wrong import reads as wrong; `tests/layers.rs` fails on a path that goes
+//! up a layer.
 
 pub mod core;
 pub mod desktop;
 pub mod ipc;
 pub mod protocol;
 pub mod tray_process;
-
-pub use crate::core::{
-    allocator, engine, entry_view, login_image, private_files, secrets, settings, store,
-};
-#[cfg(all(feature = "tray", any(target_os = "linux", windows)))]
-pub use desktop::tray;
-pub use desktop::{autostart, badge, notifier, window};
-pub use protocol::{clock, feed, sse, url_policy};
-pub use tray_process::{app, bootstrap, cli, demo};

@@ -2,15 +2,15 @@
 // On Windows no console opens for the tray (see `attach_parent_console`).
 #![cfg_attr(windows, windows_subsystem = "windows")]
 use clap::Parser;
-use ssetray::app::{self, AppOptions};
-use ssetray::cli::{self, Cli, Command};
+use ssetray::tray_process::app::{self, AppOptions};
+use ssetray::tray_process::cli::{self, Cli, Command};
 
 fn main() {
-    ssetray::allocator::give_back_freed_memory();
+    ssetray::core::allocator::give_back_freed_memory();
     #[cfg(windows)]
-    ssetray::bootstrap::attach_parent_console();
+    ssetray::tray_process::bootstrap::attach_parent_console();
     let args = Cli::parse();
-    ssetray::bootstrap::init_logging();
+    ssetray::tray_process::bootstrap::init_logging();
     let result = match args.command {
         None => app::run(AppOptions {
             headless: false,
@@ -34,7 +34,11 @@ fn main() {
         Some(Command::Quit) => cli::quit(),
     };
     if let Err(failure) = result {
-        eprintln!("ssetray: {}", failure.message);
+        // A message may quote what a server sent.
+        eprintln!(
+            "ssetray: {}",
+            ssetray::tray_process::terminal::for_terminal(&failure.message)
+        );
         std::process::exit(failure.code);
     }
 }

@@ -7,16 +7,18 @@
 //! Thin by design: each command either reads the store through a read-only
 //! connection or forwards to the tray process over the local socket (the
 //! only writer); the code that decides things lives in the library
-//! (`ssetray::window`), where tests reach it without a display.
+//! (`ssetray::desktop::window`), where tests reach it without a display.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 use std::sync::Mutex;
 
 use serde_json::Value;
 use ssetray::desktop::appearance::Scheme;
-use ssetray::ipc::{self, Request, View};
-use ssetray::window::{self, CommandError, HistoryPage, HistoryQueryArgs, LoginView};
-use tauri::{Emitter, Manager};
+use ssetray::desktop::window::{self, CommandError, HistoryPage, HistoryQueryArgs, LoginView};
+use ssetray::ipc::{self, Request, View, WindowEvent};
+use tauri::{generate_handler, Emitter, Manager};
+
+include!("window_commands.rs");
 
 struct WindowState {
     reader: Mutex<window::Reader>,
@@ -170,7 +172,9 @@ async fn open_link(id: i64, state: tauri::State<'_, WindowState>) -> Result<()> 
 /// (at most this many).
 const MOST_AT_ONCE: usize = 1000;
 
-async fn next_batch(client: &mut ipc::Client) -> std::result::Result<Vec<Value>, ipc::IpcError> {
+async fn next_batch(
+    client: &mut ipc::Client,
+) -> std::result::Result<Vec<WindowEvent>, ipc::IpcError> {
     let mut lines = vec![client.next_line().await?];
     // Cancel-safe: a line half read when the zero timeout ends stays in the
     // client's buffer for the next call.
@@ -182,7 +186,16 @@ async fn next_batch(client: &mut ipc::Client) -> std::result::Result<Vec<Value>,
     }
     Ok(lines
         .iter()
-        .filter_map(|line| serde_json::from_str(line).ok())
+        .filter_map(|line| match ipc::decode_window_event(line) {
+            Ok(event) => Some(event),
+            Err(error) => {
+                // Both processes come from one build: a line that is no
+                // live event is a bug, said on stderr (this process sets
+                // up no log), not passed on.
+                eprintln!("ssetray-window: {error}");
+                None
+            }
+        })
         .collect())
 }
 
@@ -197,7 +210,7 @@ fn follow_tray(app: tauri::AppHandle) {
                         let mut gate = window::FloodGate::default();
                         while let Ok(batch) = next_batch(&mut client).await {
                             for event in gate.pass(batch, std::time::Instant::now()) {
-                                if event["type"] == "show_view" {
+                                if matches!(event, WindowEvent::ShowView(_)) {
                                     if let Some(window) = app.get_webview_window("main") {
                                         let _ = window.unminimize();
                                         let _ = window.show();
@@ -251,8 +264,11 @@ fn follow_appearance(app: tauri::AppHandle) {
 
 fn main() {
     // GTK would panic with a backtrace; a user over SSH gets a sentence.
-    if !ssetray::bootstrap::display_available() {
-        eprintln!("ssetray-window: {}", ssetray::bootstrap::NO_DISPLAY);
+    if !ssetray::tray_process::bootstrap::display_available() {
+        eprintln!(
+            "ssetray-window: {}",
+            ssetray::tray_process::bootstrap::NO_DISPLAY
+        );
         std::process::exit(1);
     }
     let view = std::env::args()
@@ -264,28 +280,7 @@ fn main() {
         .manage(WindowState {
             reader: Mutex::new(window::Reader::new()),
         })
-        .invoke_handler(tauri::generate_handler![
-            history,
-            mark_read,
-            mark_all_read,
-            delete_entry,
-            clear_history,
-            reconnect,
-            reset_resume_point,
-            trust_certificate,
-            pause,
-            resume,
-            status,
-            login_state,
-            get_settings,
-            save_settings,
-            test_connection,
-            open_link,
-            close_window,
-            start_tray,
-            appearance,
-            unsubscribe
-        ])
+        .invoke_handler(window_commands!(generate_handler))
         .setup(move |app| {
             let url = format!("index.html#{}", view.as_str());
             let mut builder =

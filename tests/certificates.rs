@@ -22,16 +22,23 @@ fn a_self_signed_ca_certificate_is_refused_in_words_with_its_fingerprint_then_pi
     let port = free_port();
     let _server = tls_server(port, &certificate, &key);
     let home = AppHome::new();
-    // Even with the certificate itself as the CA file: rustls refuses a CA
-    // certificate as the server's own. Said in words, with the fingerprint.
-    let refused = listen(
+    // Another self-signed CA certificate as the CA file: the server's is
+    // refused in words, with its fingerprint (rustls refuses a CA
+    // certificate as the server's own whoever signed it).
+    let (other, _) = self_signed_ca(dir.path(), "other");
+    let refused = listen(&home, port, &["--ca-file", other.to_str().expect("path")]);
+    refused.wait_stderr("Certificate not trusted: it is a CA certificate used as the server's own");
+    refused.wait_stderr(&format!("Its SHA-256 fingerprint is {shown}"));
+    drop(refused);
+    // The very certificate given as the CA file is trusted as given, as
+    // curl, Python and Go trust it.
+    let mut given = listen(
         &home,
         port,
         &["--ca-file", certificate.to_str().expect("path")],
     );
-    refused.wait_stderr("Certificate not trusted: it is a CA certificate used as the server's own");
-    refused.wait_stderr(&format!("Its SHA-256 fingerprint is {shown}"));
-    drop(refused);
+    assert_eq!(given.next_event()["data"], "over tls");
+    assert_eq!(given.wait_exit(), 0);
     // Pinned, it is accepted whatever its CA flags.
     let mut pinned = listen(&home, port, &["--pin", &shown]);
     assert_eq!(pinned.next_event()["data"], "over tls");

@@ -7,9 +7,10 @@ mod common;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::*;
+use ssetray::desktop::notifier::{BURST_WINDOW, SHOWN_ON_THEIR_OWN, SUMMARY_DELAY};
 
 /// What the desktop tests ask of the display.
 trait DesktopExt {
@@ -110,6 +111,35 @@ impl FullDesktop {
         self.monitor.wait_stdout(&format!("string \"{text}\""));
     }
 
+    /// Every `Notify` call the monitor saw so far.
+    fn notify_calls(&self) -> Vec<NotifyCall> {
+        NotifyCall::all(&self.monitor.drain_stdout())
+    }
+
+    /// Click the notification on top (its default action), once dunst
+    /// shows one: a `Notify` call seen on the bus may not be on screen yet.
+    fn click_notification(&self) {
+        wait_until("dunst shows a notification", || {
+            self.desktop
+                .command("dunstctl")
+                .args(["count", "displayed"])
+                .output()
+                .is_ok_and(|output| {
+                    String::from_utf8_lossy(&output.stdout)
+                        .trim()
+                        .parse::<u32>()
+                        .is_ok_and(|shown| shown > 0)
+                })
+        });
+        assert!(self
+            .desktop
+            .command("dunstctl")
+            .args(["action", "0"])
+            .status()
+            .expect("dunstctl")
+            .success());
+    }
+
     fn app(&self, home: &AppHome, args: &[&str]) -> Running {
         let mut command = home.command();
         command
@@ -160,6 +190,75 @@ impl FullDesktop {
             &[&id, "clicked", "<0>", "0"],
         );
     }
+}
+
+/// A `Notify` call as dbus-monitor prints it: the member line, then one
+/// line per argument (app name, replaces id, icon, summary, body, ...).
+struct NotifyCall {
+    /// The notification it updates in place; 0 for a new one.
+    replaces: u32,
+    summary: String,
+}
+
+impl NotifyCall {
+    fn all(lines: &[String]) -> Vec<NotifyCall> {
+        let argument = |index: usize| lines.get(index).map(|line| line.trim()).unwrap_or("");
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(_, line)| line.contains("member=Notify"))
+            .map(|(index, _)| NotifyCall {
+                replaces: argument(index + 2)
+                    .strip_prefix("uint32 ")
+                    .and_then(|id| id.parse().ok())
+                    .unwrap_or(0),
+                summary: argument(index + 4)
+                    .strip_prefix("string \"")
+                    .and_then(|text| text.strip_suffix('"'))
+                    .unwrap_or("")
+                    .to_string(),
+            })
+            .collect()
+    }
+
+    /// The count of a burst summary ("12 new messages").
+    fn summary_count(&self) -> Option<u64> {
+        self.summary.strip_suffix(" new messages")?.parse().ok()
+    }
+}
+
+/// How many events the notifications seen account for: one for each shown
+/// on its own, and for each burst the last count of its summary, less the
+/// ones it counts that had shown on their own. For tests whose events are
+/// messages, none of which reads like a summary.
+fn events_shown_or_counted(calls: &[NotifyCall]) -> u64 {
+    let mut accounted = 0;
+    let mut burst: Option<u64> = None;
+    for call in calls {
+        match call.summary_count() {
+            // Updated in place or shown anew (after the user closed it), a
+            // summary counts its whole burst.
+            Some(count) => burst = Some(burst.unwrap_or(0).max(count)),
+            None => {
+                // A notification on its own ends the burst before it.
+                accounted += burst
+                    .take()
+                    .map_or(0, |count| count - SHOWN_ON_THEIR_OWN as u64);
+                accounted += 1;
+            }
+        }
+    }
+    accounted + burst.map_or(0, |count| count - SHOWN_ON_THEIR_OWN as u64)
+}
+
+/// Wait until the notifier's burst is over, given when the test saw the
+/// notification of the last event the notifier was offered. The notifier
+/// ends a burst after a quiet spell longer than [`BURST_WINDOW`]; it was
+/// offered that event before the test saw it, so a window from then is
+/// enough. The window is the notifier's own rule, not a condition anything
+/// shows: this waits for time, as long as the rule says and no longer.
+fn wait_out_the_burst(last_seen: Instant) {
+    std::thread::sleep((last_seen + BURST_WINDOW).saturating_duration_since(Instant::now()));
 }
 
 fn opened(home: &AppHome) -> Vec<String> {
@@ -231,18 +330,12 @@ fn tray_badge_menu_notifications_and_clicks_against_flask_sse() {
     // A notification count: an OS notification and a badge.
     flask.publish(serde_json::json!({"data": {"count": 3}, "type": "notification", "id": "n1"}));
     full.wait_notify("3 new messages");
-    std::thread::sleep(Duration::from_millis(300));
+    let last_notification_seen = Instant::now();
     wait_until("the badge", || full.icon_pixmap(&service) != clear_icon);
     assert!(full.menu_layout(&service).contains("'label': <'3 unread'>"));
 
     // Clicking it opens the web app URL from the settings.
-    assert!(full
-        .desktop
-        .command("dunstctl")
-        .args(["action", "0"])
-        .status()
-        .expect("dunstctl")
-        .success());
+    full.click_notification();
     wait_until("the browser opened", || !opened(&home).is_empty());
     assert_eq!(opened(&home), vec!["http://127.0.0.1:9/app".to_string()]);
 
@@ -252,15 +345,12 @@ fn tray_badge_menu_notifications_and_clicks_against_flask_sse() {
         .arg("close-all")
         .status()
         .expect("dunstctl");
-    std::thread::sleep(Duration::from_millis(2500));
+    // The next three must each show on their own (each click opens its own
+    // link), not as a burst with the two before them.
+    wait_out_the_burst(last_notification_seen);
     flask.publish(serde_json::json!({"data": {"title": "Hi", "body": "<b>x</b>", "url": "javascript:alert(1)"}, "type": "message"}));
     full.wait_notify("Hi");
-    std::thread::sleep(Duration::from_millis(300));
-    full.desktop
-        .command("dunstctl")
-        .args(["action", "0"])
-        .status()
-        .expect("dunstctl");
+    full.click_notification();
     wait_until("the second click", || opened(&home).len() == 2);
     full.desktop
         .command("dunstctl")
@@ -269,12 +359,7 @@ fn tray_badge_menu_notifications_and_clicks_against_flask_sse() {
         .expect("dunstctl");
     flask.publish(serde_json::json!({"data": {"title": "File", "url": "file:///etc/passwd"}, "type": "message"}));
     full.wait_notify("File");
-    std::thread::sleep(Duration::from_millis(300));
-    full.desktop
-        .command("dunstctl")
-        .args(["action", "0"])
-        .status()
-        .expect("dunstctl");
+    full.click_notification();
     wait_until("the third click", || opened(&home).len() == 3);
     for url in opened(&home) {
         assert!(url.starts_with("http://"), "opened {url}");
@@ -286,12 +371,7 @@ fn tray_badge_menu_notifications_and_clicks_against_flask_sse() {
         .expect("dunstctl");
     flask.publish(serde_json::json!({"data": {"title": "Link", "url": "https://example.com/item/7"}, "type": "message"}));
     full.wait_notify("Link");
-    std::thread::sleep(Duration::from_millis(300));
-    full.desktop
-        .command("dunstctl")
-        .args(["action", "0"])
-        .status()
-        .expect("dunstctl");
+    full.click_notification();
     wait_until("the fourth click", || opened(&home).len() == 4);
     assert_eq!(opened(&home)[3], "https://example.com/item/7");
 
@@ -327,24 +407,27 @@ fn a_flood_shows_a_few_notifications_and_stores_everything() {
         let (_, out, _) = home.run(&["history", "--json", "--limit", "20000"]);
         out.lines().count() == 10_000
     });
-    std::thread::sleep(Duration::from_secs(1));
-    // Count new bubbles: `Notify` calls whose replaces_id (the second
-    // argument) is 0; the summary updates itself in place.
-    let lines = full.monitor.drain_stdout();
-    let mut new_bubbles = 0;
-    let mut updates = 0;
-    for (index, line) in lines.iter().enumerate() {
-        if line.contains("member=Notify") {
-            match lines.get(index + 2).map(|arg| arg.trim()) {
-                Some("uint32 0") => new_bubbles += 1,
-                Some(_) => updates += 1,
-                None => {}
-            }
-        }
+    // New bubbles are `Notify` calls that replace none; the summary updates
+    // itself in place.
+    let new_bubbles = |calls: &[NotifyCall]| calls.iter().filter(|call| call.replaces == 0).count();
+    wait_until("the flood's summary", || {
+        full.notify_calls()
+            .iter()
+            .any(|call| call.summary_count().is_some())
+    });
+    // What the notifier has counted by now shows within its summary delay:
+    // watch that long for bubbles that should not come, stopping at the
+    // first one too many.
+    let watched_until = Instant::now() + SUMMARY_DELAY;
+    while Instant::now() < watched_until && new_bubbles(&full.notify_calls()) <= 5 {
+        std::thread::sleep(Duration::from_millis(50));
     }
+    let calls = full.notify_calls();
+    let bubbles = new_bubbles(&calls);
+    let updates = calls.len() - bubbles;
     assert!(
-        (1..=5).contains(&new_bubbles),
-        "{new_bubbles} notifications (and {updates} updates) for a flood"
+        (1..=5).contains(&bubbles),
+        "{bubbles} notifications (and {updates} updates) for a flood"
     );
 }
 
@@ -393,10 +476,16 @@ fn the_window_opens_shows_the_ui_and_exits_when_closed() {
         .env("XDG_CONFIG_HOME", home.dir.path().join("config"))
         .env("XDG_DATA_HOME", home.dir.path().join("data"))
         .env("XDG_RUNTIME_DIR", home.dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    let mut window = Proc::spawn("ssetray-window", &mut command);
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut window = Running::new(Proc::spawn("ssetray-window", &mut command));
     wait_until("the SSE Tray window", || {
+        if let Ok(Some(status)) = window.proc.child.try_wait() {
+            panic!(
+                "the window process ended ({status}) without a window: {:?}",
+                window.drain_stderr()
+            );
+        }
         !desktop.window_ids("^SSE Tray$").is_empty()
     });
     // The page renders: the screenshot is not a blank window but text and
@@ -421,7 +510,7 @@ fn the_window_opens_shows_the_ui_and_exits_when_closed() {
         .status()
         .expect("xdotool");
     wait_until("the window process to exit", || {
-        matches!(window.child.try_wait(), Ok(Some(_)))
+        matches!(window.proc.child.try_wait(), Ok(Some(_)))
     });
 }
 
@@ -484,7 +573,9 @@ fn single_instance_window_process_and_socket_permissions() {
     // server still sees one subscriber.
     let mut second = full.app(&home, &[]);
     assert_eq!(second.wait_exit(), 0);
-    assert!(second.drain_stderr().join("\n").contains("already running"));
+    // Its last line may still be on its way from the pipe's reader: wait
+    // for it rather than take what has come so far.
+    second.wait_stderr("already running");
     wait_until("the window", || {
         !full.desktop.window_ids("^SSE Tray$").is_empty()
     });
@@ -583,6 +674,8 @@ fn kill_9_mid_burst_then_restart_loses_nothing_and_shows_nothing_twice() {
             );
             let _ = stream.write_all(event.as_bytes());
             let _ = stream.flush();
+            // Paces what this server sends (the scenario: a burst cut
+            // short by the kill); the test waits for the notifications.
             std::thread::sleep(Duration::from_millis(700));
         }
         hold(stream);
@@ -704,13 +797,7 @@ fn the_badge_follows_the_store_whatever_marks_read() {
             match way {
                 "notification click" => {
                     full.wait_notify(&format!("{count} new messages"));
-                    assert!(full
-                        .desktop
-                        .command("dunstctl")
-                        .args(["action", "0"])
-                        .status()
-                        .expect("dunstctl")
-                        .success());
+                    full.click_notification();
                     // The click marks its own entry read: the message stays.
                     unread -= count;
                 }
@@ -754,10 +841,12 @@ fn a_burst_summary_updated_many_times_opens_the_browser_once_per_click() {
     flask.wait_for_subscribers("sse", 1);
     // The first three show on their own; the burst after them goes into one
     // summary, updated in place as more arrive.
-    for n in 0..3 {
+    let mut published = 0;
+    for n in 0..SHOWN_ON_THEIR_OWN {
         flask.publish(
             serde_json::json!({"data": {"title": format!("single {n}")}, "type": "message"}),
         );
+        published += 1;
         full.wait_notify(&format!("single {n}"));
     }
     full.desktop
@@ -777,33 +866,25 @@ fn a_burst_summary_updated_many_times_opens_the_browser_once_per_click() {
     for batch in 0..4 {
         for n in 0..10 {
             flask.publish(serde_json::json!({"data": {"title": format!("burst {batch}.{n}")}, "type": "message"}));
+            published += 1;
         }
         wait_until(&format!("summary update {batch}"), || summaries() > batch);
     }
-    let lines = full.monitor.drain_stdout();
-    let replaced = lines
-        .iter()
-        .enumerate()
-        .filter(|(index, line)| {
-            line.contains("member=Notify")
-                && lines
-                    .get(index + 2)
-                    .is_some_and(|arg| arg.trim().starts_with("uint32") && arg.trim() != "uint32 0")
-        })
-        .count();
+    // Every event is on screen or counted in the summary: the notifier has
+    // offered the last of them.
+    wait_until("the whole burst shown or counted", || {
+        events_shown_or_counted(&full.notify_calls()) >= published
+    });
+    let last_offer_seen = Instant::now();
+    let calls = full.notify_calls();
+    let updates = calls.iter().filter(|call| call.replaces != 0).count();
     assert!(
-        replaced >= 3,
-        "the summary was not updated in place: {lines:?}"
+        updates >= 3,
+        "the summary was not updated in place: {:?}",
+        full.monitor.drain_stdout()
     );
-    let updates = replaced;
     // Only the summary is on screen: one click on it.
-    assert!(full
-        .desktop
-        .command("dunstctl")
-        .args(["action", "0"])
-        .status()
-        .expect("dunstctl")
-        .success());
+    full.click_notification();
     wait_until("the summary's click opened the web app", || {
         !opened(&home).is_empty()
     });
@@ -814,17 +895,11 @@ fn a_burst_summary_updated_many_times_opens_the_browser_once_per_click() {
         .arg("close-all")
         .status()
         .expect("dunstctl");
-    // The burst ends after 2 s without events (the coalescer's window).
-    std::thread::sleep(Duration::from_millis(2500));
+    // The burst ends after a quiet window: then it shows on its own.
+    wait_out_the_burst(last_offer_seen);
     flask.publish(serde_json::json!({"data": {"title": "after", "url": "https://example.com/after"}, "type": "message"}));
     full.wait_notify("after");
-    assert!(full
-        .desktop
-        .command("dunstctl")
-        .args(["action", "0"])
-        .status()
-        .expect("dunstctl")
-        .success());
+    full.click_notification();
     wait_until("the later click", || {
         opened(&home)
             .last()
@@ -927,7 +1002,7 @@ fn two_subscriptions_one_down_a_marked_icon_and_notifications_that_name_theirs()
     let work = format!("127.0.0.1:{}", flask.port);
     // Its notification names its subscription.
     full.wait_notify(&format!("{work}: Deploy"));
-    let partly = ssetray::badge::render(16, 1, ssetray::ipc::Connected::Some).argb();
+    let partly = ssetray::desktop::badge::render(16, 1, ssetray::ipc::Connected::Some).argb();
     wait_until("the icon marked: some connected, not all", || {
         full.desktop.icon_pixels(&service) == Some(partly.clone())
     });
@@ -945,11 +1020,7 @@ fn two_subscriptions_one_down_a_marked_icon_and_notifications_that_name_theirs()
         "a Reconnect entry each: {menu}"
     );
     // Its click opens its own subscription's web app.
-    full.desktop
-        .command("dunstctl")
-        .args(["action", "0"])
-        .status()
-        .expect("dunstctl");
+    full.click_notification();
     wait_until("the browser opened", || !opened(&home).is_empty());
     assert_eq!(opened(&home), vec!["http://127.0.0.1:9/work".to_string()]);
 }

@@ -131,6 +131,8 @@ fn a_stalled_socket_after_heartbeats_is_found_and_reconnected() {
         let _ = stream.write_all(STREAM_HEAD.as_bytes());
         if index == 0 {
             // Heartbeats every 300 ms, then silence with the socket open.
+            // The sleep paces what this server sends (the scenario); the
+            // test waits for the events.
             for _ in 0..4 {
                 let _ = stream.write_all(b": ping\n\n");
                 let _ = stream.flush();
@@ -161,6 +163,8 @@ fn a_quiet_stream_without_heartbeats_is_not_cut() {
         let _ = stream.write_all(STREAM_HEAD.as_bytes());
         let _ = stream.write_all(b"data: hello\n\n");
         let _ = stream.flush();
+        // The silence is the scenario, paced by this server; the test
+        // waits for the event after it.
         std::thread::sleep(std::time::Duration::from_secs(4));
         let _ = stream.write_all(b"data: still here\n\n");
         hold(stream);

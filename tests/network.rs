@@ -93,6 +93,27 @@ impl Namespaces {
         all.extend_from_slice(args);
         ip(&all);
     }
+
+    /// `ip` in the server's namespace.
+    fn server_ip(&self, args: &[&str]) {
+        let mut all = vec!["-n", self.server.as_str()];
+        all.extend_from_slice(args);
+        ip(&all);
+    }
+}
+
+/// Set a kernel setting of `namespace` alone (`net.*` settings belong to
+/// the namespace they are written in).
+fn sysctl(namespace: &str, setting: &str) {
+    let output = Command::new("ip")
+        .args(["netns", "exec", namespace, "sysctl", "-q", "-w", setting])
+        .output()
+        .expect("sysctl");
+    assert!(
+        output.status.success(),
+        "sysctl {setting} in {namespace}: {}",
+        String::from_utf8_lossy(&output.stderr).trim()
+    );
 }
 
 impl Drop for Namespaces {
@@ -232,6 +253,123 @@ fn a_new_address_is_a_new_connection_from_it() {
     server.wait_stdout("CONNECT 2 10.77.0.3 1");
     wait_until("connected again", || state(&home) == "open");
     wait_until("the second event stored", || home.history().len() == 2);
+}
+
+/// Namespaces for a return the kernel is slow to carry: the client's
+/// neighbour (ARP) resolution gives up after 3 probes 250 ms apart instead
+/// of 1 s apart, and the client's link has no IPv6, so that no address of
+/// its own comes back a moment after the link (the return is one change).
+fn namespaces_for_a_slow_return() -> Namespaces {
+    let namespaces = Namespaces::new();
+    sysctl(
+        &namespaces.client,
+        &format!("net.ipv6.conf.{}.disable_ipv6=1", namespaces.link),
+    );
+    sysctl(
+        &namespaces.client,
+        &format!("net.ipv4.neigh.{}.retrans_time_ms=250", namespaces.link),
+    );
+    namespaces
+}
+
+/// In a client's log from line `from` on: where a try that started after
+/// the network came found no route (a try already under way then may fail
+/// too, but proves nothing about the return).
+fn no_route_after_a_change(lines: &[String], from: usize) -> Option<usize> {
+    let position = |from: usize, text: &str| {
+        lines
+            .get(from..)?
+            .iter()
+            .position(|line| line.contains(text))
+            .map(|at| from + at)
+    };
+    let change = position(from, "the network changed (Came)")?;
+    let tried = position(change, "Connecting…")?;
+    position(tried, "No route to host")
+}
+
+/// The server's end of the link goes down (no RST: the server never
+/// learns) until the client, trying, finds its neighbour entry for the
+/// server failed ("No route to host"). The link comes back with the server
+/// deaf to ARP for a moment, so the client's first try after the return
+/// finds no route as well: what a neighbour entry still failing from the
+/// tries made while the link was down does, here made certain rather than
+/// left to the kernel's timers. Then the server answers ARP again, which
+/// nothing in the client's namespace hears: only the client trying again
+/// soon, without a further change, brings it back. `client` (the app or
+/// `listen`, connected once to `server`) must be back on the server
+/// resuming after event 1; `offline` says when the client says it is
+/// offline.
+fn back_though_the_first_try_after_the_return_found_no_route(
+    namespaces: &Namespaces,
+    server: &Running,
+    client: &Running,
+    offline: impl Fn() -> bool,
+) {
+    namespaces.server_ip(&["link", "set", "veth-s", "down"]);
+    wait_until("offline, the neighbour entry failed", || {
+        offline()
+            && client
+                .drain_stderr()
+                .iter()
+                .any(|line| line.contains("No route to host"))
+    });
+    sysctl(&namespaces.server, "net.ipv4.conf.veth-s.arp_ignore=8");
+    let before_the_return = client.drain_stderr().len();
+    namespaces.server_ip(&["link", "set", "veth-s", "up"]);
+    wait_until("a try after the return that found no route", || {
+        no_route_after_a_change(&client.drain_stderr(), before_the_return).is_some()
+    });
+    sysctl(&namespaces.server, "net.ipv4.conf.veth-s.arp_ignore=0");
+    server.wait_stdout(&format!("CONNECT 2 {CLIENT_IP} 1"));
+    let lines = client.drain_stderr();
+    let failed = no_route_after_a_change(&lines, before_the_return).expect("seen before");
+    let changes: Vec<&String> = lines[failed..]
+        .iter()
+        .filter(|line| line.contains("the network changed"))
+        .collect();
+    assert!(
+        changes.is_empty(),
+        "the client must come back with no further change, yet heard {changes:?}"
+    );
+}
+
+#[test]
+fn the_app_is_back_though_its_first_try_after_the_return_found_no_route() {
+    let namespaces = namespaces_for_a_slow_return();
+    let (home, app, server) = connected(&namespaces);
+    back_though_the_first_try_after_the_return_found_no_route(&namespaces, &server, &app, || {
+        state(&home) == "offline"
+    });
+    wait_until("connected again", || state(&home) == "open");
+    wait_until("the second event stored", || home.history().len() == 2);
+}
+
+#[test]
+fn listen_hears_the_network_as_the_app_does() {
+    let namespaces = namespaces_for_a_slow_return();
+    let server = silent_server(&namespaces.server, SERVER_IP, false);
+    let home = AppHome::new();
+    let mut listen = home.command();
+    listen.args(["listen", &format!("http://{SERVER_IP}:{PORT}/stream")]);
+    let mut command = inside(&namespaces.client, &listen);
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let listen = Running::new(Proc::spawn("ssetray listen", &mut command));
+    listen.wait_stderr("hearing routing changes");
+    server.wait_stdout(&format!("CONNECT 1 {CLIENT_IP} -"));
+    listen.wait_stdout("hello 1");
+    back_though_the_first_try_after_the_return_found_no_route(
+        &namespaces,
+        &server,
+        &listen,
+        || {
+            listen
+                .drain_stderr()
+                .iter()
+                .any(|line| line == "ssetray: Offline: waiting for the network")
+        },
+    );
+    listen.wait_stdout("hello 2");
 }
 
 /// A private bus used as the system bus, with the stand-in logind and

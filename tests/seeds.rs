@@ -41,9 +41,10 @@ fn sse_starlette_gone_silent_is_detected_by_its_missing_pings() {
     let client = home.spawn(&["listen", &url, "--json", "--retry-ms", "200"]);
     assert_eq!(client.next_event()["data"], "1");
     assert_eq!(client.next_event()["data"], "2");
-    // Only pings now. Let a few arrive, then freeze the server: the socket
-    // stays open, but nothing comes any more, as with a dead peer.
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    // Only pings now. Once the client has learnt their interval from a few
+    // (it says so), freeze the server: the socket stays open, but nothing
+    // comes any more, as with a dead peer.
+    client.wait_stderr("the server sends a heartbeat every");
     server.signal("STOP");
     client.wait_stderr("Connection lost (no answer for");
     server.signal("CONT");

@@ -8,9 +8,9 @@ use std::io::Write;
 
 use common::*;
 use serde_json::json;
-use ssetray::window::test_connection;
+use ssetray::desktop::window::test_connection;
 
-fn run(form: serde_json::Value) -> ssetray::window::ConnectionTest {
+fn run(form: serde_json::Value) -> ssetray::desktop::window::ConnectionTest {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

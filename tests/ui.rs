@@ -33,37 +33,14 @@ struct Ui {
 /// and then (it lost its pooled connection to WebKitWebDriver), and then
 /// nobody can tell whether the command reached the page.
 fn send_once(port: u16, method: &str, path: &str, body: Option<&Value>) -> Option<Value> {
-    use std::io::{Read, Write};
     let body = body.map(Value::to_string).unwrap_or_default();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("webdriver");
-    stream.set_read_timeout(Some(PATIENCE)).ok();
-    stream.write_all(head.as_bytes()).expect("send");
-    stream.write_all(body.as_bytes()).expect("send");
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    if response.is_empty() {
-        return None;
-    }
-    let split = response
-        .windows(4)
-        .position(|window| window == b"\r\n\r\n")
-        .unwrap_or(response.len());
-    let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
-    let body = response.get(split + 4..).unwrap_or(&[]);
-    // The driver's proxy sends some answers in chunks: read them whole, or
-    // a good answer would look like none at all.
-    let body = if head.contains("transfer-encoding: chunked") {
-        dechunk(body)
-    } else {
-        body.to_vec()
-    };
-    Some(serde_json::from_slice(&body).unwrap_or_else(|_| {
-        json!({"value": {"error": "unreadable answer", "message": String::from_utf8_lossy(&body)}})
-    }))
+    let answer =
+        http_request(port, method, path, Some("application/json"), &body).expect("webdriver")?;
+    Some(
+        serde_json::from_str(&answer).unwrap_or_else(
+            |_| json!({"value": {"error": "unreadable answer", "message": answer}}),
+        ),
+    )
 }
 
 /// Sends a command that does the same however often it is repeated (a
@@ -77,23 +54,6 @@ fn request(port: u16, method: &str, path: &str, body: Option<&Value>) -> Value {
         std::thread::sleep(Duration::from_millis(50));
     }
     Value::Null
-}
-
-/// The body of a `Transfer-Encoding: chunked` answer.
-fn dechunk(mut rest: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    while let Some(line_end) = rest.windows(2).position(|window| window == b"\r\n") {
-        let size = String::from_utf8_lossy(&rest[..line_end]);
-        let size =
-            usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
-        let data = &rest[line_end + 2..];
-        if size == 0 || data.len() < size {
-            break;
-        }
-        body.extend_from_slice(&data[..size]);
-        rest = data[size..].strip_prefix(b"\r\n").unwrap_or(&data[size..]);
-    }
-    body
 }
 
 impl Ui {
@@ -367,9 +327,13 @@ fn create_session(port: u16) -> String {
         "browserName": "wry",
         "tauri:options": {"application": window}
     }}});
-    // The driver listens before its WebKit driver is ready: try a few times.
+    // The driver listens before its WebKit driver is ready, and starting
+    // the window can take a while on a loaded machine: ask until a session
+    // is made, within the tests' patience (a fixed number of tries ran out
+    // once under load).
+    let deadline = std::time::Instant::now() + PATIENCE;
     let mut created = Value::Null;
-    for _ in 0..20 {
+    while std::time::Instant::now() < deadline {
         created = request(port, "POST", "/session", Some(&capabilities));
         if created["value"]["sessionId"].is_string() {
             break;
@@ -447,8 +411,9 @@ fn login_flow_history_settings_and_hostile_text() {
 
     // Login: QR code, confirm, logged in, logged out.
     ui.open_view("#tab-login", "#view-login");
-    let qr = base64::engine::general_purpose::STANDARD
-        .encode(ssetray::demo::qr_png("https://example.com/login?uuid=u1"));
+    let qr = base64::engine::general_purpose::STANDARD.encode(ssetray::tray_process::demo::qr_png(
+        "https://example.com/login?uuid=u1",
+    ));
     flask.publish(
         json!({"data": {"type": "scan_qr_code", "uuid": "u1", "extra": qr}, "type": "login"}),
     );
@@ -460,7 +425,8 @@ fn login_flow_history_settings_and_hostile_text() {
             .is_some_and(|src| src.starts_with("data:image/png;base64,"))
     });
     ui.screenshot("login");
-    let check = base64::engine::general_purpose::STANDARD.encode(ssetray::demo::qr_png("ok"));
+    let check =
+        base64::engine::general_purpose::STANDARD.encode(ssetray::tray_process::demo::qr_png("ok"));
     flask.publish(json!({"data": {"type": "confirm_login", "uuid": "u1", "extra": format!("data:image/png;base64,{check}")}, "type": "login"}));
     ui.wait_text("#login-step", "Confirm");
     flask.publish(json!({"data": {"type": "logged_in", "uuid": "u1", "user": {"name": "Ada Lovelace"}}, "type": "login"}));
@@ -1553,4 +1519,52 @@ fn status_lines_per_subscription_and_a_reconnect_of_one() {
         "1",
         "the broadcast channel was left alone"
     );
+}
+
+#[test]
+fn the_pause_says_the_same_in_settings_the_status_view_and_the_tray_menu() {
+    let ui = Ui::start("");
+    let menu = || {
+        ui.desktop.gdbus(
+            &ui.tray_icon,
+            "/MenuBar",
+            "com.canonical.dbusmenu.GetLayout",
+            &["0", "-1", "[]"],
+        )
+    };
+    ui.open_view("#tab-settings", "#view-settings");
+    ui.wait_text("#pause-state", "Notifications are on.");
+    ui.click("#pause-1h");
+    ui.wait_text("#pause-state", "Notifications are paused until ");
+    // The words are the tray process's, made once when the pause began:
+    // the page and the tray's menu show the same ("until 14:30").
+    let line = ui.text("#pause-state");
+    let words = line
+        .trim_start_matches("Notifications are paused ")
+        .trim_end_matches('.')
+        .to_string();
+    assert!(
+        words.starts_with("until ") && words != "until resumed",
+        "{line}"
+    );
+    wait_until("the tray's menu says the same", || {
+        menu().contains(&format!("Resume notifications (paused {words})"))
+    });
+    ui.open_view("#tab-status", "#view-status");
+    ui.wait_text("#status-paused", &words);
+    ui.open_view("#tab-settings", "#view-settings");
+    ui.click("#pause-forever");
+    ui.wait_text("#pause-state", "Notifications are paused until resumed.");
+    wait_until("the tray's menu says until resumed", || {
+        menu().contains("Resume notifications (paused until resumed)")
+    });
+    ui.click("#resume");
+    ui.wait_text("#pause-state", "Notifications are on.");
+    wait_until("the tray's menu offers the pause again", || {
+        menu().contains("'label': <'Pause notifications'>")
+    });
+    ui.open_view("#tab-status", "#view-status");
+    wait_until("no pause in the Status view", || {
+        ui.script("return document.getElementById('status-paused-row').hidden;") == json!(true)
+    });
 }

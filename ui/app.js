@@ -7,20 +7,19 @@ import { afterNextFrame, byId } from "./dom.js";
 import { schemeOf, unreadTitle } from "./format.js";
 import { createHistory } from "./history.js";
 import { escapeAction, isEditing, shortcutOf } from "./keys.js";
+import { liveDispatch } from "./live.js";
 import { createLogin } from "./login.js";
 import { createMessages } from "./messages.js";
 import { createSettings } from "./settings.js";
 import { createStatus } from "./status.js";
 import { subscriptionLines } from "./subscriptions.js";
+import { VIEWS, viewAfterKey, viewFromHash } from "./tabs.js";
 
 performance.mark("ssetray:modules-ready");
 
-const VIEWS = ["history", "login", "settings", "status"];
 const DEMO_DISMISSED = "ssetray.demo-dismissed";
 const TICK_MS = 15_000;
 const TRAY_CHECK_MS = 5_000;
-/** The longest a timer can wait (ms); a pause ending later is "until resumed". */
-const LONGEST_TIMER_MS = 2 ** 31 - 1;
 const REOPEN = "Close this window and open it again from the tray icon. To see the log, run “ssetray window” in a terminal.";
 
 const messages = createMessages({ focusAway: () => tabOf(currentView).focus() });
@@ -154,13 +153,17 @@ function showView(name, { focusTab = false, updateHash = true } = {}) {
     window.history.replaceState(null, "", `#${name}`);
   }
   login.setActive(name === "login");
-  if (!changed) {
-    return;
+  if (changed) {
+    scroller.scrollTop = scrollPositions.get(name) ?? 0;
+    viewShown(name);
   }
-  scroller.scrollTop = scrollPositions.get(name) ?? 0;
+}
+
+/** A view was just shown: it reads what it shows afresh. */
+function viewShown(name) {
   switch (name) {
     case "history":
-      requestAnimationFrame(history.maybeLoadMore);
+      requestAnimationFrame(() => history.maybeLoadMore());
       break;
     case "login":
       login.refresh();
@@ -174,11 +177,6 @@ function showView(name, { focusTab = false, updateHash = true } = {}) {
   }
 }
 
-function viewFromHash() {
-  const name = location.hash.replace(/^#/, "");
-  return VIEWS.includes(name) ? name : "history";
-}
-
 const tablist = byId("tablist");
 tablist.addEventListener("click", (event) => {
   const tab = event.target instanceof Element ? event.target.closest("[role=tab]") : null;
@@ -187,30 +185,13 @@ tablist.addEventListener("click", (event) => {
   }
 });
 tablist.addEventListener("keydown", (event) => {
-  const index = VIEWS.indexOf(currentView);
-  let next = null;
-  switch (event.key) {
-    case "ArrowRight":
-    case "ArrowDown":
-      next = VIEWS[(index + 1) % VIEWS.length];
-      break;
-    case "ArrowLeft":
-    case "ArrowUp":
-      next = VIEWS[(index - 1 + VIEWS.length) % VIEWS.length];
-      break;
-    case "Home":
-      next = VIEWS[0];
-      break;
-    case "End":
-      next = VIEWS[VIEWS.length - 1];
-      break;
-    default:
-      return;
+  const next = viewAfterKey(event.key, currentView);
+  if (next !== null) {
+    event.preventDefault();
+    showView(next, { focusTab: true });
   }
-  event.preventDefault();
-  showView(next, { focusTab: true });
 });
-window.addEventListener("hashchange", () => showView(viewFromHash(), { updateHash: false }));
+window.addEventListener("hashchange", () => showView(viewFromHash(location.hash), { updateHash: false }));
 
 // ---- keyboard shortcuts ------------------------------------------------------------
 
@@ -284,7 +265,6 @@ const firstRun = byId("first-run");
 const trayMissing = byId("tray-missing");
 const startTrayButton = byId("start-tray");
 let trayCheck = null;
-let pauseEnd = null;
 
 function demoDismissed() {
   try {
@@ -294,15 +274,14 @@ function demoDismissed() {
   }
 }
 
-/** The pause, in Settings and Status, as of now; flipped to "on" the moment it ends, not a tick later. */
+/**
+ * The pause, in Settings and Status, as of now: the tray process's words,
+ * and "on" again once its end has passed (the tray process sends a status
+ * then too).
+ */
 function showPause() {
   settings.showPause(status.current);
   status.renderPause();
-  clearTimeout(pauseEnd);
-  const left = (status.current?.paused_until_ms ?? 0) - Date.now();
-  if (left > 0 && left < LONGEST_TIMER_MS) {
-    pauseEnd = setTimeout(showPause, left + 50);
-  }
 }
 
 function applyStatus(value) {
@@ -417,6 +396,38 @@ function onStored(view) {
 /** The pending catch-up after the tray process said this window lagged. */
 let catchUp = undefined;
 
+/**
+ * The tray process dropped live events this window was too slow to take:
+ * read everything afresh rather than show a gap, once the flood that
+ * caused it has calmed, not once per lag.
+ */
+function onLagged() {
+  clearTimeout(catchUp);
+  catchUp = setTimeout(() => {
+    history.reload();
+    refreshStatus();
+    login.refreshSoon();
+  }, 500);
+}
+
+/** What each live event does: one handler per WindowEvent variant (see live.js). */
+const dispatchLive = liveDispatch({
+  stored: onStored,
+  state(value) {
+    // {subscription, state}: that subscription's dot now; the status sent next has the words.
+    status.renderLiveState(value);
+    refreshStatusSoon();
+  },
+  login_changed: () => login.refreshSoon(),
+  status: applyStatus,
+  show_view(view) {
+    if (VIEWS.includes(view)) {
+      showView(view);
+    }
+  },
+  lagged: onLagged,
+});
+
 function onEvent(message) {
   const payload = message?.payload;
   if (!payload || typeof payload !== "object") {
@@ -427,38 +438,7 @@ function onEvent(message) {
     hideTrayMissing();
     history.reload();
   }
-  switch (payload.type) {
-    case "stored":
-      onStored(payload.value);
-      break;
-    case "state":
-      // {subscription, state}: that subscription's line now, the words with the status.
-      status.renderLiveState(payload.value);
-      refreshStatusSoon();
-      break;
-    case "login_changed":
-      login.refreshSoon();
-      break;
-    case "status":
-      applyStatus(payload.value);
-      break;
-    case "show_view":
-      if (VIEWS.includes(payload.value)) {
-        showView(payload.value);
-      }
-      break;
-    case "lagged":
-      // The tray process dropped live events this window was too slow to
-      // take: read everything afresh rather than show a gap, once the
-      // flood that caused it has calmed, not once per lag.
-      clearTimeout(catchUp);
-      catchUp = setTimeout(() => {
-        history.reload();
-        refreshStatus();
-        login.refreshSoon();
-      }, 500);
-      break;
-  }
+  dispatchLive(payload);
 }
 
 // ---- start -----------------------------------------------------------------------------
@@ -470,7 +450,7 @@ setInterval(() => {
 }, TICK_MS);
 
 async function start() {
-  showView(viewFromHash(), { updateHash: false });
+  showView(viewFromHash(location.hash), { updateHash: false });
   try {
     await listening;
     // Whatever was stored between the first page and the subscription.

@@ -10,21 +10,28 @@
 
 import { dayHeading, dayKey } from "./format.js";
 
-/**
- * @param {HTMLElement} list  the <ul> of days
- * @param {() => number} now  the current time, for "Today" and "Yesterday"
- */
-export function createDayList(list, now = Date.now) {
-  const doc = list.ownerDocument;
-  /** Heading ids stay unique even when a day has two groups. */
-  let headings = 0;
+const rowsOf = (day) => day.lastElementChild;
+const dayOf = (row) => row.parentElement.parentElement;
 
-  function makeDay(key, ms) {
-    const id = `day-heading-${++headings}`;
+class DayList {
+  /**
+   * @param {HTMLElement} list  the <ul> of days
+   * @param {() => number} now  the current time, for "Today" and "Yesterday"
+   */
+  constructor(list, now) {
+    this.list = list;
+    this.now = now;
+    /** Heading ids stay unique even when a day has two groups. */
+    this.headings = 0;
+  }
+
+  makeDay(key, ms) {
+    const doc = this.list.ownerDocument;
+    const id = `day-heading-${++this.headings}`;
     const heading = doc.createElement("h3");
     heading.className = "day-heading";
     heading.id = id;
-    heading.textContent = dayHeading(ms, now());
+    heading.textContent = dayHeading(ms, this.now());
     const rows = doc.createElement("ul");
     rows.className = "day-entries";
     rows.setAttribute("aria-labelledby", id);
@@ -36,46 +43,43 @@ export function createDayList(list, now = Date.now) {
     return day;
   }
 
-  const rowsOf = (day) => day.lastElementChild;
-  const dayOf = (row) => row.parentElement.parentElement;
-
-  function firstRow() {
-    const day = list.firstElementChild;
+  firstRow() {
+    const day = this.list.firstElementChild;
     return day ? rowsOf(day).firstElementChild : null;
   }
 
-  function lastRow() {
-    const day = list.lastElementChild;
+  lastRow() {
+    const day = this.list.lastElementChild;
     return day ? rowsOf(day).lastElementChild : null;
   }
 
-  function nextRow(row) {
+  nextRow(row) {
     const day = dayOf(row).nextElementSibling;
     return row.nextElementSibling ?? (day ? rowsOf(day).firstElementChild : null);
   }
 
-  function previousRow(row) {
+  previousRow(row) {
     const day = dayOf(row).previousElementSibling;
     return row.previousElementSibling ?? (day ? rowsOf(day).lastElementChild : null);
   }
 
   /** Moves `from` and the rows after it in its day into a new group of the same day, just below. */
-  function split(from) {
+  split(from) {
     const day = dayOf(from);
-    const rest = makeDay(day.dataset.day, Number(day.dataset.dayMs));
+    const rest = this.makeDay(day.dataset.day, Number(day.dataset.dayMs));
     for (let row = from; row !== null; ) {
       const following = row.nextElementSibling;
       rowsOf(rest).append(row);
       row = following;
     }
-    list.insertBefore(rest, day.nextElementSibling);
+    this.list.insertBefore(rest, day.nextElementSibling);
   }
 
   /** Puts `row` (received at `ms`) just above the row `next`, or last when `next` is null. */
-  function insertBefore(row, ms, next) {
+  insertBefore(row, ms, next) {
     const key = dayKey(ms);
     row.dataset.day = key;
-    const previous = next === null ? lastRow() : previousRow(next);
+    const previous = next === null ? this.lastRow() : this.previousRow(next);
     if (next !== null && next.dataset.day === key) {
       next.parentElement.insertBefore(row, next);
       return;
@@ -86,15 +90,25 @@ export function createDayList(list, now = Date.now) {
       return;
     }
     if (previous !== null && next !== null && dayOf(previous) === dayOf(next)) {
-      split(next);
+      this.split(next);
     }
-    const day = makeDay(key, ms);
+    const day = this.makeDay(key, ms);
     rowsOf(day).append(row);
-    list.insertBefore(day, next === null ? null : dayOf(next));
+    this.list.insertBefore(day, next === null ? null : dayOf(next));
+  }
+
+  /** Adds a row newer than every row shown. */
+  prepend(row, ms) {
+    this.insertBefore(row, ms, this.firstRow());
+  }
+
+  /** Adds a row older than every row shown. */
+  append(row, ms) {
+    this.insertBefore(row, ms, null);
   }
 
   /** Takes a row out; its group goes with its last row, and the groups around it join when they are of one day. */
-  function remove(row) {
+  remove(row) {
     const day = dayOf(row);
     row.remove();
     if (rowsOf(day).firstElementChild !== null) {
@@ -109,34 +123,27 @@ export function createDayList(list, now = Date.now) {
     }
   }
 
-  return {
-    firstRow,
-    lastRow,
-    nextRow,
-    previousRow,
-    insertBefore,
-    /** Adds a row newer than every row shown. */
-    prepend(row, ms) {
-      insertBefore(row, ms, firstRow());
-    },
-    /** Adds a row older than every row shown. */
-    append(row, ms) {
-      insertBefore(row, ms, null);
-    },
-    remove,
-    clear() {
-      list.replaceChildren();
-    },
-    /** Words the headings afresh: after midnight "Today" is "Yesterday". */
-    refreshHeadings() {
-      const time = now();
-      for (const day of list.children) {
-        const heading = day.firstElementChild;
-        const text = dayHeading(Number(day.dataset.dayMs), time);
-        if (heading.textContent !== text) {
-          heading.textContent = text;
-        }
+  clear() {
+    this.list.replaceChildren();
+  }
+
+  /** Words the headings afresh: after midnight "Today" is "Yesterday". */
+  refreshHeadings() {
+    const time = this.now();
+    for (const day of this.list.children) {
+      const heading = day.firstElementChild;
+      const text = dayHeading(Number(day.dataset.dayMs), time);
+      if (heading.textContent !== text) {
+        heading.textContent = text;
       }
-    },
-  };
+    }
+  }
+}
+
+/**
+ * @param {HTMLElement} list  the <ul> of days
+ * @param {() => number} now  the current time, for "Today" and "Yesterday"
+ */
+export function createDayList(list, now = Date.now) {
+  return new DayList(list, now);
 }

@@ -4,9 +4,6 @@
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
-const DAY_MS = 24 * HOUR_MS;
-/** A pause that ends more than this far ahead is "until resumed". */
-const FOREVER_MS = 50 * 365.25 * DAY_MS;
 
 const WEEKDAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const MONTHS = [
@@ -107,30 +104,24 @@ export function rowTime(ms, now, clock) {
 
 // ---- notifications paused ------------------------------------------------------
 
-/** How long notifications stay paused: "for 42 more minutes", "until resumed"; null when not paused (or the pause is over). */
-export function pauseText(pausedUntilMs, now) {
-  if (!isTime(pausedUntilMs) || pausedUntilMs <= now) {
+/**
+ * How long notifications stay paused, as the tray process words it for the
+ * tray's menu too ("until 14:30", "until resumed"); null when not paused,
+ * or when the pause's end has passed since the status was made.
+ */
+export function pauseWords(status, now) {
+  const words = status && typeof status === "object" ? status.pause_text : null;
+  const until = status && typeof status === "object" ? status.paused_until_ms : null;
+  if (typeof words !== "string" || words === "" || !isTime(until) || until <= now) {
     return null;
   }
-  const left = pausedUntilMs - now;
-  if (left > FOREVER_MS) {
-    return "until resumed";
-  }
-  // Rounded up: "1 more minute" until the very end, never "0 more minutes".
-  const minutes = Math.ceil(left / MINUTE_MS);
-  if (minutes < 120) {
-    return `for ${plural(minutes, "more minute", "more minutes")}`;
-  }
-  if (left < 2 * DAY_MS) {
-    return `for about ${Math.round(left / HOUR_MS)} more hours`;
-  }
-  return `for about ${Math.round(left / DAY_MS)} more days`;
+  return words;
 }
 
 /** The Settings view's pause line for a status (null when unknown). */
 export function pauseLine(status, now) {
-  const text = pauseText(status?.paused_until_ms, now);
-  return text === null ? "Notifications are on." : `Notifications are paused ${text}.`;
+  const words = pauseWords(status, now);
+  return words === null ? "Notifications are on." : `Notifications are paused ${words}.`;
 }
 
 // ---- history wording -------------------------------------------------------------

@@ -1,30 +1,25 @@
-// The History view: newest first and grouped by day, filters (the
-// subscription among them, with two or more), paging, live inserts, row
-// actions. A row shows the EntryView the Rust side made, as it
-// is: server text only as text, each piece isolated for bidi (<bdi> inline,
-// dir="auto" for blocks), so that a right-to-left override in a title
-// cannot turn the row around it.
+// The History view on the page: newest first and grouped by day, filters
+// (the subscription among them, with two or more), paging, live inserts,
+// row actions. What it decides is history-model.js's (tested under node);
+// a row is history-rows.js's; this is the glue between them, the page and
+// the store.
 
 import { invoke, errorText } from "./api.js";
 import { createDayList } from "./daylist.js";
-import { afterNextFrame, byId, debounce, el, icon, refreshTimes, setTime } from "./dom.js";
-import { entryFromView, matchesFilters } from "./entry.js";
-import { markAllLabel, markAllQuestion, newAboveText, openLinkLabel } from "./format.js";
+import { afterNextFrame, byId, debounce, el, icon, refreshTimes } from "./dom.js";
+import { entryFromView } from "./entry.js";
+import { markAllLabel, markAllQuestion, newAboveText } from "./format.js";
+import { HistoryModel, PAGE, firstPageSize, historyFilters, historyQuery, pageParts, typeChoices } from "./history-model.js";
+import { applyRead, relabelRow, renderRow } from "./history-rows.js";
 import { TRY_AGAIN } from "./messages.js";
-import { entryLabel, sameNames, subscriptionCounts } from "./subscriptions.js";
 
-/** Older entries come in pages of this many as the user scrolls down. */
-const PAGE = 100;
-/** No history row is shorter than this (px): enough rows to fill the window are this many per height. */
-const MIN_ROW_HEIGHT = 60;
-/** Rows kept in the page while the user is near the top; older ones are paged in again. */
-const MAX_ROWS = 1000;
 /** Start loading the next page this close to the bottom (px). */
 const NEAR_BOTTOM = 400;
 /** Scrolled this little (px) counts as at the top: rows put above push nothing out of sight. */
 const AT_TOP = 4;
 /** An arrow up: the "new events above" pill's icon. */
 const ARROW_UP = ["M12 19V5", "M6 11l6-6 6 6"];
+const CHECK_RUNNING = "Check that SSE Tray is running, then try again.";
 
 /**
  * Marks for the window benchmark (the Performance API's timeline), each set
@@ -47,10 +42,7 @@ function markFirstRows(count) {
   }
 }
 
-/**
- * For the window benchmark: the newest reload (a search, a filter), from
- * asking the store to its rows drawn.
- */
+/** For the window benchmark: the newest reload (a search, a filter), from asking the store to its rows drawn. */
 async function measureReload(asked) {
   await afterNextFrame();
   performance.clearMeasures("ssetray:reload");
@@ -65,631 +57,463 @@ function reducedMotion() {
  * A question under the toolbar, opened by a button: Cancel (or Escape, via
  * close) shuts it and gives the focus back to that button.
  */
-function question(box, opener, cancel) {
-  const close = (focusBack) => {
-    if (box.hidden) {
+class Question {
+  constructor(box, opener, cancel) {
+    this.box = box;
+    this.opener = opener;
+    cancel.addEventListener("click", () => this.close(true));
+    this.cancel = cancel;
+  }
+
+  get open() {
+    return !this.box.hidden;
+  }
+
+  show() {
+    this.box.hidden = false;
+    this.opener.setAttribute("aria-expanded", "true");
+    this.cancel.focus();
+  }
+
+  /** Shuts it; false when it was not open. */
+  close(focusBack) {
+    if (this.box.hidden) {
       return false;
     }
-    box.hidden = true;
-    opener.setAttribute("aria-expanded", "false");
+    this.box.hidden = true;
+    this.opener.setAttribute("aria-expanded", "false");
     if (focusBack) {
-      opener.focus();
+      this.opener.focus();
     }
     return true;
-  };
-  cancel.addEventListener("click", () => close(true));
-  return {
-    get open() {
-      return !box.hidden;
-    },
-    show() {
-      box.hidden = false;
-      opener.setAttribute("aria-expanded", "true");
-      cancel.focus();
-    },
-    close,
-  };
+  }
 }
 
-/**
- * @param {object} hooks
- * @param {(n: number) => void} hooks.onUnread  the unread count the store reported
- * @param {(types: string[]) => void} hooks.onTypes  the event types the store knows
- * @param {(counts: {name: string, unread: number}[]) => void} [hooks.onSubscriptions]  the unread count of each subscription
- * @param {ReturnType<import("./messages.js").createMessages>} hooks.messages
- */
-export function createHistory({ onUnread, onTypes, onSubscriptions, messages }) {
-  const view = byId("view-history");
-  const scroller = byId("main");
-  const list = byId("history-list");
-  const empty = byId("history-empty");
-  const more = byId("history-more");
-  const search = byId("search");
-  const typeFilter = byId("type-filter");
-  const subscriptionField = byId("subscription-filter-field");
-  const subscriptionFilter = byId("subscription-filter");
-  const unreadOnly = byId("unread-only");
-  const markAllButton = byId("mark-all-read");
-  const markAllText = byId("mark-all-confirm-text");
-  const markAllYes = byId("mark-all-confirm-yes");
-  const clearButton = byId("clear-all");
-  const clearYes = byId("clear-confirm-yes");
-  const newAbove = byId("new-above");
-
-  const days = createDayList(list);
-  const clearQuestion = question(byId("clear-confirm"), clearButton, byId("clear-confirm-no"));
-  const markAllQuestionBox = question(byId("mark-all-confirm"), markAllButton, byId("mark-all-confirm-no"));
-
-  /** id → entry shown */
-  const shown = new Map();
-  let types = [];
-  /** The subscriptions there are, in the user's order: the filter's choices, and whether rows are labelled. */
-  let subscriptionNames = [];
-  let hasMore = false;
-  let loadFailed = false;
-  /** The store's unread count, all types: what "Mark all read" marks. */
-  let unreadTotal = 0;
-  /** Live rows put above while the user was scrolled down, not yet seen. */
-  let newAboveCount = 0;
-  /** Bumped by every reload: answers to older requests are dropped. */
-  let generation = 0;
-  /** The request in flight (a token), or null. */
-  let busy = null;
-  let nextToken = 1;
-  /** The token of the reload in flight, or null. */
-  let reloading = null;
-  /** Live entries that arrived while a reload was running. */
-  let arrivedDuringReload = [];
-  /** Live entries waiting to be shown: a burst is laid out once, not once per event. */
-  let liveQueue = [];
-  let liveTimer = null;
-
-  function searchText() {
-    const text = search.value.trim();
-    return text === "" ? null : text;
+class HistoryView {
+  /**
+   * @param {object} hooks
+   * @param {(n: number) => void} hooks.onUnread  the unread count the store reported
+   * @param {(types: string[]) => void} hooks.onTypes  the event types the store knows
+   * @param {(counts: {name: string, unread: number}[]) => void} [hooks.onSubscriptions]  the unread count of each subscription
+   * @param {ReturnType<import("./messages.js").createMessages>} hooks.messages
+   */
+  constructor(hooks) {
+    this.hooks = hooks;
+    this.messages = hooks.messages;
+    this.model = new HistoryModel();
+    this.view = byId("view-history");
+    this.scroller = byId("main");
+    this.list = byId("history-list");
+    this.search = byId("search");
+    this.typeFilter = byId("type-filter");
+    this.subscriptionFilter = byId("subscription-filter");
+    this.unreadOnly = byId("unread-only");
+    this.markAllButton = byId("mark-all-read");
+    this.newAbove = byId("new-above");
+    this.days = createDayList(this.list);
+    this.clearQuestion = new Question(byId("clear-confirm"), byId("clear-all"), byId("clear-confirm-no"));
+    this.markAllQuestion = new Question(byId("mark-all-confirm"), this.markAllButton, byId("mark-all-confirm-no"));
+    this.liveTimer = null;
+    /** With a search, live events are merged from a fresh query (the store does the matching). */
+    this.mergeNewest = debounce(() => this.merge(), 300);
+    this.wire();
   }
 
-  function filters() {
-    return {
-      eventType: typeFilter.value === "" ? null : typeFilter.value,
-      unreadOnly: unreadOnly.checked,
-      subscription: subscriptionFilter.value === "" ? null : subscriptionFilter.value,
-    };
-  }
-
-  function query(beforeId, limit = PAGE) {
-    const { eventType, subscription } = filters();
-    return {
-      query: { before_id: beforeId, limit, unread_only: unreadOnly.checked, event_type: eventType, search: searchText(), subscription },
-    };
-  }
-
-  /** Whether a type or subscription filter or a search hides some events (unread ones among them). */
-  function narrowed() {
-    return typeFilter.value !== "" || subscriptionFilter.value !== "" || searchText() !== null;
-  }
-
-  function filtersActive() {
-    return unreadOnly.checked || narrowed();
-  }
-
-  /** What "Mark all read" would say: it marks what the filters hide too. */
-  function markAllState() {
-    return { unread: unreadTotal, narrowed: narrowed(), bySubscription: subscriptionFilter.value !== "" };
-  }
-
-  // ---- rows ------------------------------------------------------------------
-
-  function actionButton(label, action, describedBy, name = null) {
-    return el("button", {
-      className: `small action-${action}`,
-      text: label,
-      attrs: { type: "button", "aria-describedby": describedBy, "aria-label": name },
-      dataset: { action },
+  /** The toolbar's filters now. */
+  filters() {
+    return historyFilters({
+      search: this.search.value,
+      type: this.typeFilter.value,
+      subscription: this.subscriptionFilter.value,
+      unreadOnly: this.unreadOnly.checked,
     });
   }
 
-  /** Where the row's link leads, shown beside its actions: "↗ example.com". */
-  function linkHost(entry) {
-    return el("span", { className: "entry-host", attrs: { title: entry.link } }, [
-      el("span", { text: "↗", attrs: { "aria-hidden": "true" } }),
-      el("bdi", { text: entry.link_host }),
-    ]);
+  rowFor(id) {
+    return this.list.querySelector(`li.entry[data-id="${id}"]`);
   }
 
-  /** The row's subscription, with two or more of them: its name, or "removed" for one no longer subscribed. */
-  function subscriptionTag(entry) {
-    const label = entryLabel(entry.subscription, subscriptionNames);
-    if (label === null) {
-      return null;
-    }
-    return el(
-      "span",
-      {
-        className: label.removed ? "entry-subscription removed" : "entry-subscription",
-        attrs: { title: label.removed ? "Its subscription was removed" : "Subscription" },
-      },
-      [el("span", { className: "visually-hidden", text: "Subscription: " }), el("bdi", { text: label.text })],
-    );
-  }
+  // ---- the list ------------------------------------------------------------------
 
-  function render(entry) {
-    const textId = `entry-text-${entry.id}`;
-    const time = el("time", { className: "entry-time" });
-    setTime(time, entry.received_at_ms, "row");
-    const actions = el("div", { className: "entry-actions" }, [
-      actionButton("Mark read", "mark-read", textId),
-      entry.link !== null ? actionButton("Open link", "open-link", textId, openLinkLabel(entry.link_host)) : null,
-      actionButton("Delete", "delete", textId),
-    ]);
-    const meta = el("div", { className: "entry-meta" }, [
-      el("span", { className: "unread-dot", attrs: { role: "img", "aria-label": "unread" } }),
-      el("span", { className: "entry-type" }, [el("bdi", { text: entry.event_type })]),
-      subscriptionTag(entry),
-      time,
-      entry.link_host !== null ? linkHost(entry) : null,
-      actions,
-    ]);
-    const li = el("li", { className: `entry kind-${entry.kind}`, dataset: { id: entry.id } }, [
-      meta,
-      entry.title !== null ? el("p", { className: "entry-title", text: entry.title, attrs: { dir: "auto" } }) : null,
-      el("p", { className: "entry-text", text: entry.text, attrs: { id: textId, dir: "auto" } }),
-    ]);
-    li.classList.toggle("has-link", entry.link !== null);
-    applyRead(li, entry.read);
-    return li;
-  }
-
-  function applyRead(li, read) {
-    li.classList.toggle("unread", !read);
-    li.querySelector(".unread-dot").hidden = read;
-    li.querySelector(".action-mark-read").hidden = read;
-  }
-
-  function rowFor(id) {
-    return list.querySelector(`li.entry[data-id="${id}"]`);
-  }
-
-  // ---- list state ------------------------------------------------------------
-
-  function clearList() {
-    shown.clear();
-    days.clear();
-    hideNewAbove();
+  clearList() {
+    this.model.clear();
+    this.days.clear();
+    this.newAbove.hidden = true;
   }
 
   /** Older entries, below every row. */
-  function append(entries) {
-    for (const entry of entries) {
-      if (!shown.has(entry.id)) {
-        shown.set(entry.id, entry);
-        days.append(render(entry), entry.received_at_ms);
-      }
+  append(entries) {
+    for (const entry of this.model.takeOlder(entries)) {
+      this.days.append(renderRow(entry, this.model.subscriptionNames), entry.received_at_ms);
     }
   }
 
   /** Newer entries in their place (by id, newest first), keeping what the user reads still. */
-  function insert(entries) {
-    // Oldest first: each newer one then goes above the last.
-    const fresh = entries.filter((entry) => !shown.has(entry.id)).sort((a, b) => a.id - b.id);
+  insert(entries) {
+    const fresh = this.model.unseen(entries);
     if (fresh.length === 0) {
       return;
     }
     // The views share the scroller: while another one shows, its scroll
     // position is not this list's to keep.
-    const keepStill = !view.hidden && scroller.scrollTop > AT_TOP;
-    const heightBefore = scroller.scrollHeight;
+    const keepStill = !this.view.hidden && this.scroller.scrollTop > AT_TOP;
+    const heightBefore = this.scroller.scrollHeight;
     let above = 0;
     for (const entry of fresh) {
-      shown.set(entry.id, entry);
-      const row = render(entry);
-      let next = days.firstRow();
-      if (next === null || entry.id > Number(next.dataset.id)) {
-        days.prepend(row, entry.received_at_ms);
+      const { below, newest } = this.model.place(entry);
+      const row = renderRow(entry, this.model.subscriptionNames);
+      if (newest) {
+        this.days.prepend(row, entry.received_at_ms);
         above += 1;
-        continue;
+      } else {
+        this.days.insertBefore(row, entry.received_at_ms, below === null ? null : this.rowFor(below));
       }
-      while (next !== null && Number(next.dataset.id) > entry.id) {
-        next = days.nextRow(next);
-      }
-      days.insertBefore(row, entry.received_at_ms, next);
     }
     if (keepStill) {
-      scroller.scrollTop += scroller.scrollHeight - heightBefore;
-      showNewAbove(above);
+      this.scroller.scrollTop += this.scroller.scrollHeight - heightBefore;
+      this.showNewAbove(above);
     }
-    trim();
-    updateEmpty();
+    this.trim();
+    this.updateEmpty();
   }
 
-  function showNewAbove(count) {
+  showNewAbove(count) {
     if (count > 0) {
-      newAboveCount += count;
-      newAbove.replaceChildren(icon("icon-up", ARROW_UP), newAboveText(newAboveCount));
-      newAbove.hidden = false;
+      this.model.newAbove += count;
+      this.newAbove.replaceChildren(icon("icon-up", ARROW_UP), newAboveText(this.model.newAbove));
+      this.newAbove.hidden = false;
     }
   }
 
-  function hideNewAbove() {
-    newAboveCount = 0;
-    newAbove.hidden = true;
+  hideNewAbove() {
+    this.model.newAbove = 0;
+    this.newAbove.hidden = true;
   }
 
   /** Keep the page bounded: drop the oldest rows while the user reads near the top. */
-  function trim() {
-    if (shown.size <= MAX_ROWS || scroller.scrollTop > scroller.clientHeight) {
+  trim() {
+    const excess = this.model.excess();
+    if (excess === 0 || this.scroller.scrollTop > this.scroller.clientHeight) {
       return;
     }
-    while (shown.size > MAX_ROWS) {
-      const last = days.lastRow();
-      shown.delete(Number(last.dataset.id));
-      days.remove(last);
-      hasMore = true;
+    for (let n = 0; n < excess; n++) {
+      const last = this.days.lastRow();
+      this.model.forget(Number(last.dataset.id));
+      this.days.remove(last);
     }
-    updateMore();
+    this.model.hasMore = true;
+    this.updateMore();
   }
 
-  function removeRow(li) {
+  removeRow(li) {
     const focusWasInside = li.contains(document.activeElement);
-    const neighbour = days.nextRow(li) ?? days.previousRow(li);
-    shown.delete(Number(li.dataset.id));
-    days.remove(li);
+    const neighbour = this.days.nextRow(li) ?? this.days.previousRow(li);
+    this.model.forget(Number(li.dataset.id));
+    this.days.remove(li);
     if (focusWasInside) {
-      (neighbour?.querySelector("button:not([hidden])") ?? search).focus();
+      (neighbour?.querySelector("button:not([hidden])") ?? this.search).focus();
     }
-    updateEmpty();
-    maybeLoadMore();
+    this.updateEmpty();
+    this.maybeLoadMore();
   }
 
-  function updateEmpty() {
-    const nothing = shown.size === 0;
-    empty.hidden = !nothing || busy !== null;
-    if (nothing) {
-      empty.textContent = loadFailed
-        ? "The history could not be read."
-        : filtersActive()
-          ? "No events match these filters."
-          : "No events yet. They appear here as the server sends them.";
+  updateEmpty() {
+    const text = this.model.emptyText(this.filters());
+    const empty = byId("history-empty");
+    empty.hidden = text === null;
+    if (text !== null) {
+      empty.textContent = text;
     }
   }
 
-  function updateMore() {
-    if (busy !== null && shown.size > 0) {
-      more.textContent = "Loading…";
-    } else if (busy !== null) {
-      more.textContent = "Loading the history…";
-    } else if (!hasMore && shown.size > PAGE) {
-      more.textContent = "That is everything.";
-    } else {
-      more.textContent = "";
+  updateMore() {
+    byId("history-more").textContent = this.model.moreText();
+  }
+
+  setBusy() {
+    this.list.setAttribute("aria-busy", this.model.busy === null ? "false" : "true");
+    this.updateMore();
+  }
+
+  /** What a page says beside its entries: the types, the subscriptions, the unread count. */
+  takePage(parts) {
+    if (parts.types !== null) {
+      this.setTypes(parts.types);
+    }
+    if (parts.counts !== null) {
+      this.setSubscriptions(parts.counts.map(({ name }) => name));
+      this.hooks.onSubscriptions?.(parts.counts);
+    }
+    if (parts.unread !== null) {
+      this.hooks.onUnread(parts.unread);
     }
   }
 
-  function setBusy(token) {
-    busy = token;
-    list.setAttribute("aria-busy", token === null ? "false" : "true");
-    updateMore();
-  }
+  // ---- loading -------------------------------------------------------------------
 
-  function takeTypes(page) {
-    if (Array.isArray(page.types)) {
-      setTypes(page.types.filter((type) => typeof type === "string" && type !== ""));
-    }
-    if (Array.isArray(page.subscriptions)) {
-      const counts = subscriptionCounts(page.subscriptions);
-      setSubscriptions(counts.map(({ name }) => name));
-      onSubscriptions?.(counts);
-    }
-    if (typeof page.unread === "number") {
-      onUnread(page.unread);
-    }
-  }
-
-  function entriesOf(page) {
-    if (!page || !Array.isArray(page.entries)) {
-      return [];
-    }
-    return page.entries.map(entryFromView).filter((entry) => entry !== null);
-  }
-
-  // ---- loading -----------------------------------------------------------------
-
-  async function reload() {
-    const gen = ++generation;
-    const token = nextToken++;
-    arrivedDuringReload = [];
-    // What is queued is committed, so this reload's answer holds it.
-    liveQueue = [];
-    reloading = token;
-    setBusy(token);
-    updateEmpty();
-    refreshMarkAll();
+  /** Reads the newest page afresh, for the filters now. */
+  async reload() {
+    const request = this.model.beginReload();
+    this.setBusy();
+    this.updateEmpty();
+    this.refreshMarkAll();
     try {
-      markOnce("ssetray:history-asked");
-      const asked = performance.now();
-      // The first page only fills the window: every row laid out before the
-      // first frame delays it, and the rest comes as the user scrolls.
-      const firstPage = Math.min(PAGE, Math.ceil(Math.max(scroller.clientHeight, 400) / MIN_ROW_HEIGHT) + 2);
-      const page = await invoke("history", query(null, firstPage));
-      markOnce("ssetray:history-answered");
-      performance.clearMeasures("ssetray:reload-answer");
-      performance.measure("ssetray:reload-answer", { start: asked, end: performance.now() });
-      if (gen !== generation) {
-        return;
-      }
-      const entries = entriesOf(page);
-      loadFailed = false;
-      messages.clearError("history");
-      clearList();
-      if (!view.hidden) {
-        scroller.scrollTop = 0;
-      }
-      append(entries);
-      hasMore = entries.length === firstPage;
-      takeTypes(page);
-      markFirstRows(entries.length);
-      measureReload(asked);
+      await this.readFirstPage(request);
     } catch (error) {
-      if (gen === generation) {
-        loadFailed = shown.size === 0;
-        messages.error(`Could not load the history: ${errorText(error)}`, "Check that SSE Tray is running, then try again.", {
+      if (this.model.isCurrent(request)) {
+        this.model.loadFailed = this.model.shown.size === 0;
+        this.messages.error(`Could not load the history: ${errorText(error)}`, CHECK_RUNNING, {
           key: "history",
-          action: { label: "Try again", run: reload },
+          action: { label: "Try again", run: () => this.reload() },
         });
       }
     } finally {
-      if (reloading === token) {
-        reloading = null;
-        const late = arrivedDuringReload;
-        arrivedDuringReload = [];
-        if (gen === generation) {
-          insert(late.filter((entry) => matchesFilters(entry, filters())));
-        }
-      }
-      if (busy === token) {
-        setBusy(null);
-        updateEmpty();
-        requestAnimationFrame(maybeLoadMore);
-      }
+      this.insert(this.model.endReload(request, this.filters()));
+      this.endRequest(request);
     }
   }
 
-  async function loadMore() {
-    const last = days.lastRow();
-    if (busy !== null || !hasMore || last === null) {
+  async readFirstPage(request) {
+    markOnce("ssetray:history-asked");
+    const asked = performance.now();
+    // The first page only fills the window: every row laid out before the
+    // first frame delays it, and the rest comes as the user scrolls.
+    const size = firstPageSize(this.scroller.clientHeight);
+    const page = await invoke("history", historyQuery(this.filters(), null, size));
+    markOnce("ssetray:history-answered");
+    performance.clearMeasures("ssetray:reload-answer");
+    performance.measure("ssetray:reload-answer", { start: asked, end: performance.now() });
+    if (!this.model.isCurrent(request)) {
       return;
     }
-    const gen = generation;
-    const token = nextToken++;
-    setBusy(token);
+    const parts = pageParts(page);
+    this.model.loadFailed = false;
+    this.messages.clearError("history");
+    this.clearList();
+    if (!this.view.hidden) {
+      this.scroller.scrollTop = 0;
+    }
+    this.append(parts.entries);
+    this.model.hasMore = parts.entries.length === size;
+    this.takePage(parts);
+    markFirstRows(parts.entries.length);
+    measureReload(asked);
+  }
+
+  /** The next page of older entries, when there is one. */
+  async loadMore() {
+    const request = this.model.beginLoadMore();
+    if (request === null) {
+      return;
+    }
+    this.setBusy();
     try {
-      const page = await invoke("history", query(Number(last.dataset.id)));
-      if (gen !== generation) {
-        return;
+      const page = await invoke("history", historyQuery(this.filters(), Number(this.days.lastRow().dataset.id)));
+      if (this.model.isCurrent(request)) {
+        const parts = pageParts(page);
+        this.messages.clearError("older");
+        this.append(parts.entries);
+        this.model.hasMore = parts.entries.length === PAGE;
+        this.takePage(parts);
+        markFirstRows(parts.entries.length);
       }
-      const entries = entriesOf(page);
-      messages.clearError("older");
-      append(entries);
-      hasMore = entries.length === PAGE;
-      takeTypes(page);
-      markFirstRows(entries.length);
     } catch (error) {
-      if (gen === generation) {
-        hasMore = false;
-        messages.error(`Could not load older events: ${errorText(error)}`, "Check that SSE Tray is running, then try again.", {
+      if (this.model.isCurrent(request)) {
+        this.model.hasMore = false;
+        this.messages.error(`Could not load older events: ${errorText(error)}`, CHECK_RUNNING, {
           key: "older",
-          action: {
-            label: "Try again",
-            run() {
-              hasMore = true;
-              loadMore();
-            },
-          },
+          action: { label: "Try again", run: () => this.retryOlder() },
         });
       }
     } finally {
-      if (busy === token) {
-        setBusy(null);
-        updateEmpty();
-        requestAnimationFrame(maybeLoadMore);
-      }
+      this.endRequest(request);
     }
   }
 
-  function maybeLoadMore() {
-    if (busy !== null || !hasMore || view.hidden) {
-      return;
-    }
-    if (scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - NEAR_BOTTOM) {
-      loadMore();
+  retryOlder() {
+    this.model.hasMore = true;
+    this.loadMore();
+  }
+
+  endRequest(request) {
+    if (this.model.endRequest(request)) {
+      this.setBusy();
+      this.updateEmpty();
+      requestAnimationFrame(() => this.maybeLoadMore());
     }
   }
 
-  /** With a search, live events are merged from a fresh query (the store does the matching). */
-  const mergeNewest = debounce(async () => {
-    const gen = generation;
-    if (busy !== null) {
-      mergeNewest();
+  maybeLoadMore() {
+    if (this.model.busy !== null || !this.model.hasMore || this.view.hidden) {
       return;
     }
+    const { scrollTop, clientHeight, scrollHeight } = this.scroller;
+    if (scrollTop + clientHeight >= scrollHeight - NEAR_BOTTOM) {
+      this.loadMore();
+    }
+  }
+
+  /** What was stored since the newest row, from the store (with a search on, or after subscribing late). */
+  async merge() {
+    if (this.model.busy !== null) {
+      this.mergeNewest();
+      return;
+    }
+    const request = { generation: this.model.generation };
     try {
-      const page = await invoke("history", query(null));
-      if (gen !== generation) {
-        return;
+      const page = await invoke("history", historyQuery(this.filters(), null));
+      if (this.model.isCurrent(request)) {
+        const parts = pageParts(page);
+        const top = this.model.newestId();
+        this.insert(parts.entries.filter((entry) => entry.id > top));
+        this.takePage(parts);
       }
-      const top = Number(days.firstRow()?.dataset.id ?? 0);
-      insert(entriesOf(page).filter((entry) => entry.id > top));
-      takeTypes(page);
     } catch {
       // The next event or the next search tries again.
     }
-  }, 300);
+  }
 
   // ---- live ----------------------------------------------------------------------
 
   /** A stored event, as the EntryView the Rust side made of it. */
-  function onStored(stored) {
+  onStored(stored) {
     const entry = entryFromView(stored);
     if (entry === null) {
       return;
     }
-    if (!types.includes(entry.event_type)) {
-      setTypes([...types, entry.event_type]);
+    const types = this.model.types;
+    const decision = this.model.live(entry, this.filters());
+    if (this.model.types !== types) {
+      this.renderTypes();
     }
-    if (searchText() !== null) {
-      mergeNewest();
-      return;
-    }
-    if (!matchesFilters(entry, filters())) {
-      return;
-    }
-    if (reloading !== null) {
-      // The reload's answer replaces the list: add this one after it.
-      arrivedDuringReload.push(entry);
-      return;
-    }
-    liveQueue.push(entry);
-    if (liveTimer === null) {
-      liveTimer = setTimeout(flushLive, 30);
+    if (decision === "merge") {
+      this.mergeNewest();
+    } else if (decision === "queue" && this.liveTimer === null) {
+      this.liveTimer = setTimeout(() => this.flushLive(), 30);
     }
   }
 
-  function flushLive() {
-    liveTimer = null;
-    const queued = liveQueue;
-    liveQueue = [];
-    if (searchText() === null && reloading === null) {
-      insert(queued.filter((entry) => matchesFilters(entry, filters())));
-    } else if (reloading !== null) {
-      arrivedDuringReload.push(...queued);
-    }
+  flushLive() {
+    this.liveTimer = null;
+    this.insert(this.model.takeQueue(this.filters()));
   }
 
-  // ---- types -------------------------------------------------------------------
+  // ---- filters -------------------------------------------------------------------
 
-  function setTypes(next) {
-    types = [...new Set(next)].sort((a, b) => a.localeCompare(b));
-    const selected = typeFilter.value;
-    const options = [el("option", { text: "All types", attrs: { value: "" } })];
-    const values = selected !== "" && !types.includes(selected) ? [...types, selected] : types;
-    for (const type of values) {
-      options.push(el("option", { text: type, attrs: { value: type, dir: "auto" } }));
-    }
-    typeFilter.replaceChildren(...options);
-    typeFilter.value = selected;
-    onTypes(types);
+  setTypes(next) {
+    this.model.setTypes(next);
+    this.renderTypes();
   }
 
-  // ---- subscriptions -------------------------------------------------------------
+  /** The type filter offers the types known; the one chosen stays chosen. */
+  renderTypes() {
+    const selected = this.typeFilter.value;
+    this.typeFilter.replaceChildren(
+      el("option", { text: "All types", attrs: { value: "" } }),
+      ...typeChoices(this.model.types, selected).map((type) => el("option", { text: type, attrs: { value: type, dir: "auto" } })),
+    );
+    this.typeFilter.value = selected;
+    this.hooks.onTypes(this.model.types);
+  }
 
   /**
    * The subscriptions there are changed: the filter offers them (with two
    * or more), and the rows' labels follow. A filter on one that is gone
    * goes back to all.
    */
-  function setSubscriptions(names) {
-    if (sameNames(names, subscriptionNames)) {
+  setSubscriptions(names) {
+    const filter = this.subscriptionFilter;
+    const change = this.model.setSubscriptions(names, filter.value);
+    if (change === null) {
       return;
     }
-    const labelled = subscriptionNames.length;
-    subscriptionNames = [...names];
-    const selected = subscriptionFilter.value;
-    const keep = selected !== "" && names.includes(selected) && names.length >= 2;
-    subscriptionFilter.replaceChildren(
+    const selected = filter.value;
+    filter.replaceChildren(
       el("option", { text: "All subscriptions", attrs: { value: "" } }),
       ...names.map((name) => el("option", { text: name, attrs: { value: name, dir: "auto" } })),
     );
-    subscriptionFilter.value = keep ? selected : "";
-    const hadFocus = subscriptionFilter === document.activeElement;
-    subscriptionField.hidden = names.length < 2;
-    if (hadFocus && subscriptionField.hidden) {
-      search.focus();
+    filter.value = change.keep ? selected : "";
+    const hadFocus = filter === document.activeElement;
+    byId("subscription-filter-field").hidden = !change.showFilter;
+    if (hadFocus && !change.showFilter) {
+      this.search.focus();
     }
-    // Labels show with two or more, "removed" with one or more.
-    if (labelled !== names.length || names.length >= 2) {
-      relabel();
+    if (change.relabel) {
+      for (const li of this.list.querySelectorAll("li.entry")) {
+        const entry = this.model.shown.get(Number(li.dataset.id));
+        if (entry) {
+          relabelRow(li, entry, this.model.subscriptionNames);
+        }
+      }
     }
-    if (selected !== "" && !keep) {
-      reload();
+    if (change.reload) {
+      this.reload();
     }
   }
 
-  function relabel() {
-    for (const li of list.querySelectorAll("li.entry")) {
-      const entry = shown.get(Number(li.dataset.id));
-      if (!entry) {
-        continue;
-      }
-      li.querySelector(".entry-subscription")?.remove();
-      const tag = subscriptionTag(entry);
-      if (tag !== null) {
-        li.querySelector(".entry-type").after(tag);
-      }
-    }
-  }
+  // ---- row actions ---------------------------------------------------------------
 
-  // ---- actions -------------------------------------------------------------------
-
-  async function onListClick(event) {
+  async onListClick(event) {
     const clicked = event.target instanceof Element ? event.target : null;
     const li = clicked?.closest("li.entry");
-    if (!li || !list.contains(li)) {
-      return;
-    }
-    const id = Number(li.dataset.id);
-    const entry = shown.get(id);
+    const entry = li && this.list.contains(li) ? this.model.shown.get(Number(li.dataset.id)) : undefined;
     if (!entry) {
       return;
     }
-    const target = clicked.closest("button[data-action]");
-    if (target === null) {
+    const button = clicked.closest("button[data-action]");
+    if (button === null) {
       // A click on the entry itself opens its link, unless it ended a text
       // selection. Keyboard users have the "Open link" button.
       const selecting = window.getSelection()?.isCollapsed === false;
       if (entry.link !== null && !selecting) {
-        await openLink(li, entry);
+        await this.openLink(li, entry);
       }
       return;
     }
-    const action = target.dataset.action;
-    target.disabled = true;
+    button.disabled = true;
+    try {
+      await this.rowAction(button.dataset.action, li, entry);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async rowAction(action, li, entry) {
     try {
       if (action === "mark-read") {
-        await invoke("mark_read", { id });
-        markedRead(li, entry);
+        await invoke("mark_read", { id: entry.id });
+        this.markedRead(li, entry);
       } else if (action === "delete") {
-        await invoke("delete_entry", { id });
-        removeRow(li);
-        messages.say("Deleted.");
+        await invoke("delete_entry", { id: entry.id });
+        this.removeRow(li);
+        this.messages.say("Deleted.");
       } else if (action === "open-link" && entry.link !== null) {
-        await openLink(li, entry);
+        await this.openLink(li, entry);
       }
     } catch (error) {
       const what = action === "delete" ? "delete the event" : "mark the event read";
-      messages.error(`Could not ${what}: ${errorText(error)}`, TRY_AGAIN);
-    } finally {
-      target.disabled = false;
+      this.messages.error(`Could not ${what}: ${errorText(error)}`, TRY_AGAIN);
     }
   }
 
   /** Opens the entry's link in the browser and marks it read: the Rust side finds the link by the entry's id. */
-  async function openLink(li, entry) {
+  async openLink(li, entry) {
     try {
       await invoke("open_link", { id: entry.id });
-      markedRead(li, entry);
+      this.markedRead(li, entry);
     } catch (error) {
-      messages.error(`Could not open the link: ${errorText(error)}`, TRY_AGAIN);
+      this.messages.error(`Could not open the link: ${errorText(error)}`, TRY_AGAIN);
     }
   }
 
-  function markedRead(li, entry) {
+  markedRead(li, entry) {
     if (entry.read) {
       return;
     }
     entry.read = true;
     const hadFocus = li.querySelector(".action-mark-read") === document.activeElement;
-    if (unreadOnly.checked) {
-      removeRow(li);
+    if (this.unreadOnly.checked) {
+      this.removeRow(li);
       return;
     }
     applyRead(li, true);
@@ -698,182 +522,197 @@ export function createHistory({ onUnread, onTypes, onSubscriptions, messages }) 
     }
   }
 
+  // ---- mark all read, clear all ----------------------------------------------------
+
   /** The button's label, and the open question's words, for the count and filters now. */
-  function refreshMarkAll() {
-    const label = markAllLabel(markAllState());
-    if (markAllButton.textContent !== label) {
-      markAllButton.textContent = label;
+  refreshMarkAll() {
+    const state = this.model.markAllState(this.filters());
+    const label = markAllLabel(state);
+    if (this.markAllButton.textContent !== label) {
+      this.markAllButton.textContent = label;
     }
-    const asked = markAllQuestion(markAllState());
+    const asked = markAllQuestion(state);
+    const open = this.markAllQuestion.open;
     // Only a button that asks first expands anything.
-    if (asked === null && !markAllQuestionBox.open) {
-      markAllButton.removeAttribute("aria-expanded");
+    if (asked === null && !open) {
+      this.markAllButton.removeAttribute("aria-expanded");
     } else {
-      markAllButton.setAttribute("aria-expanded", String(markAllQuestionBox.open));
+      this.markAllButton.setAttribute("aria-expanded", String(open));
     }
-    if (markAllQuestionBox.open) {
-      if (asked === null) {
-        markAllQuestionBox.close(false);
-      } else {
-        markAllText.textContent = asked.text;
-        markAllYes.textContent = asked.confirm;
-      }
+    if (open && asked === null) {
+      this.markAllQuestion.close(false);
+    } else if (open) {
+      this.askMarkAll(asked);
     }
   }
 
-  function onMarkAllClick() {
-    if (markAllQuestionBox.close(true)) {
+  askMarkAll(asked) {
+    byId("mark-all-confirm-text").textContent = asked.text;
+    byId("mark-all-confirm-yes").textContent = asked.confirm;
+  }
+
+  onMarkAllClick() {
+    if (this.markAllQuestion.close(true)) {
       return;
     }
-    const asked = markAllQuestion(markAllState());
+    const asked = markAllQuestion(this.model.markAllState(this.filters()));
     if (asked === null) {
-      markAllRead();
+      this.markAllRead();
       return;
     }
-    clearQuestion.close(false);
-    markAllText.textContent = asked.text;
-    markAllYes.textContent = asked.confirm;
-    markAllQuestionBox.show();
+    this.clearQuestion.close(false);
+    this.askMarkAll(asked);
+    this.markAllQuestion.show();
   }
 
-  async function markAllRead() {
+  async markAllRead() {
     // The button pressed waits; the question's opener stays enabled to take the focus back.
-    const pressed = markAllQuestionBox.open ? markAllYes : markAllButton;
+    const pressed = this.markAllQuestion.open ? byId("mark-all-confirm-yes") : this.markAllButton;
     pressed.disabled = true;
     try {
       await invoke("mark_all_read");
-      markAllQuestionBox.close(true);
-      for (const [id, entry] of shown) {
-        entry.read = true;
-        const li = rowFor(id);
-        if (li) {
-          applyRead(li, true);
-        }
+      this.markAllQuestion.close(true);
+      for (const li of this.list.querySelectorAll("li.entry")) {
+        applyRead(li, true);
       }
-      if (unreadOnly.checked) {
-        clearList();
-        hasMore = false;
-        updateEmpty();
-        updateMore();
+      if (this.model.markAllRead(this.filters())) {
+        this.clearList();
+        this.updateEmpty();
+        this.updateMore();
       }
-      onUnread(0);
-      messages.say("All events marked read.");
+      this.hooks.onUnread(0);
+      this.messages.say("All events marked read.");
     } catch (error) {
-      messages.error(`Could not mark all events read: ${errorText(error)}`, TRY_AGAIN);
+      this.messages.error(`Could not mark all events read: ${errorText(error)}`, TRY_AGAIN);
     } finally {
       pressed.disabled = false;
     }
   }
 
-  function onClearClick() {
-    if (clearQuestion.close(true)) {
+  onClearClick() {
+    if (this.clearQuestion.close(true)) {
       return;
     }
-    markAllQuestionBox.close(false);
-    clearQuestion.show();
+    this.markAllQuestion.close(false);
+    this.clearQuestion.show();
   }
 
-  async function clearAll() {
-    clearYes.disabled = true;
+  async clearAll() {
+    const yes = byId("clear-confirm-yes");
+    yes.disabled = true;
     try {
       await invoke("clear_history");
       // The tray process applies it after answering: clear here rather
       // than read a store that may not be cleared yet.
-      generation++;
-      clearList();
-      hasMore = false;
-      clearQuestion.close(true);
-      setTypes([]);
-      onUnread(0);
-      updateEmpty();
-      updateMore();
-      messages.say("History cleared.");
+      this.model.cleared();
+      this.days.clear();
+      this.hideNewAbove();
+      this.clearQuestion.close(true);
+      this.renderTypes();
+      this.hooks.onUnread(0);
+      this.updateEmpty();
+      this.updateMore();
+      this.messages.say("History cleared.");
     } catch (error) {
-      messages.error(`Could not clear the history: ${errorText(error)}`, TRY_AGAIN);
+      this.messages.error(`Could not clear the history: ${errorText(error)}`, TRY_AGAIN);
     } finally {
-      clearYes.disabled = false;
+      yes.disabled = false;
     }
   }
 
-  function onNewAboveClick() {
-    hideNewAbove();
-    scroller.scrollTo({ top: 0, behavior: reducedMotion() ? "auto" : "smooth" });
+  onNewAboveClick() {
+    this.hideNewAbove();
+    this.scroller.scrollTo({ top: 0, behavior: reducedMotion() ? "auto" : "smooth" });
     // The pill is gone: the focus goes to the newest row rather than nowhere.
-    days.firstRow()?.querySelector("button:not([hidden])")?.focus({ preventScroll: true });
+    this.days.firstRow()?.querySelector("button:not([hidden])")?.focus({ preventScroll: true });
   }
 
   // ---- wiring --------------------------------------------------------------------
 
-  const searchLater = debounce(reload, 150);
-  search.addEventListener("input", searchLater);
-  search.addEventListener("keydown", (event) => {
-    if (event.key === "Enter") {
-      searchLater.cancel();
-      reload();
-    }
-  });
-  typeFilter.addEventListener("change", reload);
-  subscriptionFilter.addEventListener("change", reload);
-  unreadOnly.addEventListener("change", reload);
-  markAllButton.addEventListener("click", onMarkAllClick);
-  markAllYes.addEventListener("click", markAllRead);
-  clearButton.addEventListener("click", onClearClick);
-  clearYes.addEventListener("click", clearAll);
-  newAbove.addEventListener("click", onNewAboveClick);
-  list.addEventListener("click", onListClick);
-
-  let scrollQueued = false;
-  scroller.addEventListener(
-    "scroll",
-    () => {
-      if (!scrollQueued) {
-        scrollQueued = true;
-        requestAnimationFrame(() => {
-          scrollQueued = false;
-          if (scroller.scrollTop <= AT_TOP) {
-            hideNewAbove();
-          }
-          maybeLoadMore();
-        });
+  wire() {
+    const reload = () => this.reload();
+    const searchLater = debounce(reload, 150);
+    this.search.addEventListener("input", searchLater);
+    this.search.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        searchLater.cancel();
+        reload();
       }
-    },
-    { passive: true },
-  );
-  window.addEventListener("resize", maybeLoadMore);
+    });
+    this.typeFilter.addEventListener("change", reload);
+    this.subscriptionFilter.addEventListener("change", reload);
+    this.unreadOnly.addEventListener("change", reload);
+    this.markAllButton.addEventListener("click", () => this.onMarkAllClick());
+    byId("mark-all-confirm-yes").addEventListener("click", () => this.markAllRead());
+    byId("clear-all").addEventListener("click", () => this.onClearClick());
+    byId("clear-confirm-yes").addEventListener("click", () => this.clearAll());
+    this.newAbove.addEventListener("click", () => this.onNewAboveClick());
+    this.list.addEventListener("click", (event) => this.onListClick(event));
+    this.wireScroll();
+  }
 
-  return {
-    reload,
-    /** Add what was stored since the list was read (after subscribing late). */
-    catchUp: mergeNewest,
-    onStored,
-    maybeLoadMore,
-    /** The subscriptions there are, in the user's order (from a status). */
-    setSubscriptionNames(names) {
-      setSubscriptions(names.filter((name) => typeof name === "string" && name !== ""));
-    },
-    /** The store's unread count changed. */
-    setUnread(count) {
-      unreadTotal = count;
-      refreshMarkAll();
-    },
-    /** Puts the focus in the search field, its text selected to type over. */
-    focusSearch() {
-      search.focus();
-      search.select();
-    },
-    /** Whether a question (Clear all, Mark all read) is open. */
-    get questionOpen() {
-      return clearQuestion.open || markAllQuestionBox.open;
-    },
-    /** Closes the open question, giving the focus back to its button. */
-    closeQuestion() {
-      clearQuestion.close(true);
-      markAllQuestionBox.close(true);
-    },
-    /** Re-render times, and day headings after midnight. */
-    tick() {
-      refreshTimes(list);
-      days.refreshHeadings();
-    },
-  };
+  wireScroll() {
+    let queued = false;
+    const onFrame = () => {
+      queued = false;
+      if (this.scroller.scrollTop <= AT_TOP) {
+        this.hideNewAbove();
+      }
+      this.maybeLoadMore();
+    };
+    const onScroll = () => {
+      if (!queued) {
+        queued = true;
+        requestAnimationFrame(onFrame);
+      }
+    };
+    this.scroller.addEventListener("scroll", onScroll, { passive: true });
+    window.addEventListener("resize", () => this.maybeLoadMore());
+  }
+
+  // ---- what the rest of the window asks -------------------------------------------
+
+  /** Add what was stored since the list was read (after subscribing late). */
+  catchUp() {
+    this.mergeNewest();
+  }
+
+  /** The subscriptions there are, in the user's order (from a status). */
+  setSubscriptionNames(names) {
+    this.setSubscriptions(names.filter((name) => typeof name === "string" && name !== ""));
+  }
+
+  /** The store's unread count changed. */
+  setUnread(count) {
+    this.model.unreadTotal = count;
+    this.refreshMarkAll();
+  }
+
+  /** Puts the focus in the search field, its text selected to type over. */
+  focusSearch() {
+    this.search.focus();
+    this.search.select();
+  }
+
+  /** Whether a question (Clear all, Mark all read) is open. */
+  get questionOpen() {
+    return this.clearQuestion.open || this.markAllQuestion.open;
+  }
+
+  /** Closes the open question, giving the focus back to its button. */
+  closeQuestion() {
+    this.clearQuestion.close(true);
+    this.markAllQuestion.close(true);
+  }
+
+  /** Re-render times, and day headings after midnight. */
+  tick() {
+    refreshTimes(this.list);
+    this.days.refreshHeadings();
+  }
+}
+
+/** The History view; see HistoryView's constructor for the hooks. */
+export function createHistory(hooks) {
+  return new HistoryView(hooks);
 }

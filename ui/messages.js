@@ -13,31 +13,38 @@ const SAY_MS = 5_000;
 /** Text is set this long after its region shows or empties, so that screen readers announce it, also when it repeats. */
 const ANNOUNCE_DELAY_MS = 30;
 
-/**
- * @param {object} hooks
- * @param {() => void} hooks.focusAway  where the focus goes when the bar it was in closes
- */
-export function createMessages({ focusAway }) {
-  const toast = byId("messages");
-  const bar = byId("error-bar");
-  const text = byId("error-text");
-  const advice = byId("error-advice");
-  const actionButton = byId("error-action");
-  const dismissButton = byId("error-dismiss");
+class Messages {
+  /**
+   * @param {object} hooks
+   * @param {() => void} hooks.focusAway  where the focus goes when the bar it was in closes
+   */
+  constructor({ focusAway }) {
+    this.focusAway = focusAway;
+    this.toast = byId("messages");
+    this.bar = byId("error-bar");
+    this.text = byId("error-text");
+    this.advice = byId("error-advice");
+    this.actionButton = byId("error-action");
+    this.toastTimer = null;
+    this.errorTimer = null;
+    /** What the error shown is about (e.g. "history"), so that success there clears it. */
+    this.errorKey = null;
+    this.action = null;
+    byId("error-dismiss").addEventListener("click", () => this.dismiss());
+    this.actionButton.addEventListener("click", () => {
+      const run = this.action?.run;
+      this.dismiss();
+      run?.();
+    });
+  }
 
-  let toastTimer = null;
-  let errorTimer = null;
-  /** What the error shown is about (e.g. "history"), so that success there clears it. */
-  let errorKey = null;
-  let action = null;
-
-  function say(message) {
-    clearTimeout(toastTimer);
-    toast.textContent = "";
-    toastTimer = setTimeout(() => {
-      toast.textContent = message;
-      toastTimer = setTimeout(() => {
-        toast.textContent = "";
+  say(message) {
+    clearTimeout(this.toastTimer);
+    this.toast.textContent = "";
+    this.toastTimer = setTimeout(() => {
+      this.toast.textContent = message;
+      this.toastTimer = setTimeout(() => {
+        this.toast.textContent = "";
       }, SAY_MS);
     }, ANNOUNCE_DELAY_MS);
   }
@@ -50,62 +57,56 @@ export function createMessages({ focusAway }) {
    * @param {string} [options.key]  what it is about: clearError(key) ends it once that works again
    * @param {{label: string, run: () => void}} [options.action]  a button beside it, e.g. "Try again"
    */
-  function error(message, whatToDo, { key = null, action: offered = null } = {}) {
-    clearTimeout(errorTimer);
-    errorKey = key;
-    action = offered;
-    actionButton.hidden = offered === null;
-    if (offered !== null) {
-      actionButton.textContent = offered.label;
+  error(message, whatToDo, { key = null, action = null } = {}) {
+    clearTimeout(this.errorTimer);
+    this.errorKey = key;
+    this.action = action;
+    this.actionButton.hidden = action === null;
+    if (action !== null) {
+      this.actionButton.textContent = action.label;
     }
     const show = () => {
-      text.textContent = message;
-      advice.textContent = whatToDo;
+      this.text.textContent = message;
+      this.advice.textContent = whatToDo;
     };
-    if (bar.hidden) {
+    if (this.bar.hidden) {
       // An alert that appears with its text is announced as it appears.
       show();
-      bar.hidden = false;
+      this.bar.hidden = false;
       return;
     }
     // Already shown: emptied first, so that the same text is said again.
-    text.textContent = "";
-    advice.textContent = "";
-    errorTimer = setTimeout(show, ANNOUNCE_DELAY_MS);
+    this.text.textContent = "";
+    this.advice.textContent = "";
+    this.errorTimer = setTimeout(show, ANNOUNCE_DELAY_MS);
   }
 
-  function dismiss() {
-    clearTimeout(errorTimer);
-    const hadFocus = bar.contains(document.activeElement);
-    bar.hidden = true;
-    text.textContent = "";
-    advice.textContent = "";
-    errorKey = null;
-    action = null;
+  dismiss() {
+    clearTimeout(this.errorTimer);
+    const hadFocus = this.bar.contains(document.activeElement);
+    this.bar.hidden = true;
+    this.text.textContent = "";
+    this.advice.textContent = "";
+    this.errorKey = null;
+    this.action = null;
     if (hadFocus) {
-      focusAway();
+      this.focusAway();
     }
   }
 
-  dismissButton.addEventListener("click", dismiss);
-  actionButton.addEventListener("click", () => {
-    const run = action?.run;
-    dismiss();
-    run?.();
-  });
+  /** Ends the error shown if it is about `key`: what failed works now. */
+  clearError(key) {
+    if (!this.bar.hidden && this.errorKey === key) {
+      this.dismiss();
+    }
+  }
 
-  return {
-    say,
-    error,
-    dismiss,
-    /** Ends the error shown if it is about `key`: what failed works now. */
-    clearError(key) {
-      if (!bar.hidden && errorKey === key) {
-        dismiss();
-      }
-    },
-    get errorShown() {
-      return !bar.hidden;
-    },
-  };
+  get errorShown() {
+    return !this.bar.hidden;
+  }
+}
+
+/** The window's messages; see Messages' constructor for the hooks. */
+export function createMessages(hooks) {
+  return new Messages(hooks);
 }

@@ -2,314 +2,262 @@
 // subscription-card.js) and the global settings, bound to get_settings /
 // save_settings; plus what acts at once and is not part of the saved form:
 // the pause, removing a saved subscription (unsubscribe), trusting a
-// certificate.
+// certificate. What the form decides is settings-model.js's and
+// card-model.js's (tested under node); this is its page.
 
 import { invoke, errorDetail, errorText } from "./api.js";
+import { Problem } from "./card-model.js";
 import { byId, el } from "./dom.js";
-import { pauseLine, pauseText } from "./format.js";
+import { pauseLine, pauseWords } from "./format.js";
 import { TRY_AGAIN } from "./messages.js";
-import { createCard, Problem } from "./subscription-card.js";
 import {
-  certificateOffers,
-  defaultName,
-  isolate,
-  moveItem,
-  parseField,
-  positionText,
-  subscriptionCounts,
-  uniqueName,
-} from "./subscriptions.js";
+  FormEdits,
+  GLOBAL_FIELDS,
+  checkNames,
+  globalValues,
+  offerFor,
+  placeOf,
+  problemPlace,
+  settingsToSend,
+} from "./settings-model.js";
+import { createCard } from "./subscription-card.js";
+import { certificateOffers, defaultName, isolate, moveItem, positionText, subscriptionCounts, uniqueName } from "./subscriptions.js";
 
-/** Global fields whose error element is #error-<key>, and the inputs to flag. */
-const GLOBAL_FIELDS = new Map([
-  ["notifications", ["notifications"]],
-  ["quiet_hours", ["quiet_from", "quiet_to"]],
-  ["autostart", ["autostart"]],
-  ["start_hidden", ["start_hidden"]],
-  ["keep_count", ["keep_count"]],
-  ["keep_days", ["keep_days"]],
-  ["subscriptions", []],
-]);
+/** The global inputs, by id: the checkboxes and the text fields. */
+const CHECKBOXES = ["notifications", "autostart", "start_hidden"];
+const TEXT_INPUTS = ["quiet_from", "quiet_to", "keep_count", "keep_days"];
 
-/** The top-level fields of the settings before subscriptions: never sent again. */
-const FORMER_FIELDS = ["server_url", "channel", "headers", "extra_ca_file", "certificate_pin", "web_app_url", "rules"];
-
-/** "7:00" → "07:00"; anything else that is not a time → "". */
-function timeValue(text) {
-  if (typeof text !== "string") {
-    return "";
+class SettingsView {
+  /**
+   * @param {object} hooks
+   * @param {ReturnType<import("./messages.js").createMessages>} hooks.messages
+   * @param {(settings: object) => void} [hooks.onSaved]
+   * @param {(name: string, deleted: boolean) => void} [hooks.onUnsubscribed]  a saved subscription was removed
+   * @param {() => void} [hooks.refreshStatus]
+   */
+  constructor(hooks) {
+    this.hooks = hooks;
+    this.messages = hooks.messages;
+    this.form = byId("settings-form");
+    this.list = byId("subscriptions-list");
+    this.addButton = byId("add-subscription");
+    /** The cards, in the order shown (the order saved). */
+    this.cards = [];
+    /** The settings as loaded or last saved; the base of what is sent. */
+    this.loaded = null;
+    this.edits = new FormEdits();
+    this.saving = false;
+    /** The load in flight, or null. */
+    this.loading = null;
+    /** Elements flagged aria-invalid by the last error. */
+    this.flagged = [];
+    /** The history's unread count per subscription name, for the question before removing one. */
+    this.unreadByName = new Map();
+    /** The certificates offered by the newest status. */
+    this.offers = [];
+    this.cardHooks = {
+      changed: () => this.changed("subscriptions"),
+      move: (card, delta, button) => this.moveCard(card, delta, button),
+      remove: (card) => this.removeCard(card),
+      unsubscribe: (card, deleteHistory) => this.unsubscribe(card, deleteHistory),
+      test: (card) => this.testConnection(card),
+      trust: (card) => this.trust(card),
+      nameFor: (card) => this.madeName(card, card.url, card.channel),
+    };
+    this.wire();
+    this.renumber();
+    this.setReady();
   }
-  const match = /^\s*(\d{1,2}):(\d{2})/.exec(text);
-  if (!match) {
-    return "";
-  }
-  return `${match[1].padStart(2, "0")}:${match[2]}`;
-}
 
-/**
- * @param {object} hooks
- * @param {ReturnType<import("./messages.js").createMessages>} hooks.messages
- * @param {(settings: object) => void} [hooks.onSaved]
- * @param {(name: string, deleted: boolean) => void} [hooks.onUnsubscribed]  a saved subscription was removed
- * @param {() => void} [hooks.refreshStatus]
- */
-export function createSettings({ messages, onSaved, onUnsubscribed, refreshStatus }) {
-  const form = byId("settings-form");
-  const general = byId("settings-error");
-  const saved = byId("settings-saved");
-  const saveButton = byId("save-settings");
-  const revertButton = byId("revert-settings");
-  const list = byId("subscriptions-list");
-  const emptyNote = byId("subscriptions-empty");
-  const addButton = byId("add-subscription");
-  const template = byId("subscription-template");
-  const knownTypes = byId("known-types");
-  const pauseState = byId("pause-state");
-  const inputs = {
-    notifications: byId("notifications"),
-    quiet_from: byId("quiet_from"),
-    quiet_to: byId("quiet_to"),
-    autostart: byId("autostart"),
-    start_hidden: byId("start_hidden"),
-    keep_count: byId("keep_count"),
-    keep_days: byId("keep_days"),
-  };
-
-  /** The cards, in the order shown (the order saved). */
-  let cards = [];
-  /** The settings as loaded or last saved; the base of what is sent. */
-  let loaded = null;
-  let dirty = false;
-  /** What the user changed since the last load or save: ids of global inputs, or "subscriptions". */
-  const edited = new Set();
-  let saving = false;
-  let loading = null;
-  /** Bumped by every save: a load that began before it must not undo what it showed. */
-  let saves = 0;
-  /** Elements flagged aria-invalid by the last error. */
-  let flagged = [];
-  /** The history's unread count per subscription name, for the question before removing one. */
-  let unreadByName = new Map();
-  /** The certificates offered by the newest status. */
-  let offers = [];
-
-  // ---- cards -------------------------------------------------------------------
-
-  const hooks = {
-    changed: () => changed("subscriptions"),
-    move: moveCard,
-    remove: removeCard,
-    unsubscribe,
-    test: testConnection,
-    trust,
-    nameFor(card) {
-      return uniqueName(defaultName(card.url, card.channel), namesBesides(card));
-    },
-  };
+  // ---- cards ---------------------------------------------------------------------
 
   /** The names the other cards have (typed or made). */
-  function namesBesides(card) {
-    return cards.filter((other) => other !== card).map((other) => other.typedName).filter((name) => name !== "");
+  namesBesides(card) {
+    return this.cards
+      .filter((other) => other !== card)
+      .map((other) => other.typedName)
+      .filter((name) => name !== "");
+  }
+
+  /** The name a card without one gets: made from `url` and `channel`, unique among the cards. */
+  madeName(card, url, channel) {
+    return uniqueName(defaultName(url ?? "", channel), this.namesBesides(card));
   }
 
   /** Ids and moves follow the cards' order; the demo note shows without any. */
-  function renumber() {
-    cards.forEach((card, index) => card.setPosition(index, cards.length));
-    emptyNote.hidden = cards.length > 0;
+  renumber() {
+    this.cards.forEach((card, index) => card.setPosition(index, this.cards.length));
+    byId("subscriptions-empty").hidden = this.cards.length > 0;
   }
 
-  function fillCards(subscriptions) {
-    const wasOpen = new Map(cards.filter((card) => card.savedName !== null).map((card) => [card.savedName, card.expanded]));
+  fillCards(subscriptions) {
+    const wasOpen = new Map(this.cards.filter((card) => card.savedName !== null).map((card) => [card.savedName, card.expanded]));
     const valid = Array.isArray(subscriptions) ? subscriptions.filter((sub) => sub && typeof sub === "object") : [];
-    cards = valid.map((sub) => {
-      const card = createCard(template, hooks);
+    this.cards = valid.map((sub) => {
+      const card = createCard(byId("subscription-template"), this.cardHooks);
       card.fill(sub);
       // One subscription shows open; of several, only those open before.
       card.setExpanded(wasOpen.get(card.savedName) ?? valid.length === 1);
       return card;
     });
-    list.replaceChildren(...cards.map((card) => card.root));
-    renumber();
-    applyOffers();
+    this.list.replaceChildren(...this.cards.map((card) => card.root));
+    this.renumber();
+    this.applyOffers();
   }
 
-  function addCard() {
-    const card = createCard(template, hooks);
-    cards.push(card);
-    list.append(card.root);
-    renumber();
+  addCard() {
+    const card = createCard(byId("subscription-template"), this.cardHooks);
+    this.cards.push(card);
+    this.list.append(card.root);
+    this.renumber();
     card.setExpanded(true);
     return card;
   }
 
   /** Takes a card out of the form; the focus goes to the card that takes its place, else "Add subscription". */
-  function dropCard(card) {
-    const index = cards.indexOf(card);
+  dropCard(card) {
+    const index = this.cards.indexOf(card);
     if (index < 0) {
       return;
     }
     const hadFocus = card.root.contains(document.activeElement);
     card.root.remove();
-    cards.splice(index, 1);
-    renumber();
+    this.cards.splice(index, 1);
+    this.renumber();
     if (hadFocus) {
-      const next = cards[index] ?? cards[index - 1];
+      const next = this.cards[index] ?? this.cards[index - 1];
       if (next) {
         next.focusHead();
       } else {
-        addButton.focus();
+        this.addButton.focus();
       }
     }
   }
 
-  function moveCard(card, delta, button) {
-    const index = cards.indexOf(card);
-    const next = moveItem(cards, index, delta);
+  moveCard(card, delta, button) {
+    const index = this.cards.indexOf(card);
+    const next = moveItem(this.cards, index, delta);
     if (next[index] === card) {
       return;
     }
     // The neighbour moves in the page, not this card: the pressed button
     // keeps the focus (an element taken out of the page loses it).
-    const neighbour = cards[index + delta];
-    list.insertBefore(neighbour.root, delta < 0 ? card.root.nextElementSibling : card.root);
-    cards = next;
-    renumber();
-    changed("subscriptions");
-    const at = cards.indexOf(card);
+    const neighbour = this.cards[index + delta];
+    this.list.insertBefore(neighbour.root, delta < 0 ? card.root.nextElementSibling : card.root);
+    this.cards = next;
+    this.renumber();
+    this.changed("subscriptions");
     if (button.disabled || button.hidden) {
       // At the top or the bottom now: the other way is the one left.
-      (delta < 0 ? card.root.querySelector('[data-part="move-down"]') : card.root.querySelector('[data-part="move-up"]'))?.focus();
+      card.root.querySelector(delta < 0 ? '[data-part="move-down"]' : '[data-part="move-up"]')?.focus();
     } else if (document.activeElement !== button) {
       button.focus();
     }
-    messages.say(positionText(card.title, at, cards.length));
+    this.messages.say(positionText(card.title, this.cards.indexOf(card), this.cards.length));
   }
 
-  function removeCard(card) {
+  removeCard(card) {
     if (card.savedName === null) {
       // Never saved: nothing to ask, it simply leaves the form.
-      dropCard(card);
-      changed("subscriptions");
-      messages.say("The new subscription was taken out of the form.");
+      this.dropCard(card);
+      this.changed("subscriptions");
+      this.messages.say("The new subscription was taken out of the form.");
       return;
     }
-    for (const other of cards) {
+    for (const other of this.cards) {
       if (other !== card) {
         other.closeQuestion(false);
       }
     }
-    card.askRemove(unreadByName.get(card.savedName));
+    card.askRemove(this.unreadByName.get(card.savedName));
   }
 
   /** Removes a saved subscription at once, through the tray process. */
-  async function unsubscribe(card, deleteHistory) {
+  async unsubscribe(card, deleteHistory) {
     const name = card.savedName;
     if (name === null) {
-      dropCard(card);
+      this.dropCard(card);
       return;
     }
     card.setQuestionBusy(true);
     try {
       await invoke("unsubscribe", { name, delete_history: deleteHistory });
       card.closeQuestion(false);
-      dropCard(card);
-      if (loaded && Array.isArray(loaded.subscriptions)) {
-        loaded.subscriptions = loaded.subscriptions.filter((sub) => sub?.name !== name);
+      this.dropCard(card);
+      if (this.loaded && Array.isArray(this.loaded.subscriptions)) {
+        this.loaded.subscriptions = this.loaded.subscriptions.filter((sub) => sub?.name !== name);
       }
-      unreadByName.delete(name);
-      messages.clearError("unsubscribe");
-      messages.say(
+      this.unreadByName.delete(name);
+      this.messages.clearError("unsubscribe");
+      this.messages.say(
         deleteHistory ? `${isolate(name)} removed, and its events deleted.` : `${isolate(name)} removed; its events stay in the history.`,
       );
-      onUnsubscribed?.(name, deleteHistory);
+      this.hooks.onUnsubscribed?.(name, deleteHistory);
     } catch (error) {
-      messages.error(`Could not remove ${isolate(name)}: ${errorText(error)}`, TRY_AGAIN, { key: "unsubscribe" });
+      this.messages.error(`Could not remove ${isolate(name)}: ${errorText(error)}`, TRY_AGAIN, { key: "unsubscribe" });
     } finally {
       card.setQuestionBusy(false);
     }
   }
 
-  // ---- certificates ------------------------------------------------------------
+  // ---- certificates ----------------------------------------------------------------
 
-  /** The offer for a card: its subscription's, or for a status without names, the first card's. */
-  function offerFor(card) {
-    const named = offers.find((offer) => offer.subscription !== null && offer.subscription === card.savedName);
-    if (named) {
-      return named;
-    }
-    const unnamed = offers.find((offer) => offer.subscription === null);
-    return unnamed && card === cards[0] ? unnamed : null;
+  offerOf(card) {
+    return offerFor(this.offers, card.savedName, card === this.cards[0]);
   }
 
-  function applyOffers() {
-    for (const card of cards) {
-      card.showOffer(offerFor(card)?.fingerprint ?? null);
+  applyOffers() {
+    for (const card of this.cards) {
+      card.showOffer(this.offerOf(card)?.fingerprint ?? null);
     }
   }
 
-  async function trust(card) {
+  async trust(card) {
     const fingerprint = card.offeredFingerprint;
     if (fingerprint === "") {
       return;
     }
-    const subscription = offerFor(card)?.subscription ?? card.savedName;
+    const subscription = this.offerOf(card)?.subscription ?? card.savedName;
     card.setTrusting(true);
     try {
       await invoke("trust_certificate", { fingerprint, subscription });
       card.setPin(fingerprint);
-      messages.say("Certificate trusted for this server: connecting…");
+      this.messages.say("Certificate trusted for this server: connecting…");
     } catch (error) {
-      messages.error(`Could not trust the certificate: ${errorText(error)}`, TRY_AGAIN);
+      this.messages.error(`Could not trust the certificate: ${errorText(error)}`, TRY_AGAIN);
     } finally {
       card.setTrusting(false);
     }
   }
 
-  // ---- form <-> object ---------------------------------------------------------
+  // ---- form <-> object -------------------------------------------------------------
 
   /** Put the settings in the form, leaving alone what the user is editing. */
-  function fill(settings) {
-    const set = (input, value) => {
-      if (!edited.has(input.id)) {
-        input.value = value;
+  fill(settings) {
+    const values = globalValues(settings);
+    for (const id of [...CHECKBOXES, ...TEXT_INPUTS]) {
+      if (!this.edits.has(id)) {
+        byId(id)[CHECKBOXES.includes(id) ? "checked" : "value"] = values[id];
       }
-    };
-    const check = (input, value) => {
-      if (!edited.has(input.id)) {
-        input.checked = value;
-      }
-    };
-    check(inputs.notifications, settings.notifications !== false);
-    check(inputs.autostart, settings.autostart === true);
-    check(inputs.start_hidden, settings.start_hidden === true);
-    const quiet = settings.quiet_hours && typeof settings.quiet_hours === "object" ? settings.quiet_hours : null;
-    set(inputs.quiet_from, timeValue(quiet?.from));
-    set(inputs.quiet_to, timeValue(quiet?.to));
-    const history = settings.history && typeof settings.history === "object" ? settings.history : {};
-    set(inputs.keep_count, typeof history.keep_count === "number" ? String(history.keep_count) : "");
-    set(inputs.keep_days, typeof history.keep_days === "number" ? String(history.keep_days) : "");
-    if (!edited.has("subscriptions")) {
-      fillCards(settings.subscriptions);
+    }
+    if (!this.edits.has("subscriptions")) {
+      this.fillCards(settings.subscriptions);
     }
   }
 
-  function wholeNumber(input, field, label) {
-    const value = input.value.trim();
-    const number = Number(value);
-    if (value === "" || !Number.isSafeInteger(number) || number < 1) {
-      throw new Problem(field, `${label} must be a whole number of at least 1.`);
-    }
-    return number;
+  /** The global inputs' values now, by id. */
+  inputValues() {
+    return Object.fromEntries([...CHECKBOXES.map((id) => [id, byId(id).checked]), ...TEXT_INPUTS.map((id) => [id, byId(id).value])]);
   }
 
   /**
    * The subscription a card sends: its name, when none was typed, made
    * from its URL (and shown in the card), unique among the cards.
    */
-  function subscriptionOf(card) {
+  subscriptionOf(card) {
     const sub = card.read();
     if (sub.name === "") {
-      const made = uniqueName(defaultName(sub.server_url ?? "", sub.channel), namesBesides(card));
+      const made = this.madeName(card, sub.server_url, sub.channel);
       if (made === "") {
         throw new Problem("server_url", "Enter the event stream’s address (the name is made from it), or remove this subscription.", null, card);
       }
@@ -324,83 +272,42 @@ export function createSettings({ messages, onSaved, onUnsubscribed, refreshStatu
    * it (errors name them by that index); a Problem thrown for what the form
    * can tell, in the page's order.
    */
-  function collect() {
-    const settings = JSON.parse(JSON.stringify(loaded ?? {}));
-    for (const field of FORMER_FIELDS) {
-      delete settings[field];
-    }
-
-    const subscriptions = [];
-    const sentFrom = [];
-    const names = new Set();
-    for (const card of cards) {
-      if (card.isBlank()) {
-        continue;
+  collect() {
+    const sent = [];
+    for (const card of this.cards) {
+      if (!card.isBlank()) {
+        sent.push({ sub: this.subscriptionOf(card), card });
+        checkNames(sent);
       }
-      const sub = subscriptionOf(card);
-      if (names.has(sub.name)) {
-        throw new Problem("name", `Two subscriptions are called ${isolate(sub.name)}: give each its own name.`, null, card);
-      }
-      names.add(sub.name);
-      subscriptions.push(sub);
-      sentFrom.push(card);
     }
-    settings.subscriptions = subscriptions;
-
-    settings.notifications = inputs.notifications.checked;
-    settings.autostart = inputs.autostart.checked;
-    settings.start_hidden = inputs.start_hidden.checked;
-    const from = inputs.quiet_from.value.trim();
-    const to = inputs.quiet_to.value.trim();
-    if ((from === "") !== (to === "")) {
-      throw new Problem("quiet_hours", "Give both times for quiet hours, or leave both empty to turn them off.");
-    }
-    settings.quiet_hours = from === "" ? null : { from: timeValue(from) || from, to: timeValue(to) || to };
-
-    const history = settings.history && typeof settings.history === "object" ? settings.history : {};
-    history.keep_count = wholeNumber(inputs.keep_count, "history.keep_count", "Entries to keep");
-    history.keep_days = wholeNumber(inputs.keep_days, "history.keep_days", "Days to keep");
-    settings.history = history;
-    return { settings, sentFrom };
+    const settings = settingsToSend(
+      this.loaded,
+      sent.map(({ sub }) => sub),
+      this.inputValues(),
+    );
+    return { settings, sentFrom: sent.map(({ card }) => card) };
   }
 
-  // ---- errors ------------------------------------------------------------------
+  // ---- errors --------------------------------------------------------------------
 
-  function clearErrors() {
-    for (const node of flagged) {
+  clearErrors() {
+    for (const node of this.flagged) {
       node.removeAttribute("aria-invalid");
     }
-    flagged = [];
-    for (const node of form.querySelectorAll(".field-error")) {
+    this.flagged = [];
+    for (const node of this.form.querySelectorAll(".field-error")) {
       node.textContent = "";
     }
-    general.textContent = "";
+    byId("settings-error").textContent = "";
   }
 
-  /**
-   * Where an error goes: {card, key, rest} for a subscription's field (the
-   * card's own error line when the key is not one of its fields), {card:
-   * null, key} for a global one; null when it names no field of the form.
-   * `cardOf(index)`: the card an index names; `tested`: the card a test
-   * was of (any subscription field is then about it).
-   */
-  function placeOf(field, cardOf, tested = null) {
-    const parsed = parseField(field);
-    if (parsed.scope === "none") {
-      return null;
-    }
-    if (tested !== null && (parsed.scope === "subscription" || tested.errorElement(parsed.key) !== null)) {
-      return { card: tested, key: parsed.key ?? "card", rest: parsed.rest };
-    }
-    if (parsed.scope === "subscription") {
-      const card = cardOf(parsed.index ?? 0);
-      return card ? { card, key: parsed.key ?? "card", rest: parsed.rest } : null;
-    }
-    return GLOBAL_FIELDS.has(parsed.key) ? { card: null, key: parsed.key, rest: parsed.rest } : null;
+  /** Where an error about `field` goes (see placeOf). */
+  placeOf(field, cardOf, tested = null) {
+    return placeOf(field, { cardOf, tested, hasField: (card, key) => card.errorElement(key) !== null });
   }
 
   /** Shows a message beside its field (flagged and focused); false when there is no such field. */
-  function flag(place, message, hint = null) {
+  flag(place, message, hint = null) {
     if (place === null) {
       return false;
     }
@@ -408,161 +315,162 @@ export function createSettings({ messages, onSaved, onUnsubscribed, refreshStatu
     if (place.card !== null) {
       target = place.card.errorElement(place.key) ?? place.card.errorElement("card");
       place.card.setExpanded(true);
-      flagged = place.card.inputsFor(place.key, place.rest, hint);
+      this.flagged = place.card.inputsFor(place.key, place.rest, hint);
     } else {
       target = document.getElementById(`error-${place.key}`);
-      flagged = hint instanceof HTMLElement ? [hint] : (GLOBAL_FIELDS.get(place.key) ?? []).map((id) => byId(id));
+      this.flagged = hint instanceof HTMLElement ? [hint] : (GLOBAL_FIELDS.get(place.key) ?? []).map((id) => byId(id));
     }
     if (!target) {
-      flagged = [];
+      this.flagged = [];
       return false;
     }
     target.textContent = message;
-    for (const input of flagged) {
+    for (const input of this.flagged) {
       input.setAttribute("aria-invalid", "true");
     }
-    const first = flagged[0];
-    if (first) {
-      first.focus();
-      first.scrollIntoView?.({ block: "center" });
-    } else {
-      target.scrollIntoView?.({ block: "center" });
-    }
+    const first = this.flagged[0];
+    first?.focus();
+    (first ?? target).scrollIntoView?.({ block: "center" });
     return true;
   }
 
-  /** Where a Problem found here goes. */
-  function problemPlace(problem) {
-    if (problem.card) {
-      return { card: problem.card, key: problem.field, rest: null };
-    }
-    return placeOf(problem.field, () => null);
-  }
-
-  function showSaveError(message, beside) {
+  showSaveError(message, beside) {
     if (!beside) {
-      general.textContent = message;
+      byId("settings-error").textContent = message;
     }
-    messages.error(
+    this.messages.error(
       `Settings not saved: ${message}`,
       beside ? "Fix the field that now has the focus, then save again." : "Check the settings, then save again.",
       { key: "settings" },
     );
   }
 
-  // ---- load / save -------------------------------------------------------------
+  // ---- load / save -----------------------------------------------------------------
 
   /** The user changed something: a global input (by id) or "subscriptions". */
-  function changed(what) {
-    dirty = true;
-    saved.textContent = "";
-    if (typeof what === "string") {
-      edited.add(what);
-    } else if (what && what.target instanceof HTMLElement) {
-      const target = what.target;
-      if (list.contains(target)) {
-        edited.add("subscriptions");
-      } else if (target.id) {
-        edited.add(target.id);
-      }
+  changed(what) {
+    this.edits.change(what);
+    byId("settings-saved").textContent = "";
+  }
+
+  /** An input or change event in the form: what it changed. */
+  changedBy(event) {
+    const target = event.target;
+    if (!(target instanceof HTMLElement)) {
+      this.changed(null);
+    } else if (this.list.contains(target)) {
+      this.changed("subscriptions");
+    } else {
+      this.changed(target.id);
     }
   }
 
-  function setReady() {
-    saveButton.disabled = loaded === null || saving;
-    revertButton.disabled = loaded === null || saving;
-    addButton.disabled = loaded === null;
+  setReady() {
+    byId("save-settings").disabled = this.loaded === null || this.saving;
+    byId("revert-settings").disabled = this.loaded === null || this.saving;
+    this.addButton.disabled = this.loaded === null;
   }
 
   /** Read the settings into the form, unless the user has unsaved edits (or `force`). */
-  function load(force = false) {
+  load(force = false) {
     if (force) {
-      edited.clear();
+      this.edits.discard();
     }
-    if (loading) {
-      return loading;
+    if (this.loading) {
+      return this.loading;
     }
-    if (dirty && !force) {
+    if (this.edits.dirty && !force) {
       return Promise.resolve();
     }
-    const savesBefore = saves;
-    loading = (async () => {
-      form.setAttribute("aria-busy", "true");
-      try {
-        const settings = await invoke("get_settings");
-        if (savesBefore !== saves) {
-          // A save went out meanwhile: its answer (saved, or an error next
-          // to a field) is newer than this read.
-          return;
-        }
-        if (!settings || typeof settings !== "object") {
-          throw new Error("the settings came back empty");
-        }
-        loaded = settings;
-        clearErrors();
-        // Edits made while this was on its way stay (and keep the form dirty).
-        fill(settings);
-        dirty = edited.size > 0;
-      } catch (error) {
-        general.textContent = `Could not read the settings: ${errorText(error)}`;
-      } finally {
-        form.setAttribute("aria-busy", saving ? "true" : "false");
-        loading = null;
-        setReady();
-      }
-    })();
-    return loading;
+    this.loading = this.readSettings().finally(() => {
+      this.form.setAttribute("aria-busy", this.saving ? "true" : "false");
+      this.loading = null;
+      this.setReady();
+    });
+    return this.loading;
   }
 
-  async function save(event) {
-    event.preventDefault();
-    if (saving || loaded === null) {
-      return;
-    }
-    saves++;
-    clearErrors();
-    saved.textContent = "";
-    let collected;
+  async readSettings() {
+    const savesBefore = this.edits.saves;
+    this.form.setAttribute("aria-busy", "true");
     try {
-      collected = collect();
+      const settings = await invoke("get_settings");
+      if (savesBefore !== this.edits.saves) {
+        // A save went out meanwhile: its answer (saved, or an error next
+        // to a field) is newer than this read.
+        return;
+      }
+      if (!settings || typeof settings !== "object") {
+        throw new Error("the settings came back empty");
+      }
+      this.loaded = settings;
+      this.clearErrors();
+      // Edits made while this was on its way stay (and keep the form dirty).
+      this.fill(settings);
+      this.edits.loaded();
+    } catch (error) {
+      byId("settings-error").textContent = `Could not read the settings: ${errorText(error)}`;
+    }
+  }
+
+  /** The form's settings, or null (the Problem said beside its field). */
+  collectOrSay() {
+    try {
+      return this.collect();
     } catch (problem) {
       if (problem instanceof Problem) {
-        showSaveError(problem.message, flag(problemPlace(problem), problem.message, problem.hint));
-        return;
+        this.showSaveError(problem.message, this.flag(problemPlace(problem), problem.message, problem.hint));
+        return null;
       }
       throw problem;
     }
-    const { settings, sentFrom } = collected;
-    saving = true;
-    setReady();
-    form.setAttribute("aria-busy", "true");
+  }
+
+  async save(event) {
+    event.preventDefault();
+    if (this.saving || this.loaded === null) {
+      return;
+    }
+    this.edits.saves++;
+    this.clearErrors();
+    byId("settings-saved").textContent = "";
+    const collected = this.collectOrSay();
+    if (collected === null) {
+      return;
+    }
+    this.saving = true;
+    this.setReady();
+    this.form.setAttribute("aria-busy", "true");
     try {
-      await invoke("save_settings", { settings });
-      loaded = settings;
-      sentFrom.forEach((card, index) => card.markSaved(settings.subscriptions[index]));
-      // Cards left empty were not sent: they go.
-      for (const card of cards.filter((card) => !sentFrom.includes(card))) {
-        dropCard(card);
-      }
-      dirty = false;
-      edited.clear();
-      saved.textContent = "Saved";
-      messages.clearError("settings");
-      onSaved?.(settings);
+      await invoke("save_settings", { settings: collected.settings });
+      this.saved(collected);
     } catch (error) {
       const { field, message } = errorDetail(error);
-      const place = placeOf(field, (index) => sentFrom[index] ?? null);
-      showSaveError(message, flag(place, message));
+      const place = this.placeOf(field, (index) => collected.sentFrom[index] ?? null);
+      this.showSaveError(message, this.flag(place, message));
     } finally {
-      saving = false;
-      form.setAttribute("aria-busy", "false");
-      setReady();
+      this.saving = false;
+      this.form.setAttribute("aria-busy", "false");
+      this.setReady();
     }
   }
 
+  saved({ settings, sentFrom }) {
+    this.loaded = settings;
+    sentFrom.forEach((card, index) => card.markSaved(settings.subscriptions[index]));
+    // Cards left empty were not sent: they go.
+    for (const card of this.cards.filter((card) => !sentFrom.includes(card))) {
+      this.dropCard(card);
+    }
+    this.edits.forget();
+    byId("settings-saved").textContent = "Saved";
+    this.messages.clearError("settings");
+    this.hooks.onSaved?.(settings);
+  }
+
   /** Tests what a card holds, the subscription a save would send; the Rust side's words are shown as they are. */
-  async function testConnection(card) {
-    clearErrors();
+  async testConnection(card) {
+    this.clearErrors();
     card.showTestResult("", null);
     if (card.url === "") {
       card.showTestResult("Enter a server URL first.", false);
@@ -572,17 +480,21 @@ export function createSettings({ messages, onSaved, onUnsubscribed, refreshStatu
     let subscription;
     try {
       subscription = card.read();
-      if (subscription.name === "") {
-        subscription.name = uniqueName(defaultName(subscription.server_url ?? "", subscription.channel), namesBesides(card));
-      }
     } catch (problem) {
       if (problem instanceof Problem) {
-        flag(problemPlace(problem), problem.message, problem.hint);
+        this.flag(problemPlace(problem), problem.message, problem.hint);
         card.showTestResult(`Not tested: ${problem.message}`, false);
         return;
       }
       throw problem;
     }
+    if (subscription.name === "") {
+      subscription.name = this.madeName(card, subscription.server_url, subscription.channel);
+    }
+    await this.runTest(card, subscription);
+  }
+
+  async runTest(card, subscription) {
     card.setTesting(true);
     try {
       const result = await invoke("test_connection", { subscription });
@@ -590,101 +502,112 @@ export function createSettings({ messages, onSaved, onUnsubscribed, refreshStatu
       card.showTestResult(typeof result?.message === "string" ? result.message : ok ? "Connected." : "The test failed.", ok);
     } catch (error) {
       const { field, message } = errorDetail(error);
-      flag(placeOf(field, () => card, card), message);
+      this.flag(this.placeOf(field, () => card, card), message);
       card.showTestResult(`Not tested: ${message}`, false);
     } finally {
       card.setTesting(false);
     }
   }
 
-  async function pause(args, done) {
+  async pause(args, done) {
     try {
       await invoke(args === null ? "resume" : "pause", args ?? {});
-      messages.say(done);
+      this.messages.say(done);
     } catch (error) {
-      messages.error(`Could not change the pause: ${errorText(error)}`, TRY_AGAIN);
+      this.messages.error(`Could not change the pause: ${errorText(error)}`, TRY_AGAIN);
     }
     // The tray process sends no status for a pause: ask.
-    refreshStatus?.();
+    this.hooks.refreshStatus?.();
   }
 
-  // ---- wiring ------------------------------------------------------------------
+  // ---- wiring ----------------------------------------------------------------------
 
-  form.addEventListener("submit", save);
-  form.addEventListener("input", (event) => {
-    changed(event);
-    const target = event.target;
-    if (target instanceof HTMLElement && target.getAttribute("aria-invalid") === "true") {
-      // The user is fixing it: take the flag off this one.
-      target.removeAttribute("aria-invalid");
+  wire() {
+    this.form.addEventListener("submit", (event) => this.save(event));
+    this.form.addEventListener("input", (event) => {
+      this.changedBy(event);
+      const target = event.target;
+      if (target instanceof HTMLElement && target.getAttribute("aria-invalid") === "true") {
+        // The user is fixing it: take the flag off this one.
+        target.removeAttribute("aria-invalid");
+      }
+    });
+    this.form.addEventListener("change", (event) => {
+      if (event.target instanceof HTMLElement && event.target.closest(".field")) {
+        this.changedBy(event);
+      }
+    });
+    byId("revert-settings").addEventListener("click", () => {
+      byId("settings-saved").textContent = "";
+      this.load(true);
+    });
+    this.addButton.addEventListener("click", () => {
+      this.addCard().focusUrl();
+      this.changed("subscriptions");
+    });
+    byId("pause-1h").addEventListener("click", () => this.pause({ minutes: 60 }, "Notifications paused for an hour."));
+    byId("pause-forever").addEventListener("click", () => this.pause({ minutes: null }, "Notifications paused until you resume them."));
+    byId("resume").addEventListener("click", () => this.pause(null, "Notifications resumed."));
+  }
+
+  // ---- what the rest of the window asks ---------------------------------------------
+
+  /** "Set my server": the first subscription's URL, in a new card when there is none. */
+  async focusServerUrl() {
+    await this.load();
+    if (this.cards.length === 0) {
+      this.addCard();
+      this.changed("subscriptions");
     }
-  });
-  form.addEventListener("change", (event) => {
-    if (event.target instanceof HTMLElement && event.target.closest(".field")) {
-      changed(event);
+    this.cards[0].focusUrl();
+  }
+
+  /** The event types the history knows, offered in the rules. */
+  setKnownTypes(types) {
+    byId("known-types").replaceChildren(...types.map((type) => el("option", { attrs: { value: type } })));
+  }
+
+  /** The history's per-subscription unread counts ([{name, unread}]). */
+  setStoredCounts(counts) {
+    this.unreadByName = new Map(subscriptionCounts(counts).map(({ name, unread }) => [name, unread]));
+  }
+
+  /** Refused certificates' fingerprints from a status, offered to trust beside their subscription. */
+  showCertificateOffer(status) {
+    this.offers = certificateOffers(status);
+    this.applyOffers();
+  }
+
+  /** The pause as of now, from a status (null: not known). */
+  showPause(status) {
+    const now = Date.now();
+    const line = pauseLine(status, now);
+    const shown = byId("pause-state");
+    if (shown.textContent !== line) {
+      shown.textContent = line;
     }
-  });
-  revertButton.addEventListener("click", () => {
-    saved.textContent = "";
-    load(true);
-  });
-  addButton.addEventListener("click", () => {
-    addCard().focusUrl();
-    changed("subscriptions");
-  });
+    shown.classList.toggle("paused", pauseWords(status, now) !== null);
+  }
 
-  byId("pause-1h").addEventListener("click", () => pause({ minutes: 60 }, "Notifications paused for an hour."));
-  byId("pause-forever").addEventListener("click", () => pause({ minutes: null }, "Notifications paused until you resume them."));
-  byId("resume").addEventListener("click", () => pause(null, "Notifications resumed."));
-  renumber();
-  setReady();
+  /** Whether the form holds changes not saved: closing the window would lose them. */
+  hasUnsavedChanges() {
+    return this.edits.dirty;
+  }
 
-  return {
-    load,
-    /** "Set my server": the first subscription's URL, in a new card when there is none. */
-    async focusServerUrl() {
-      await load();
-      if (cards.length === 0) {
-        addCard();
-        changed("subscriptions");
-      }
-      cards[0].focusUrl();
-    },
-    /** The event types the history knows, offered in the rules. */
-    setKnownTypes(types) {
-      knownTypes.replaceChildren(...types.map((type) => el("option", { attrs: { value: type } })));
-    },
-    /** The history's per-subscription unread counts ([{name, unread}]). */
-    setStoredCounts(counts) {
-      unreadByName = new Map(subscriptionCounts(counts).map(({ name, unread }) => [name, unread]));
-    },
-    /** Refused certificates' fingerprints from a status, offered to trust beside their subscription. */
-    showCertificateOffer(status) {
-      offers = certificateOffers(status);
-      applyOffers();
-    },
-    /** The pause as of now, from a status (null: not known). */
-    showPause(status) {
-      const now = Date.now();
-      const line = pauseLine(status, now);
-      if (pauseState.textContent !== line) {
-        pauseState.textContent = line;
-      }
-      pauseState.classList.toggle("paused", pauseText(status?.paused_until_ms, now) !== null);
-    },
-    /** Whether the form holds changes not saved: closing the window would lose them. */
-    hasUnsavedChanges() {
-      return dirty;
-    },
-    /** Whether a question (Remove a subscription) is open. */
-    get questionOpen() {
-      return cards.some((card) => card.questionOpen);
-    },
-    /** Closes the open question, giving the focus back to its Remove button. */
-    closeQuestion() {
-      for (const card of cards) {
-        card.closeQuestion(true);
-      }
-    },
-  };
+  /** Whether a question (Remove a subscription) is open. */
+  get questionOpen() {
+    return this.cards.some((card) => card.questionOpen);
+  }
+
+  /** Closes the open question, giving the focus back to its Remove button. */
+  closeQuestion() {
+    for (const card of this.cards) {
+      card.closeQuestion(true);
+    }
+  }
+}
+
+/** The Settings view; see SettingsView's constructor for the hooks. */
+export function createSettings(hooks) {
+  return new SettingsView(hooks);
 }

@@ -3,15 +3,14 @@
 // A subscription's name is the user's (or made from its server's address);
 // it is shown as text, isolated for bidi like server text.
 
-/** The connection states the tray process names, in the window's words. */
-const STATE_WORDS = new Map([
-  ["connecting", "Connecting…"],
-  ["open", "Connected"],
-  ["retrying", "Retrying"],
-  ["stopped", "Stopped"],
-  ["offline", "Offline"],
-  ["not_running", "SSE Tray is not running"],
-]);
+/**
+ * The connection states the tray process names (ConnectionState's tags,
+ * checked against tests/js/rust-names.json). Only the names, for the dots:
+ * the words come from the tray process (state_text, summary).
+ */
+export const CONNECTION_STATES = Object.freeze(["connecting", "open", "retrying", "stopped", "offline"]);
+/** The page's own state for a tray process that is gone. */
+const NOT_RUNNING = "not_running";
 
 /**
  * Fields of a subscription that once were top-level settings (and "name"):
@@ -38,12 +37,7 @@ export function isolate(name) {
 /** The state's name of a ConnectionState ({state: "open", ...}); "connecting" for anything unknown. */
 export function stateName(connection) {
   const name = connection && typeof connection === "object" ? connection.state : null;
-  return STATE_WORDS.has(name) ? name : "connecting";
-}
-
-/** "Connected", "Retrying"…: a state's name in words. */
-export function stateWords(name) {
-  return STATE_WORDS.get(name) ?? STATE_WORDS.get("connecting");
+  return CONNECTION_STATES.includes(name) || name === NOT_RUNNING ? name : "connecting";
 }
 
 /**
@@ -79,26 +73,6 @@ export function subscriptionLines(status) {
     });
   }
   return lines;
-}
-
-/**
- * The words for the connection as a whole, in the header and the Status
- * view: with several subscriptions, "2 of 3 connected" while some are not,
- * "Connected" when all are; else the aggregate state's words.
- */
-export function summaryWords(status) {
-  const aggregate = stateName(status?.state);
-  const lines = subscriptionLines(status);
-  if (lines.length >= 2 && aggregate !== "not_running") {
-    const open = lines.filter((line) => line.state === "open").length;
-    if (open === lines.length) {
-      return stateWords("open");
-    }
-    if (open > 0) {
-      return `${open} of ${lines.length} connected`;
-    }
-  }
-  return stateWords(aggregate);
 }
 
 /**

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssetray::feed::{interpret, AppEvent, MAX_NOTIFICATION_COUNT, MAX_TEXT_CHARS};
-use ssetray::sse::SseEvent;
+use ssetray::protocol::feed::{interpret, AppEvent, MAX_NOTIFICATION_COUNT, MAX_TEXT_CHARS};
+use ssetray::protocol::sse::SseEvent;
 
 fuzz_target!(|input: (&str, &str)| {
     let (event_type, data) = input;

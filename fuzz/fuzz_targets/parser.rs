@@ -4,30 +4,44 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssetray::sse::{Item, Limits, Parser};
+use ssetray::protocol::sse::{Item, Limits, Parser};
 
 fuzz_target!(|input: &[u8]| {
-    // The first byte picks where the reads split; small limits reach the
-    // over-size paths quickly.
+    // The first byte picks the limit (small, to reach the over-size paths
+    // quickly) and where the reads split: every 1 to 7 bytes, or reads that
+    // hold whole long lines, which the parser checks value by value.
     let Some((&split_seed, bytes)) = input.split_first() else {
         return;
     };
     let limits = Limits {
-        max_line_bytes: 64,
-        max_event_bytes: 128,
+        max_event_bytes: if split_seed & 0x80 == 0 { 128 } else { 1024 },
     };
     let whole = Parser::parse_all(limits, bytes);
     let mut parser = Parser::new(limits);
     let mut split = Vec::new();
-    let step = usize::from(split_seed % 7) + 1;
+    let step = match split_seed & 0x7f {
+        0x70..=0x77 => 300,
+        0x78..=0x7f => 1500,
+        seed => usize::from(seed % 7) + 1,
+    };
     for read in bytes.chunks(step) {
         parser.feed(read, &mut |item| split.push(item));
     }
     assert_eq!(whole, split, "reads of {step} bytes differ from one read");
     for item in &whole {
         if let Item::Event(event) = item {
-            assert!(event.data.len() <= limits.max_event_bytes);
+            // A type the block did not name counts nothing; a named
+            // `message` counts its 7 bytes, so this may undercount it.
+            let type_bytes = match &*event.event_type {
+                "message" => 0,
+                named => named.len(),
+            };
+            let size = event.data.len() + type_bytes + event.last_event_id.len();
+            assert!(size <= limits.max_event_bytes, "an event of {size} bytes");
             assert!(!event.event_type.is_empty());
+        }
+        if let Item::Dropped { limit } = item {
+            assert_eq!(*limit, limits.max_event_bytes);
         }
     }
 });

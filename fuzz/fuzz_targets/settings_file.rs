@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use ssetray::settings::Settings;
+use ssetray::core::settings::Settings;
 
 fuzz_target!(|text: &str| {
     let path = Path::new("settings.toml");

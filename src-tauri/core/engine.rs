@@ -21,13 +21,13 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::sync::{broadcast, mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
-use crate::clock::now_ms;
-use crate::feed::{self, AppEvent, Login, Message};
-use crate::login_image::{LoginImages, MadeImage};
-use crate::settings::{Settings, Subscription, TypeRule};
-use crate::sse::client;
-use crate::sse::{Backoff, ConnectionState, Control, SseEvent, Update};
-use crate::store::{HistoryEntry, NewEntry, Store, StoreError};
+use crate::core::login_image::{LoginImages, MadeImage};
+use crate::core::settings::{Settings, Subscription, TypeRule};
+use crate::core::store::{HistoryEntry, NewEntry, Store, StoreError};
+use crate::protocol::clock::now_ms;
+use crate::protocol::feed::{self, AppEvent, Login, Message};
+use crate::protocol::sse::client;
+use crate::protocol::sse::{Backoff, ConnectionState, Control, SseEvent, Update};
 
 /// What the user (through the tray, window or CLI) asks of the engine.
 #[derive(Debug, Clone)]
@@ -46,12 +46,9 @@ pub enum Command {
     DeleteHistoryOf(String),
     /// Validated settings to apply at once (a new server reconnects).
     ApplySettings(Box<Settings>),
-    /// The network came back or changed (a link, an address, a route): a
-    /// client waiting to retry connects now.
-    NetworkCame,
-    /// The network lost something, or the machine woke up: the open
-    /// connection is suspect; reconnect.
-    NetworkLost,
+    /// The network changed, or the machine woke up: what every client is
+    /// told of it (`NetworkEvent::control` decides, for `listen` too).
+    Network(Control),
     /// Store an event another client received (`ssetray listen --store`
     /// while the app runs), as if it came from `server` (a redacted URL).
     Store {
@@ -119,7 +116,7 @@ const UPDATES_IN_FLIGHT_BYTES: usize = 2 * 1024 * 1024;
 const CLIENT_SLOTS: usize = 4;
 
 /// After this much was written, the allocator is asked to give back what
-/// it keeps once nothing waits ([`crate::allocator::trim`]).
+/// it keeps once nothing waits ([`crate::core::allocator::trim`]).
 const TRIM_AFTER_BYTES: usize = 8 * 1024 * 1024;
 
 /// How often a store that failed is tried again. Only while it fails: a
@@ -700,10 +697,7 @@ impl Engine {
             .with_store(|store| store.last_event_id(&server))
             .flatten();
         config.last_event_id = waiting.or(stored).unwrap_or_default();
-        config.network_heard = self.network_heard;
-        if self.sleep_heard {
-            config.clock_check_every = None;
-        }
+        config.hearing(self.network_heard, self.sleep_heard);
         if !config.last_event_id.is_empty() {
             tracing::info!(last_event_id = %config.last_event_id, "resuming {server}");
         }
@@ -792,13 +786,9 @@ impl Engine {
                     self.refresh_unread();
                 }
             }
-            Command::NetworkCame | Command::NetworkLost => {
+            Command::Network(control) => {
                 for follow in &self.follows {
-                    follow.send(if matches!(command, Command::NetworkCame) {
-                        Control::NetworkCame
-                    } else {
-                        Control::NetworkLost
-                    });
+                    follow.send(control);
                 }
             }
             Command::Store { server, event } => {
@@ -939,8 +929,8 @@ impl Engine {
             // Once the sinks have taken what was just written: they were
             // woken before this task is queued.
             match tokio::runtime::Handle::try_current() {
-                Ok(runtime) => drop(runtime.spawn(async { crate::allocator::trim() })),
-                Err(_) => crate::allocator::trim(),
+                Ok(runtime) => drop(runtime.spawn(async { crate::core::allocator::trim() })),
+                Err(_) => crate::core::allocator::trim(),
             }
         }
         if self.store_problem.take().is_some() {

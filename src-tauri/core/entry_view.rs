@@ -4,29 +4,23 @@
 //! [`EntryView`]: the page receives this and never an event's raw data (up to
 //! a megabyte each, which it has no use for), and the search index holds
 //! exactly the title and text a row shows, so a search finds what the user
-//! sees rather than JSON keys.
+//! sees rather than JSON keys (both from [`describe`]).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::feed::{self, cut, AppEvent, Login};
-use crate::sse::SseEvent;
-use crate::store::HistoryEntry;
-use crate::url_policy::safe_link_url;
+use crate::core::description::{describe, Description};
+use crate::core::store::HistoryEntry;
+use crate::protocol::feed::{self, cut, AppEvent};
+use crate::protocol::sse::SseEvent;
 
-/// Longest title a row shows, in characters.
-pub const MAX_TITLE_CHARS: usize = 200;
 /// Longest event type a row shows, in characters (a longer one is cut,
 /// and not offered as a filter).
 pub const MAX_TYPE_CHARS: usize = 100;
-/// Longest link a row carries, in bytes as written out: a longer one is no
-/// link to open, and would make every row that carries it heavy.
-pub const MAX_LINK_BYTES: usize = 4096;
-
 /// What a row shows of an entry: the one view of an event for the page.
 /// Bounded whatever the server sent: a few kilobytes of text (title, text,
 /// type and link each cut or dropped at their limits) beside the
 /// subscription's name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntryView {
     pub id: i64,
     /// The name of the subscription it came on; none for a stream no longer
@@ -47,67 +41,6 @@ pub struct EntryView {
     pub link: Option<String>,
     /// The link's host, shown beside it so that the user sees where it leads.
     pub link_host: Option<String>,
-}
-
-/// The title, text and link of an event, as a row and the search index
-/// have them.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Description {
-    pub title: Option<String>,
-    pub text: String,
-    pub link: Option<url::Url>,
-}
-
-/// What an event says in the history.
-pub fn describe(event: &AppEvent) -> Description {
-    let said = |text: &str| Description {
-        text: text.to_string(),
-        ..Description::default()
-    };
-    match event {
-        AppEvent::Message(message) => Description {
-            title: message
-                .title
-                .as_deref()
-                .map(without_direction_controls)
-                .map(|title| title.trim().to_string())
-                .filter(|title| !title.is_empty())
-                .map(|title| cut(&title, MAX_TITLE_CHARS)),
-            // The feed has already cut it to `feed::MAX_TEXT_CHARS`.
-            text: without_direction_controls(&message.text),
-            link: message
-                .url
-                .as_deref()
-                .and_then(safe_link_url)
-                .filter(|link| link.as_str().len() <= MAX_LINK_BYTES),
-        },
-        AppEvent::Notification { count: 1 } => said("1 new message"),
-        AppEvent::Notification { count } => said(&format!("{count} new messages")),
-        AppEvent::Login(Login::ScanQrCode { .. }) => said("Login QR code ready"),
-        AppEvent::Login(Login::ConfirmLogin { .. }) => {
-            said("QR code scanned: confirm on the phone")
-        }
-        AppEvent::Login(Login::LoggedIn { user, .. }) => said(&format!(
-            "Logged in as {}",
-            cut(
-                &without_direction_controls(user.name.as_deref().unwrap_or("unknown user")),
-                MAX_TITLE_CHARS
-            )
-        )),
-        AppEvent::Login(Login::LoggedOut { .. }) => said("Logged out"),
-        AppEvent::ServerClosed => said("The server closed the stream"),
-    }
-}
-
-/// Server text without the characters that override or embed a writing
-/// direction (U+202A to U+202E) or open and close an isolate (U+2066 to
-/// U+2069): a right-to-left override makes "gnp.exe" read "exe.png". The
-/// page isolates each piece of server text as well; this keeps a piece from
-/// lying about itself.
-pub fn without_direction_controls(text: &str) -> String {
-    text.chars()
-        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
-        .collect()
 }
 
 impl EntryView {
@@ -155,6 +88,7 @@ impl EntryView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::description::{MAX_LINK_BYTES, MAX_TITLE_CHARS};
 
     fn entry(event_type: &str, data: &str) -> HistoryEntry {
         HistoryEntry {

@@ -34,8 +34,8 @@ use image::{ImageFormat, ImageReader, Limits};
 use tokio::sync::{mpsc, Notify, Semaphore};
 use url::{Host, Url};
 
-use crate::feed::Login;
-use crate::url_policy::{may_fetch_image, redacted};
+use crate::protocol::feed::Login;
+use crate::protocol::url_policy::{may_fetch_image, redacted};
 
 /// The largest image file taken from a server.
 pub const MAX_IMAGE_BYTES: usize = 2 * 1024 * 1024;
@@ -334,7 +334,7 @@ async fn make(
         let png = reencode(&bytes);
         drop(bytes);
         // What the decode freed goes back at once, not at the next burst.
-        crate::allocator::trim();
+        crate::core::allocator::trim();
         png
     })
     .await
@@ -400,7 +400,7 @@ pub fn reencode(bytes: &[u8]) -> Result<Vec<u8>, ImageError> {
 /// policy against the addresses the request will connect to.
 async fn fetch(server: &Url, address: &str) -> Result<Vec<u8>, ImageError> {
     let mut url = Url::parse(address)
-        .map_err(|_| ImageError::Refused(crate::url_policy::redacted_text(address)))?;
+        .map_err(|_| ImageError::Refused(crate::protocol::url_policy::redacted_text(address)))?;
     for _ in 0..=MAX_REDIRECTS {
         let shown = redacted(&url);
         let addresses = resolve(&url).await.unwrap_or_default();
@@ -422,7 +422,7 @@ async fn fetch(server: &Url, address: &str) -> Result<Vec<u8>, ImageError> {
                 .get(reqwest::header::LOCATION)
                 .and_then(|value| value.to_str().ok())
                 .ok_or_else(|| ImageError::Status(shown.clone(), status.as_u16()))?;
-            url = crate::url_policy::redirect_target(&url, location)
+            url = crate::protocol::url_policy::redirect_target(&url, location)
                 .map_err(|_| ImageError::Refused(shown.clone()))?;
             continue;
         }
@@ -466,7 +466,8 @@ async fn resolve(url: &Url) -> std::io::Result<Vec<SocketAddr>> {
 /// name that resolves anew to somewhere else is not asked again), follows
 /// no redirect by itself and takes no proxy, which would connect elsewhere.
 fn client_for(url: &Url, addresses: &[SocketAddr]) -> Result<reqwest::Client, String> {
-    let tls = crate::sse::trust::tls_config(Vec::new(), None).map_err(|error| error.to_string())?;
+    let tls = crate::protocol::sse::trust::tls_config(Vec::new(), None)
+        .map_err(|error| error.to_string())?;
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("ssetray/", env!("CARGO_PKG_VERSION")))
         .redirect(reqwest::redirect::Policy::none())

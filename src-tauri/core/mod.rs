@@ -2,6 +2,7 @@
 //! display, a D-Bus session or a tray.
 
 pub mod allocator;
+pub mod description;
 pub mod engine;
 pub mod entry_view;
 pub mod login_image;

@@ -15,7 +15,7 @@
 
 use std::path::Path;
 
-use crate::settings::{Settings, SettingsError};
+use crate::core::settings::{Settings, SettingsError};
 
 /// Where [`save`] put the header values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +154,7 @@ mod linux {
     use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
 
     use super::SecretError;
-    use crate::settings::Settings;
+    use crate::core::settings::Settings;
 
     /// The Secret Service's transfer format: session, parameters, value,
     /// content type.

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::Retention;
+use crate::core::store::Retention;
 
 /// What to do with events of one type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,8 +125,10 @@ pub struct Settings {
     pub qr_expiry_minutes: u32,
     pub start_hidden: bool,
     pub autostart: bool,
-    /// The largest event (its data) kept, in bytes; a larger one is
-    /// dropped with a warning and the stream goes on.
+    /// The largest event kept, in bytes of text: its data, its type and its
+    /// id together (the field names not counted). A larger one is dropped
+    /// with a warning and the stream goes on; a line may be as long as this
+    /// plus its field name.
     pub max_event_bytes: usize,
     pub history: Retention,
     // The top-level stream keys of a settings file of one server, written
@@ -162,7 +164,7 @@ impl Default for Settings {
             qr_expiry_minutes: 5,
             start_hidden: false,
             autostart: false,
-            max_event_bytes: crate::sse::parser::DEFAULT_LIMIT_BYTES,
+            max_event_bytes: crate::protocol::sse::parser::DEFAULT_LIMIT_BYTES,
             history: Retention::default(),
             single_server_url: None,
             single_channel: None,
@@ -204,7 +206,7 @@ fn invalid(field: &str, problem: impl Into<String>, fix: impl Into<String>) -> S
 
 /// Check a URL the app will connect to or open: http or https with a host.
 pub fn check_http_url(field: &str, text: &str) -> Result<url::Url, SettingsError> {
-    crate::url_policy::http_url(text).map_err(|refused| {
+    crate::protocol::url_policy::http_url(text).map_err(|refused| {
         invalid(
             field,
             format!("= {text:?} is refused: {refused}"),
@@ -280,7 +282,7 @@ impl Subscription {
             ));
         }
         if let Some(pin) = &self.certificate_pin {
-            if crate::sse::trust::Fingerprint::parse(pin).is_none() {
+            if crate::protocol::sse::trust::Fingerprint::parse(pin).is_none() {
                 return Err(invalid(
                     &field("certificate_pin"),
                     format!("= {pin:?} is not a SHA-256 fingerprint"),
@@ -347,7 +349,7 @@ impl Subscription {
     /// without the secrets it may carry (see `url_policy::redacted`).
     pub fn server_key(&self) -> Option<String> {
         self.stream_url()
-            .map(|url| crate::url_policy::redacted(&url))
+            .map(|url| crate::protocol::url_policy::redacted(&url))
     }
 
     /// The origin of the stream, which a certificate pin belongs to.
@@ -356,22 +358,22 @@ impl Subscription {
     }
 
     /// The pinned certificate, if one is set and valid.
-    pub fn pinned_certificate(&self) -> Option<crate::sse::trust::Fingerprint> {
+    pub fn pinned_certificate(&self) -> Option<crate::protocol::sse::trust::Fingerprint> {
         self.certificate_pin
             .as_deref()
-            .and_then(crate::sse::trust::Fingerprint::parse)
+            .and_then(crate::protocol::sse::trust::Fingerprint::parse)
     }
 
     /// How the client connects to this stream: its URL (with the channel),
     /// headers, extra CA, pinned certificate and size limits. The one place
     /// that turns settings into a connection, for the engine and for "Test
     /// connection" alike.
-    pub fn client_config(&self, max_event_bytes: usize) -> Option<crate::sse::ClientConfig> {
-        let mut config = crate::sse::ClientConfig::new(self.stream_url()?);
-        config.limits = crate::sse::Limits {
-            max_line_bytes: max_event_bytes,
-            max_event_bytes,
-        };
+    pub fn client_config(
+        &self,
+        max_event_bytes: usize,
+    ) -> Option<crate::protocol::sse::ClientConfig> {
+        let mut config = crate::protocol::sse::ClientConfig::new(self.stream_url()?);
+        config.limits = crate::protocol::sse::Limits { max_event_bytes };
         config.extra_ca_file = self.extra_ca_file.clone();
         config.certificate_pin = self.pinned_certificate();
         for (name, value) in &self.headers {
@@ -630,18 +632,27 @@ impl Settings {
 
     /// Load from `path`; a missing file means the defaults.
     pub fn load(path: &Path) -> Result<Settings, SettingsError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Settings::default())
-            }
-            Err(source) => {
-                return Err(SettingsError::Io {
-                    path: path.to_path_buf(),
-                    source,
-                })
-            }
+        let io = |source| SettingsError::Io {
+            path: path.to_path_buf(),
+            source,
         };
+        if let Some(folder) = path.parent().filter(|folder| folder.exists()) {
+            crate::core::private_files::check_folder(folder).map_err(io)?;
+        }
+        let Some(bytes) = crate::core::private_files::read_checked(
+            path,
+            crate::core::private_files::MAX_SETTINGS_BYTES,
+        )
+        .map_err(io)?
+        else {
+            return Ok(Settings::default());
+        };
+        let text = String::from_utf8(bytes).map_err(|_| {
+            io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "it is not UTF-8 text; fix the file, or move it away to start from the defaults",
+            ))
+        })?;
         Settings::from_toml(&text, path)
     }
 
@@ -681,13 +692,13 @@ impl Settings {
             source,
         };
         if let Some(folder) = path.parent() {
-            crate::private_files::private_folder(folder).map_err(io)?;
+            crate::core::private_files::private_folder(folder).map_err(io)?;
         }
         let text = toml::to_string_pretty(self)
             .map_err(|error| io(std::io::Error::other(format!("cannot write TOML: {error}"))))?;
         let temporary = path.with_extension("toml.tmp");
         // The user's alone (it may hold tokens), on every save.
-        crate::private_files::write_private(
+        crate::core::private_files::write_private(
             &temporary,
             format!(
                 "# SSE Tray settings. Edit here or with `ssetray config set KEY VALUE`.\n{text}"
@@ -923,6 +934,24 @@ impl Paths {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_window_makes_the_same_default_names() {
+        // The Settings form names a new subscription as the user types
+        // (defaultName in ui/subscriptions.js); its node test reads the
+        // same cases, so the two cannot drift apart.
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js/default-names.json");
+        let cases: Vec<(String, String, String)> =
+            serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+        assert!(cases.len() > 3);
+        for (url, channel, name) in cases {
+            assert_eq!(
+                Subscription::new(&url, &channel).name,
+                name,
+                "{url} {channel}"
+            );
+        }
+    }
 
     #[test]
     fn defaults_are_valid_and_round_trip() {

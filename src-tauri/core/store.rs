@@ -18,14 +18,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::clock::now_ms;
+use crate::protocol::clock::now_ms;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
-use crate::entry_view::describe;
-use crate::feed::{AppEvent, Login, MAX_NOTIFICATION_COUNT};
-use crate::sse::connection::resume_point;
+use crate::core::description::describe;
+use crate::protocol::feed::{AppEvent, Login, MAX_NOTIFICATION_COUNT};
+use crate::protocol::sse::connection::resume_point;
 
 /// The size the write-ahead log is cut back to once written into the
 /// database.
@@ -125,7 +125,7 @@ const MIGRATIONS: &[Migration] = &[
         then: Some(redact_stored_addresses),
     },
     // 5: search over what a row shows (its title and text, as
-    // `entry_view::describe` has them) rather than the raw data, in an
+    // `description::describe` has them) rather than the raw data, in an
     // index that keeps no copy of the text; the login step's image, made
     // safe by the tray process (`login_image`), beside it.
     Migration {
@@ -161,7 +161,7 @@ fn index_stored_text(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
     let mut rows = read.query([])?;
     while let Some(row) = rows.next()? {
         let (id, event_type, data): (i64, String, String) = (row.get(0)?, row.get(1)?, row.get(2)?);
-        let event = crate::feed::interpret(&crate::sse::SseEvent {
+        let event = crate::protocol::feed::interpret(&crate::protocol::sse::SseEvent {
             event_type: event_type.as_str().into(),
             data,
             last_event_id: "".into(),
@@ -188,7 +188,7 @@ fn redact_stored_addresses(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<(
     servers.sort();
     servers.dedup();
     for server in servers {
-        let shown = crate::url_policy::redacted_text(&server);
+        let shown = crate::protocol::url_policy::redacted_text(&server);
         if shown == server {
             continue;
         }
@@ -248,6 +248,12 @@ pub enum StoreError {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
+    },
+    #[error("cannot use the history database {path}: {source}")]
+    Unusable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
     },
     #[error("cannot create the data folder {path}: {source}. Check that it is writable.")]
     Folder {
@@ -379,7 +385,7 @@ fn stored_bytes(
     entry: &NewEntry<'_>,
     own_id: Option<&str>,
     resume_at: &str,
-    shown: &crate::entry_view::Description,
+    shown: &crate::core::description::Description,
 ) -> u64 {
     let row = entry.server.len() + entry.event_type.len() + resume_at.len() + entry.data.len();
     let search = shown.title.as_deref().map_or(0, str::len) + shown.text.len();
@@ -395,9 +401,11 @@ impl Store {
     /// tells the user through the returned [`Recovered`].
     pub fn open(path: &Path) -> Result<(Store, Option<Recovered>), StoreError> {
         if let Some(folder) = path.parent() {
-            crate::private_files::private_folder(folder).map_err(|source| StoreError::Folder {
-                path: folder.to_path_buf(),
-                source,
+            crate::core::private_files::private_folder(folder).map_err(|source| {
+                StoreError::Folder {
+                    path: folder.to_path_buf(),
+                    source,
+                }
             })?;
         }
         match Store::open_checked(path) {
@@ -421,8 +429,15 @@ impl Store {
     /// is no history yet: no file, or one the writer has not finished
     /// creating.
     pub fn open_read_only(path: &Path) -> Result<Option<Store>, StoreError> {
-        if !path.exists() {
-            return Ok(None);
+        match crate::core::private_files::check_regular_file(path) {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(source) => {
+                return Err(StoreError::Unusable {
+                    path: path.to_path_buf(),
+                    source,
+                })
+            }
         }
         let conn = match Connection::open_with_flags(
             path,
@@ -452,12 +467,14 @@ impl Store {
         // Made 0600 before SQLite opens it: its WAL and shared-memory files
         // take the database file's mode.
         if !path.is_dir() {
-            crate::private_files::create_private(path).map_err(|source| StoreError::Folder {
-                path: path.to_path_buf(),
-                source,
+            crate::core::private_files::create_private(path).map_err(|source| {
+                StoreError::Unusable {
+                    path: path.to_path_buf(),
+                    source,
+                }
             })?;
             for suffix in ["-wal", "-shm"] {
-                let _ = crate::private_files::make_private(&PathBuf::from(format!(
+                let _ = crate::core::private_files::make_private(&PathBuf::from(format!(
                     "{}{suffix}",
                     path.display()
                 )));
@@ -1010,8 +1027,8 @@ fn move_aside(path: &Path) -> Result<PathBuf, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::{interpret, Message};
-    use crate::sse::SseEvent;
+    use crate::protocol::feed::{interpret, Message};
+    use crate::protocol::sse::SseEvent;
 
     fn message(text: &str) -> AppEvent {
         AppEvent::Message(Message {

@@ -1,10 +1,12 @@
 //! OS notifications for stored events.
 //!
-//! Two halves: what a notification says and when bursts are folded into one
-//! ([`notification_text`], [`Coalescer`]: plain functions with tests), and
-//! the task that shows them through the desktop's notification service
-//! ([`super::notification_service`]) and hands their clicks to the app. Everything
-//! shown is plain text built from untrusted server data, trimmed, with markup
+//! Three parts: what a notification says ([`notification_text`],
+//! [`notice`]), when bursts are folded into one summary ([`Bursts`], over
+//! [`Coalescer`]: plain state with tests on made-up instants), and [`run`],
+//! the task that only waits and hands over: events to [`Bursts`], what is to
+//! be shown to the desktop's notification service
+//! ([`super::notification_service`]), clicks to the app. Everything shown is
+//! plain text built from untrusted server data, trimmed, with markup
 //! characters escaped because some notification servers render a subset of
 //! HTML in the body.
 
@@ -13,20 +15,16 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::engine::{EngineEvent, StoredEvent};
-use crate::feed::{AppEvent, Login};
-use crate::settings::TypeRule;
-use crate::url_policy::safe_link;
+use crate::core::engine::{EngineEvent, StoredEvent};
+use crate::core::settings::TypeRule;
+use crate::protocol::feed::{AppEvent, Login};
+use crate::protocol::url_policy::safe_link;
 
 use super::notification_service::{ClickWaiters, NotificationService, Signal};
-
-/// What a notification shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NotificationText {
-    pub summary: String,
-    pub body: String,
-    pub urgency: Option<String>,
-}
+// What a notification says and what its click asks for are the service's
+// words (it shows the one and hands back the other); they are named here
+// too, where the rest of the app has always found them.
+pub use super::notification_service::{Click, NotificationText};
 
 const MAX_SUMMARY_CHARS: usize = 80;
 const MAX_BODY_CHARS: usize = 300;
@@ -98,7 +96,7 @@ pub fn named(text: NotificationText, name: &str) -> NotificationText {
 /// characters are escaped.
 fn trim(text: &str, max: usize, escape: bool) -> String {
     let mut out = String::new();
-    let text = crate::entry_view::without_direction_controls(text);
+    let text = crate::core::description::without_direction_controls(text);
     for (count, c) in text
         .chars()
         .filter(|c| !c.is_control() || *c == '\n')
@@ -118,6 +116,18 @@ fn trim(text: &str, max: usize, escape: bool) -> String {
     }
     out
 }
+
+/// Notifications this close to each other are one burst; a quiet spell as
+/// long ends it.
+pub const BURST_WINDOW: Duration = Duration::from_secs(2);
+
+/// How many notifications within [`BURST_WINDOW`] show on their own; the
+/// next one starts the burst's summary.
+pub const SHOWN_ON_THEIR_OWN: usize = 3;
+
+/// How long the summary of a burst waits for more before it is shown or
+/// updated: one update a second at most, however fast events come.
+pub const SUMMARY_DELAY: Duration = Duration::from_secs(1);
 
 /// Decides whether a notification shows on its own or joins a summary.
 ///
@@ -182,6 +192,167 @@ impl Coalescer {
     }
 }
 
+/// Where a burst's summary says its messages come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SummarySource {
+    /// All from this subscription: the summary says its name, and a click
+    /// opens its web app.
+    One(Source),
+    /// From more than one: the summary says so, and a click opens nothing.
+    Several,
+}
+
+impl SummarySource {
+    /// This source joined by an event from `source`.
+    fn and(self, source: &Source) -> SummarySource {
+        match self {
+            SummarySource::One(same) if same.server == source.server => SummarySource::One(same),
+            _ => SummarySource::Several,
+        }
+    }
+}
+
+/// What became of an event offered to [`Bursts::offer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offered {
+    /// Show its own notification now.
+    OnItsOwn,
+    /// Counted into the burst's summary, shown at [`Bursts::due`].
+    IntoTheSummary,
+}
+
+/// A burst's summary notification, due to be shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    pub text: NotificationText,
+    pub click: Option<Click>,
+    /// The summary on screen that this one updates in place, if any.
+    pub replaces: Option<u32>,
+}
+
+/// The notifier's bookkeeping of bursts, without a desktop or a clock:
+/// events offered at an instant, the summary's timer firing at an instant,
+/// and what to show for each.
+///
+/// The first [`SHOWN_ON_THEIR_OWN`] notifications within [`BURST_WINDOW`]
+/// show on their own; the rest of the burst is counted into one summary,
+/// shown [`SUMMARY_DELAY`] after the first event it counts and updated in
+/// place (same notification id) until the user closes it or a notification
+/// shows on its own again.
+#[derive(Debug)]
+pub struct Bursts {
+    coalescer: Coalescer,
+    /// The summary's count of messages, when it has changed since it was
+    /// last shown.
+    pending: Option<u64>,
+    /// `None` until an event (not only missed ones) joins the summary.
+    source: Option<SummarySource>,
+    /// When the pending summary is shown.
+    due: Option<Instant>,
+    /// The summary on screen, to update in place.
+    shown: Option<u32>,
+}
+
+impl Default for Bursts {
+    fn default() -> Self {
+        Bursts {
+            coalescer: Coalescer::new(BURST_WINDOW, SHOWN_ON_THEIR_OWN),
+            pending: None,
+            source: None,
+            due: None,
+            shown: None,
+        }
+    }
+}
+
+impl Bursts {
+    /// An event that notifies, from `source`, announcing `messages`
+    /// messages, at `now`.
+    pub fn offer(&mut self, now: Instant, messages: u64, source: &Source) -> Offered {
+        match self.coalescer.offer(now, messages) {
+            Decision::Show => {
+                // The burst is over: the next one starts a summary of its own.
+                self.shown = None;
+                self.source = None;
+                Offered::OnItsOwn
+            }
+            Decision::Summary(total) => {
+                self.count(now, total);
+                self.source = Some(match self.source.take() {
+                    None => SummarySource::One(source.clone()),
+                    Some(known) => known.and(source),
+                });
+                Offered::IntoTheSummary
+            }
+        }
+    }
+
+    /// `count` events the notifier never saw (a flood outran it), at `now`:
+    /// counted into the summary when they are part of a burst.
+    pub fn missed(&mut self, now: Instant, count: u64) {
+        if let Decision::Summary(total) = self.coalescer.offer(now, count) {
+            self.count(now, total);
+        }
+    }
+
+    fn count(&mut self, now: Instant, total: u64) {
+        self.pending = Some(total);
+        self.due.get_or_insert(now + SUMMARY_DELAY);
+    }
+
+    /// When the summary is to be shown next, if it has news.
+    pub fn due(&self) -> Option<Instant> {
+        self.due
+    }
+
+    /// The summary's timer fired at `now`: the summary to show, if it is
+    /// due and has news. Its id, once shown, goes to [`Bursts::shown`].
+    pub fn flush(&mut self, now: Instant) -> Option<Summary> {
+        if self.due.is_none_or(|due| now < due) {
+            return None;
+        }
+        self.due = None;
+        let total = self.pending.take()?;
+        let one = match &self.source {
+            Some(SummarySource::One(source)) => Some(source),
+            Some(SummarySource::Several) | None => None,
+        };
+        let text = NotificationText {
+            summary: format!("{total} new messages"),
+            body: match one {
+                Some(source) => format!("from {}", source.name),
+                None => "from several subscriptions".to_string(),
+            },
+            urgency: None,
+        };
+        let click = one
+            .and_then(|source| source.web_app_url.as_deref())
+            .and_then(safe_link)
+            .map(|url| Click::OpenUrl {
+                url,
+                entry_id: None,
+            });
+        Some(Summary {
+            text,
+            click,
+            replaces: self.shown,
+        })
+    }
+
+    /// The summary was shown as notification `id`: later ones update it.
+    pub fn shown(&mut self, id: u32) {
+        self.shown = Some(id);
+    }
+
+    /// Notification `id` was closed. The summary, closed by the user: the
+    /// burst's next update shows a new one.
+    pub fn closed(&mut self, id: u32) {
+        if self.shown == Some(id) {
+            self.shown = None;
+        }
+    }
+}
+
 /// What the notifier needs from the settings, kept current by the tray
 /// process through a watch channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,13 +398,18 @@ impl Source {
                 .as_ref()
                 .and_then(|url| url.host_str().map(str::to_string))
                 .unwrap_or_default(),
-            web_app_url: url.as_ref().map(crate::url_policy::web_app_of),
+            web_app_url: url.as_ref().map(crate::protocol::url_policy::web_app_of),
             notifications: true,
         }
     }
 }
 
 impl NotifierConfig {
+    /// Notifications on, and not paused at `now`.
+    pub fn notifies(&self, now: SystemTime) -> bool {
+        self.enabled && !self.is_paused(now)
+    }
+
     /// Paused by the user, or inside the quiet hours.
     pub fn is_paused(&self, now: SystemTime) -> bool {
         if self.paused_until.is_some_and(|until| now < until) {
@@ -259,15 +435,6 @@ impl NotifierConfig {
     }
 }
 
-/// What clicking a notification asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Click {
-    /// Open this http(s) URL in the browser; mark the entry read.
-    OpenUrl { url: String, entry_id: Option<i64> },
-    /// Open the window at the login view (a QR code to scan).
-    OpenLogin { entry_id: i64 },
-}
-
 /// The click target of a stored event.
 pub fn click_target(stored: &StoredEvent, source: &Source) -> Option<Click> {
     let entry_id = stored.entry.id;
@@ -290,6 +457,32 @@ pub fn click_target(stored: &StoredEvent, source: &Source) -> Option<Click> {
     })
 }
 
+/// A click's link, unless it leads from a server on the internet to this
+/// computer or its network; then the subscription's web app (and the log
+/// says why).
+pub async fn away_from_home(click: Option<Click>, source: &Source) -> Option<Click> {
+    let Some(Click::OpenUrl { url, entry_id }) = click else {
+        return click;
+    };
+    let (Ok(server), Ok(link)) = (url::Url::parse(&source.server), url::Url::parse(&url)) else {
+        return Some(Click::OpenUrl { url, entry_id });
+    };
+    if !crate::protocol::url_policy::points_inward(&server, &link).await {
+        return Some(Click::OpenUrl { url, entry_id });
+    }
+    tracing::warn!(
+        "the link of entry {entry_id:?} is refused: {}; a click opens the web app instead",
+        crate::protocol::url_policy::UrlRefused::Inward(crate::protocol::url_policy::redacted(
+            &link
+        ))
+    );
+    let fallback = source.web_app_url.as_deref().and_then(safe_link)?;
+    Some(Click::OpenUrl {
+        url: fallback,
+        entry_id,
+    })
+}
+
 /// Show one notice about the app itself (not an event), on a connection
 /// of its own; logged when no notification service answers.
 pub async fn tell(text: NotificationText) {
@@ -302,6 +495,29 @@ pub async fn tell(text: NotificationText) {
     }
 }
 
+/// The notification a stored event shows, and the subscription it names;
+/// `None` when it shows none: notifications off (all of them, or this
+/// subscription's), paused at `now`, the event's type only stored, or
+/// nothing to say.
+pub fn notice(
+    stored: &StoredEvent,
+    config: &NotifierConfig,
+    now: SystemTime,
+) -> Option<(NotificationText, Source)> {
+    let source = Source::of(&stored.entry.server, config);
+    if !config.notifies(now) || !source.notifications || stored.rule != TypeRule::Notify {
+        return None;
+    }
+    let text = notification_text(&stored.event, &source.name)?;
+    // With several subscriptions, every notification says whose it is.
+    let text = if config.sources.len() > 1 {
+        named(text, &source.name)
+    } else {
+        text
+    };
+    Some((text, source))
+}
+
 /// Show notifications for stored events until the engine goes away.
 /// Without a notification service, notifications are skipped and logged
 /// once; events are stored all the same. Clicks are sent to `clicks`.
@@ -310,167 +526,157 @@ pub async fn run(
     config: watch::Receiver<NotifierConfig>,
     clicks: mpsc::Sender<Click>,
 ) {
-    let mut service = match NotificationService::connect().await {
-        Ok(service) => Some(service),
-        Err(error) => {
-            tracing::warn!("cannot show notifications (is there a D-Bus session?): {error}");
-            None
-        }
+    let mut notifier = Notifier {
+        bubbles: Bubbles::connect().await,
+        bursts: Bursts::default(),
     };
-    let mut waiters = ClickWaiters::default();
-    let mut coalescer = Coalescer::new(Duration::from_secs(2), 3);
-    let mut summary_id: Option<u32> = None;
-    let mut pending_summary: Option<u64> = None;
-    // Where the burst's events came from: one subscription, or several
-    // (`None` inside), which the summary says.
-    let mut summary_source: Option<Option<Source>> = None;
-    let mut warned = false;
-    let flush_every = Duration::from_secs(1);
-    let mut flush_at: Option<tokio::time::Instant> = None;
     loop {
-        let flush = async {
-            match flush_at {
-                Some(at) => tokio::time::sleep_until(at).await,
-                None => std::future::pending().await,
-            }
-        };
-        let signal = async {
-            match service.as_mut() {
-                Some(service) => service.next_signal().await,
-                None => std::future::pending().await,
-            }
-        };
-        let stored = tokio::select! {
+        let due = notifier.bursts.due();
+        tokio::select! {
             received = events.recv() => match received {
-                Ok(EngineEvent::Stored(stored)) => Some(stored),
-                Ok(_) => None,
+                Ok(EngineEvent::Stored(stored)) => notifier.on_stored(&stored, &config).await,
+                Ok(_) => {}
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
-                    // A flood outran us: count what we missed into the summary.
-                    let current = config.borrow().clone();
-                    if current.enabled && !current.is_paused(crate::clock::now()) {
-                        if let Decision::Summary(total) = coalescer.offer(Instant::now(), missed) {
-                            pending_summary = Some(total);
-                            flush_at.get_or_insert_with(|| tokio::time::Instant::now() + flush_every);
-                        }
-                    }
-                    None
+                    notifier.on_missed(missed, &config)
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             },
-            signal = signal => {
-                match signal {
-                    Some(Signal::Invoked { id, action }) => {
-                        if let Some(click) = waiters.invoked(id, &action) {
-                            let _ = clicks.send(click).await;
-                        }
-                    }
-                    Some(Signal::Closed { id }) => {
-                        waiters.closed(id);
-                        if summary_id == Some(id) {
-                            // Closed by the user: the next burst starts a new one.
-                            summary_id = None;
-                        }
-                    }
-                    None => {
-                        tracing::warn!("the notification service went away");
-                        service = None;
-                    }
+            signal = notifier.bubbles.next_signal() => {
+                if let Some(click) = notifier.on_signal(signal) {
+                    let _ = clicks.send(click).await;
                 }
-                None
             }
-            _ = flush => {
-                flush_at = None;
-                if let Some(total) = pending_summary.take() {
-                    let source = summary_source.clone().flatten();
-                    let text = NotificationText {
-                        summary: format!("{total} new messages"),
-                        body: match &source {
-                            Some(source) => format!("from {}", source.name),
-                            None => "from several subscriptions".to_string(),
-                        },
-                        urgency: None,
-                    };
-                    let click = source
-                        .and_then(|source| source.web_app_url)
-                        .as_deref()
-                        .and_then(safe_link)
-                        .map(|url| Click::OpenUrl { url, entry_id: None });
-                    if let Some(id) = show(service.as_ref(), &mut waiters, &text, summary_id, click, &mut warned).await {
-                        summary_id = Some(id);
-                    }
-                }
-                None
-            }
-        };
-        let Some(stored) = stored else { continue };
-        let current = config.borrow().clone();
-        let source = Source::of(&stored.entry.server, &current);
-        if !current.enabled
-            || !source.notifications
-            || current.is_paused(crate::clock::now())
-            || stored.rule != TypeRule::Notify
-        {
-            continue;
-        }
-        let Some(mut text) = notification_text(&stored.event, &source.name) else {
-            continue;
-        };
-        // With several subscriptions, every notification says whose it is.
-        if current.sources.len() > 1 {
-            text = named(text, &source.name);
-        }
-        match coalescer.offer(Instant::now(), stored.event.unread_weight()) {
-            Decision::Show => {
-                summary_id = None;
-                summary_source = None;
-                let click = click_target(&stored, &source);
-                show(
-                    service.as_ref(),
-                    &mut waiters,
-                    &text,
-                    None,
-                    click,
-                    &mut warned,
-                )
-                .await;
-            }
-            Decision::Summary(total) => {
-                pending_summary = Some(total);
-                summary_source = Some(match summary_source.take() {
-                    None => Some(source),
-                    Some(Some(same)) if same.server == source.server => Some(same),
-                    Some(_) => None,
-                });
-                flush_at.get_or_insert_with(|| tokio::time::Instant::now() + flush_every);
-            }
+            () = until(due) => notifier.on_due().await,
         }
     }
 }
 
-/// Show one notification, replacing `replaces` when given; its id. A click
-/// on it (the default action) will send `click`, once.
-async fn show(
-    service: Option<&NotificationService>,
-    waiters: &mut ClickWaiters,
-    text: &NotificationText,
-    replaces: Option<u32>,
-    click: Option<Click>,
-    warned: &mut bool,
-) -> Option<u32> {
-    let service = service?;
-    match service.show(text, replaces, click.is_some()).await {
-        Ok(id) => {
-            waiters.shown(id, click);
-            Some(id)
+/// What [`run`] hands over to: the bursts (what to show) and the bubbles
+/// (the desktop showing it).
+struct Notifier {
+    bubbles: Bubbles,
+    bursts: Bursts,
+}
+
+impl Notifier {
+    /// A stored event: shown on its own, or counted into the summary.
+    async fn on_stored(&mut self, stored: &StoredEvent, config: &watch::Receiver<NotifierConfig>) {
+        let notice = notice(stored, &config.borrow(), crate::protocol::clock::now());
+        let Some((text, source)) = notice else {
+            return;
+        };
+        let messages = stored.event.unread_weight();
+        if self.bursts.offer(Instant::now(), messages, &source) == Offered::OnItsOwn {
+            let click = away_from_home(click_target(stored, &source), &source).await;
+            self.bubbles.show(&text, None, click).await;
         }
-        Err(error) => {
-            if !*warned {
-                *warned = true;
-                tracing::warn!(
-                    "cannot show notifications (is a notification service running?): {error}"
-                );
+    }
+
+    /// A flood outran the notifier: what it missed goes into the summary.
+    fn on_missed(&mut self, missed: u64, config: &watch::Receiver<NotifierConfig>) {
+        if config.borrow().notifies(crate::protocol::clock::now()) {
+            self.bursts.missed(Instant::now(), missed);
+        }
+    }
+
+    /// A click or a close; what the click asks of the app, if anything.
+    fn on_signal(&mut self, signal: Signal) -> Option<Click> {
+        match signal {
+            Signal::Invoked { id, action } => self.bubbles.waiters.invoked(id, &action),
+            Signal::Closed { id } => {
+                self.bubbles.waiters.closed(id);
+                self.bursts.closed(id);
+                None
             }
-            None
+        }
+    }
+
+    /// The summary's time came: show it, or update it in place.
+    async fn on_due(&mut self) {
+        let Some(summary) = self.bursts.flush(Instant::now()) else {
+            return;
+        };
+        let shown = self
+            .bubbles
+            .show(&summary.text, summary.replaces, summary.click)
+            .await;
+        if let Some(id) = shown {
+            self.bursts.shown(id);
+        }
+    }
+}
+
+/// Ready at `due`; never without one.
+async fn until(due: Option<Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The notifications the notifier shows: the desktop's service (none
+/// without a session, or once it went away), who waits for which click, and
+/// whether a failure to show was logged already.
+struct Bubbles {
+    service: Option<NotificationService>,
+    waiters: ClickWaiters,
+    warned: bool,
+}
+
+impl Bubbles {
+    async fn connect() -> Bubbles {
+        let service = match NotificationService::connect().await {
+            Ok(service) => Some(service),
+            Err(error) => {
+                tracing::warn!("cannot show notifications (is there a D-Bus session?): {error}");
+                None
+            }
+        };
+        Bubbles {
+            service,
+            waiters: ClickWaiters::default(),
+            warned: false,
+        }
+    }
+
+    /// Show one notification, replacing `replaces` when given; its id. A
+    /// click on it (the default action) will send `click`, once.
+    async fn show(
+        &mut self,
+        text: &NotificationText,
+        replaces: Option<u32>,
+        click: Option<Click>,
+    ) -> Option<u32> {
+        let service = self.service.as_ref()?;
+        match service.show(text, replaces, click.is_some()).await {
+            Ok(id) => {
+                self.waiters.shown(id, click);
+                Some(id)
+            }
+            Err(error) => {
+                if !self.warned {
+                    self.warned = true;
+                    tracing::warn!(
+                        "cannot show notifications (is a notification service running?): {error}"
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    /// The next click or close; never, without a service.
+    async fn next_signal(&mut self) -> Signal {
+        let Some(service) = self.service.as_mut() else {
+            return std::future::pending().await;
+        };
+        match service.next_signal().await {
+            Some(signal) => signal,
+            None => {
+                tracing::warn!("the notification service went away");
+                self.service = None;
+                std::future::pending().await
+            }
         }
     }
 }
@@ -515,7 +721,7 @@ pub fn open_in_browser(url: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::{Message, User};
+    use crate::protocol::feed::{Message, User};
 
     #[test]
     fn texts_for_each_kind() {
@@ -580,6 +786,212 @@ mod tests {
         assert_eq!(last, Decision::Summary(12));
         // After a quiet spell, single notifications show again.
         assert_eq!(coalescer.offer(at(5000), 1), Decision::Show);
+    }
+
+    fn subscription(server: &str, name: &str) -> Source {
+        Source {
+            server: server.to_string(),
+            name: name.to_string(),
+            web_app_url: Some(format!("https://{name}.example/")),
+            notifications: true,
+        }
+    }
+
+    #[test]
+    fn a_burst_shows_three_then_one_summary_updated_in_place() {
+        let mut bursts = Bursts::default();
+        let work = subscription("http://work.example/stream", "work");
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        for ms in [0, 10, 20] {
+            assert_eq!(bursts.offer(at(ms), 1, &work), Offered::OnItsOwn);
+        }
+        assert_eq!(bursts.due(), None, "no summary yet");
+        assert_eq!(bursts.offer(at(30), 1, &work), Offered::IntoTheSummary);
+        assert_eq!(bursts.offer(at(40), 1, &work), Offered::IntoTheSummary);
+        // Shown once, a delay after the first event it counts.
+        let due = at(30) + SUMMARY_DELAY;
+        assert_eq!(bursts.due(), Some(due));
+        assert_eq!(
+            bursts.flush(due - Duration::from_millis(1)),
+            None,
+            "not yet"
+        );
+        let summary = bursts.flush(due).expect("the summary");
+        assert_eq!(summary.text.summary, "5 new messages");
+        assert_eq!(summary.text.body, "from work");
+        assert_eq!(
+            summary.click,
+            Some(Click::OpenUrl {
+                url: "https://work.example/".into(),
+                entry_id: None
+            })
+        );
+        assert_eq!(summary.replaces, None, "a new bubble");
+        bursts.shown(7);
+        assert_eq!(bursts.due(), None);
+        assert_eq!(bursts.flush(at(5000)), None, "nothing new to say");
+        // More of the burst: the same bubble, updated.
+        let later = at(1100);
+        assert_eq!(bursts.offer(later, 3, &work), Offered::IntoTheSummary);
+        let summary = bursts.flush(later + SUMMARY_DELAY).expect("the update");
+        assert_eq!(summary.text.summary, "8 new messages");
+        assert_eq!(summary.replaces, Some(7));
+    }
+
+    #[test]
+    fn a_summary_of_several_subscriptions_says_so_and_opens_nothing() {
+        let mut bursts = Bursts::default();
+        let work = subscription("http://work.example/stream", "work");
+        let home = subscription("http://home.example/stream", "home");
+        let start = Instant::now();
+        for n in 0..4 {
+            bursts.offer(start, 1, &work);
+            assert_eq!(bursts.flush(start), None, "n = {n}: not due yet");
+        }
+        bursts.offer(start, 1, &home);
+        // Back to the first: several it stays.
+        bursts.offer(start, 1, &work);
+        let summary = bursts.flush(start + SUMMARY_DELAY).expect("the summary");
+        assert_eq!(summary.text.summary, "6 new messages");
+        assert_eq!(summary.text.body, "from several subscriptions");
+        assert_eq!(summary.click, None);
+    }
+
+    #[test]
+    fn events_missed_in_a_flood_are_counted_and_change_no_source() {
+        let mut bursts = Bursts::default();
+        let work = subscription("http://work.example/stream", "work");
+        let start = Instant::now();
+        for _ in 0..3 {
+            bursts.offer(start, 1, &work);
+        }
+        bursts.offer(start, 1, &work);
+        bursts.missed(start, 500);
+        let summary = bursts.flush(start + SUMMARY_DELAY).expect("the summary");
+        assert_eq!(summary.text.summary, "504 new messages");
+        assert_eq!(summary.text.body, "from work");
+        // Missed ones alone, in a burst of their own: whose, nobody knows.
+        let mut bursts = Bursts::default();
+        for _ in 0..3 {
+            bursts.missed(start, 1);
+        }
+        assert_eq!(bursts.due(), None, "the first ones would have shown");
+        bursts.missed(start, 100);
+        let summary = bursts.flush(start + SUMMARY_DELAY).expect("the summary");
+        assert_eq!(summary.text.summary, "103 new messages");
+        assert_eq!(summary.text.body, "from several subscriptions");
+    }
+
+    #[test]
+    fn a_closed_summary_or_a_quiet_spell_starts_a_new_bubble() {
+        let mut bursts = Bursts::default();
+        let work = subscription("http://work.example/stream", "work");
+        let home = subscription("http://home.example/stream", "home");
+        let start = Instant::now();
+        for _ in 0..4 {
+            bursts.offer(start, 1, &work);
+        }
+        bursts.flush(start + SUMMARY_DELAY).expect("the summary");
+        bursts.shown(7);
+        // Another notification closed: the summary stays on screen.
+        bursts.closed(3);
+        bursts.offer(start + SUMMARY_DELAY, 1, &work);
+        let update = bursts.flush(start + SUMMARY_DELAY * 2).expect("update");
+        assert_eq!(update.replaces, Some(7));
+        // The user closed it: the next update is a new bubble.
+        bursts.closed(7);
+        let last = start + SUMMARY_DELAY * 2;
+        bursts.offer(last, 1, &work);
+        let update = bursts.flush(last + SUMMARY_DELAY).expect("update");
+        assert_eq!(update.replaces, None);
+        bursts.shown(8);
+        // A quiet spell ends the burst: notifications show on their own
+        // again, and the next burst's summary is a bubble of its own, from
+        // its own subscriptions.
+        let after = last + BURST_WINDOW + Duration::from_millis(1);
+        for n in 0..3 {
+            assert_eq!(
+                bursts.offer(after, 1, &home),
+                Offered::OnItsOwn,
+                "{n} after the quiet spell"
+            );
+        }
+        bursts.offer(after, 1, &home);
+        let summary = bursts.flush(after + SUMMARY_DELAY).expect("summary");
+        assert_eq!(summary.replaces, None);
+        assert_eq!(summary.text.body, "from home");
+        assert_eq!(summary.text.summary, "4 new messages");
+    }
+
+    #[test]
+    fn which_events_notify_and_what_they_say() {
+        let stored = |server: &str, rule| StoredEvent {
+            subscription: None,
+            entry: crate::core::store::HistoryEntry {
+                id: 1,
+                server: server.to_string(),
+                event_type: "message".into(),
+                event_id: None,
+                data: String::new(),
+                kind: "message".into(),
+                unread_weight: 1,
+                received_at_ms: 0,
+                read: false,
+            },
+            event: AppEvent::Message(Message {
+                title: Some("Deploy".into()),
+                text: "v2 is live".into(),
+                url: None,
+                urgency: None,
+                malformed: None,
+            }),
+            rule,
+        };
+        let work = subscription("http://work.example/stream", "work");
+        let mut config = NotifierConfig {
+            enabled: true,
+            paused_until: None,
+            sources: vec![work.clone()],
+            quiet_hours: None,
+            time_zone: None,
+        };
+        let now = SystemTime::now();
+        let event = stored("http://work.example/stream", TypeRule::Notify);
+        let (text, source) = notice(&event, &config, now).expect("shown");
+        assert_eq!(text.summary, "Deploy", "one subscription: no name");
+        assert_eq!(source, work);
+        assert_eq!(
+            notice(
+                &stored("http://work.example/stream", TypeRule::StoreOnly),
+                &config,
+                now
+            ),
+            None
+        );
+        // A stream not subscribed to is named by its host.
+        let (_, other) = notice(
+            &stored("http://other:8080/s", TypeRule::Notify),
+            &config,
+            now,
+        )
+        .expect("shown");
+        assert_eq!(other.name, "other");
+        // Several subscriptions: each notification names its own.
+        config
+            .sources
+            .push(subscription("http://home.example/stream", "home"));
+        let (text, _) = notice(&event, &config, now).expect("shown");
+        assert_eq!(text.summary, "work: Deploy");
+        config.sources[0].notifications = false;
+        assert_eq!(notice(&event, &config, now), None, "this one's switch");
+        config.sources[0].notifications = true;
+        config.paused_until = Some(now + Duration::from_secs(60));
+        assert_eq!(notice(&event, &config, now), None, "paused");
+        assert!(!config.notifies(now));
+        config.paused_until = None;
+        config.enabled = false;
+        assert_eq!(notice(&event, &config, now), None, "all off");
     }
 
     #[test]
@@ -685,5 +1097,45 @@ mod tests {
                 Decision::Show
             );
         }
+    }
+
+    #[tokio::test]
+    async fn a_link_from_a_server_on_the_internet_into_this_network_opens_the_web_app() {
+        let source = |server: &str| Source {
+            server: server.to_string(),
+            name: "alerts".into(),
+            web_app_url: Some("https://app.example/".into()),
+            notifications: true,
+        };
+        let click = |url: &str| {
+            Some(Click::OpenUrl {
+                url: url.to_string(),
+                entry_id: Some(7),
+            })
+        };
+        let public = source("http://93.184.215.14/stream?channel=a");
+        for inward in [
+            "http://127.0.0.1:6379/",
+            "http://localhost:8080/admin",
+            "http://192.168.1.1/reboot",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::1]/",
+        ] {
+            assert_eq!(
+                away_from_home(click(inward), &public).await,
+                click("https://app.example/"),
+                "{inward}"
+            );
+        }
+        // Its own origin and other public hosts are opened as they are.
+        for fine in ["http://93.184.215.14/item/1", "https://151.101.1.69/x"] {
+            assert_eq!(away_from_home(click(fine), &public).await, click(fine));
+        }
+        // A server at home may link to its neighbours, as before.
+        let home = source("http://192.168.1.10:5000/stream");
+        assert_eq!(
+            away_from_home(click("http://192.168.1.1/"), &home).await,
+            click("http://192.168.1.1/")
+        );
     }
 }

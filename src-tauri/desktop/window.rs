@@ -14,14 +14,14 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::clock::now_ms;
-use crate::entry_view::EntryView;
-use crate::feed::Login;
+use crate::core::entry_view::EntryView;
+use crate::core::settings::{Paths, Settings, SettingsError, Subscription};
+use crate::core::store::{HistoryQuery, LoginState, Store};
+use crate::desktop::notifier::open_in_browser;
 use crate::ipc::{self, Reply, Request};
-use crate::notifier::open_in_browser;
-use crate::settings::{Paths, Settings, SettingsError, Subscription};
-use crate::sse::connection::{Connection, OpenError};
-use crate::store::{HistoryQuery, LoginState, Store};
+use crate::protocol::clock::now_ms;
+use crate::protocol::feed::Login;
+use crate::protocol::sse::connection::{Connection, OpenError};
 
 /// An error for the page: which field (for settings) and what to do.
 #[derive(Debug, Clone, Serialize)]
@@ -137,12 +137,16 @@ impl Reader {
 
     /// The link of entry `id`, as its row shows it (derived here, http(s)
     /// only, no user info); `None` when it has none.
-    pub fn link_of(&mut self, id: i64) -> Result<Option<String>, CommandError> {
+    /// An entry's link and the stream it came on.
+    pub fn link_of(&mut self, id: i64) -> Result<Option<(String, String)>, CommandError> {
         let Some(store) = self.store()? else {
             return Ok(None);
         };
         let entry = store.entry(id).map_err(CommandError::message)?;
-        Ok(entry.and_then(|entry| EntryView::of(&entry).link))
+        Ok(entry.and_then(|entry| {
+            let link = EntryView::of(&entry).link?;
+            Some((link, entry.server))
+        }))
     }
 
     pub fn history(&mut self, args: &HistoryQueryArgs) -> Result<HistoryPage, CommandError> {
@@ -342,7 +346,8 @@ pub fn qr_expiry() -> Duration {
 /// The settings for the page, with the header values the Secret Service
 /// keeps.
 pub async fn get_settings() -> Result<Value, CommandError> {
-    let (settings, problem) = crate::secrets::load(&Paths::from_environment().config_file).await?;
+    let (settings, problem) =
+        crate::core::secrets::load(&Paths::from_environment().config_file).await?;
     if let Some(problem) = problem {
         tracing::warn!("{problem}");
     }
@@ -369,7 +374,7 @@ pub async fn save_settings(value: Value) -> Result<(), CommandError> {
             }
         }
     }
-    crate::secrets::save(&settings, &path).await?;
+    crate::core::secrets::save(&settings, &path).await?;
     // Without a running tray process the file is still saved; the app
     // reads it when it starts.
     match forward(Request::SettingsChanged).await {
@@ -396,14 +401,14 @@ pub async fn trust_certificate(
     fingerprint: &str,
     subscription: Option<&str>,
 ) -> Result<(), CommandError> {
-    let Some(pin) = crate::sse::trust::Fingerprint::parse(fingerprint) else {
+    let Some(pin) = crate::protocol::sse::trust::Fingerprint::parse(fingerprint) else {
         return Err(CommandError {
             field: Some("certificate_pin".into()),
             message: format!("{fingerprint:?} is not a SHA-256 fingerprint"),
         });
     };
     let path = Paths::from_environment().config_file;
-    let (settings, _) = crate::secrets::load(&path).await?;
+    let (settings, _) = crate::core::secrets::load(&path).await?;
     // The first subscription's by its top-level key, another's by name.
     let key = match subscription {
         Some(name)
@@ -417,7 +422,7 @@ pub async fn trust_certificate(
         _ => "certificate_pin".to_string(),
     };
     let settings = settings.set(&key, &pin.to_string())?;
-    crate::secrets::save(&settings, &path).await?;
+    crate::core::secrets::save(&settings, &path).await?;
     forward(Request::SettingsChanged).await
 }
 
@@ -457,7 +462,7 @@ pub async fn test_connection(form: Value) -> ConnectionTest {
     let Some(config) = subscription.client_config(max_event_bytes) else {
         return failed("No server URL to test: enter the address of your event stream.".into());
     };
-    let http = match crate::sse::client::http_client(&config) {
+    let http = match crate::protocol::sse::client::http_client(&config) {
         Ok(http) => http,
         Err(error) => return failed(error.to_string()),
     };
@@ -514,8 +519,12 @@ pub struct FloodGate {
 impl FloodGate {
     /// What of `events` (live events as the tray process sent them, taken
     /// at `now`) goes to the page.
-    pub fn pass(&mut self, events: Vec<Value>, now: std::time::Instant) -> Vec<Value> {
-        let is_stored = |event: &Value| event["type"] == "stored";
+    pub fn pass(
+        &mut self,
+        events: Vec<ipc::WindowEvent>,
+        now: std::time::Instant,
+    ) -> Vec<ipc::WindowEvent> {
+        let is_stored = |event: &ipc::WindowEvent| matches!(event, ipc::WindowEvent::Stored(_));
         let stored = events.iter().filter(|event| is_stored(event)).count();
         for _ in 0..stored.min(FLOOD_PER_SECOND + 1) {
             self.recent.push_back(now);
@@ -531,11 +540,13 @@ impl FloodGate {
         if stored == 0 || self.recent.len() <= FLOOD_PER_SECOND {
             return events;
         }
-        let mut batch: Vec<Value> = events
+        let mut batch: Vec<ipc::WindowEvent> = events
             .into_iter()
             .filter(|event| !is_stored(event))
             .collect();
-        batch.push(serde_json::json!({"type": "lagged"}));
+        batch.push(ipc::WindowEvent::Lagged(
+            u64::try_from(stored).unwrap_or(u64::MAX),
+        ));
         batch
     }
 }
@@ -573,7 +584,7 @@ fn geometry_file() -> std::path::PathBuf {
 
 /// The window's last geometry, if it was saved and makes sense.
 pub fn load_geometry() -> Option<Geometry> {
-    let text = std::fs::read(geometry_file()).ok()?;
+    let text = crate::core::private_files::read_checked(&geometry_file(), 64 * 1024).ok()??;
     serde_json::from_slice::<Geometry>(&text).ok()?.sane()
 }
 
@@ -585,9 +596,9 @@ pub fn save_geometry(geometry: Geometry) {
     let path = geometry_file();
     let written = path
         .parent()
-        .map_or(Ok(()), crate::private_files::private_folder)
+        .map_or(Ok(()), crate::core::private_files::private_folder)
         .and_then(|()| {
-            crate::private_files::write_private(
+            crate::core::private_files::write_private(
                 &path,
                 &serde_json::to_vec(&geometry).unwrap_or_default(),
             )
@@ -632,9 +643,28 @@ pub async fn start_tray() -> Result<(), CommandError> {
 
 /// Open entry `id`'s link (found by [`Reader::link_of`], never a URL the
 /// page names) in the browser and mark the entry read.
-pub async fn open_entry_link(id: i64, link: Option<String>) -> Result<(), CommandError> {
-    let Some(link) = link else {
+pub async fn open_entry_link(id: i64, link: Option<(String, String)>) -> Result<(), CommandError> {
+    let Some((link, server)) = link else {
         return Err(CommandError::message("this entry has no web link to open"));
+    };
+    let source = crate::desktop::notifier::Source {
+        server: server.clone(),
+        name: String::new(),
+        web_app_url: url::Url::parse(&server)
+            .ok()
+            .map(|url| crate::protocol::url_policy::web_app_of(&url)),
+        notifications: true,
+    };
+    let click = crate::desktop::notifier::Click::OpenUrl {
+        url: link,
+        entry_id: Some(id),
+    };
+    let Some(crate::desktop::notifier::Click::OpenUrl { url: link, .. }) =
+        crate::desktop::notifier::away_from_home(Some(click), &source).await
+    else {
+        return Err(CommandError::message(
+            "this entry's link leads into your own network, so it is not opened",
+        ));
     };
     open_in_browser(&link).map_err(CommandError::message)?;
     let _ = forward(Request::MarkRead { id }).await;
@@ -668,9 +698,18 @@ mod tests {
 
     #[test]
     fn a_flood_reaches_the_page_as_lagged_and_single_events_as_they_are() {
-        let stored = |n: usize| -> Vec<Value> {
+        let stored = |n: usize| -> Vec<ipc::WindowEvent> {
             (0..n)
-                .map(|id| serde_json::json!({"type": "stored", "value": {"id": id}}))
+                .map(|id| {
+                    let view: EntryView = serde_json::from_value(serde_json::json!({
+                        "id": id, "subscription": null, "event_type": "message",
+                        "kind": "message", "received_at_ms": 0, "read": false,
+                        "unread_weight": 1, "title": null, "text": "hello",
+                        "link": null, "link_host": null
+                    }))
+                    .unwrap();
+                    ipc::WindowEvent::Stored(Box::new(view))
+                })
                 .collect()
         };
         let start = std::time::Instant::now();
@@ -684,14 +723,14 @@ mod tests {
         let mut lagged = 0;
         for ms in 0..40 {
             let passed = gate.pass(stored(10), at(2000 + ms * 25));
-            if passed == [serde_json::json!({"type": "lagged"})] {
+            if passed == [ipc::WindowEvent::Lagged(10)] {
                 lagged += 1;
             }
         }
         assert!(lagged >= 30, "{lagged} of 40 batches");
         // Other events pass beside it, and after a calm second events pass again.
         let mut mixed = stored(50);
-        mixed.push(serde_json::json!({"type": "status"}));
+        mixed.push(ipc::WindowEvent::LoginChanged(None));
         let passed = gate.pass(mixed, at(3000));
         assert_eq!(passed.len(), 2);
         assert_eq!(gate.pass(stored(1), at(4500)).len(), 1);
@@ -707,7 +746,8 @@ mod tests {
 
     #[test]
     fn login_view_shows_the_stored_png_and_the_expiry() {
-        let png = crate::demo::qr_png("x");
+        // The view passes the stored PNG on as it is: its signature will do.
+        let png = b"\x89PNG\r\n\x1a\n".to_vec();
         let scan = || Login::ScanQrCode {
             uuid: "u".into(),
             qr_png_base64: String::new(),

@@ -6,7 +6,7 @@
 //!   another branch of a `select!` (a live event to send) loses no byte of a
 //!   half-read request; lines are bounded both ways.
 //! - A subscriber that falls behind the live events is told to catch up
-//!   (`{"type": "lagged"}`) and goes on receiving, instead of going deaf.
+//!   ([`WindowEvent::Lagged`]) and goes on receiving, instead of going deaf.
 //! - At most [`MAX_CONNECTIONS`] clients are served at once; one more is
 //!   told so and let go.
 //!
@@ -20,7 +20,9 @@ use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc, oneshot, Semaphore};
 
-use super::{decode_request, Incoming, IpcError, Reply, Request, MAX_LINE};
+use super::{
+    decode_request, Incoming, IpcError, Reply, Request, WindowEvent, ANSWER_WAIT, MAX_LINE,
+};
 
 /// Clients served at once: the window, a CLI call or two, with room.
 pub const MAX_CONNECTIONS: usize = 32;
@@ -154,7 +156,7 @@ impl Connection {
                         // Too slow to take every event: tell it to read the
                         // state afresh, and go on from the newest.
                         tracing::debug!(missed, "a subscriber fell behind");
-                        self.write(&serde_json::json!({"type": "lagged", "value": missed})).await?;
+                        self.write(&WindowEvent::Lagged(missed)).await?;
                     }
                     Err(broadcast::error::RecvError::Closed) => return Ok(()),
                 },
@@ -226,14 +228,20 @@ impl Client {
         }
     }
 
-    /// Send a request and wait for its reply.
+    /// Send a request and wait for its reply, at most [`ANSWER_WAIT`].
     pub async fn request(&mut self, request: &Request) -> Result<Reply, IpcError> {
-        self.connection
-            .write(request)
-            .await
-            .map_err(io_error(&self.path))?;
-        let line = self.next_line().await?;
-        serde_json::from_str(&line).map_err(|_| IpcError::Protocol(line))
+        let asked = async {
+            self.connection
+                .write(request)
+                .await
+                .map_err(io_error(&self.path))?;
+            let line = self.next_line().await?;
+            serde_json::from_str(&line).map_err(|_| IpcError::Protocol(line))
+        };
+        match tokio::time::timeout(ANSWER_WAIT, asked).await {
+            Ok(answer) => answer,
+            Err(_) => Err(IpcError::NoAnswer(self.path.clone())),
+        }
     }
 
     /// Send bytes as they are (tests of what the server refuses).

@@ -23,9 +23,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
-use crate::entry_view::EntryView;
-use crate::settings::Subscription;
-use crate::sse::{ConnectionState, SseEvent};
+use crate::core::entry_view::EntryView;
+use crate::core::settings::Subscription;
+use crate::protocol::sse::{ConnectionState, SseEvent};
 
 /// Longest request line accepted: an event handed over by `listen --store`
 /// at the largest `max_event_bytes`, with room for its fields.
@@ -131,10 +131,10 @@ impl Request {
         let event = SseEvent {
             event_type: event_type.as_str().into(),
             data: data.clone(),
-            last_event_id: crate::sse::connection::resume_point(last_event_id).into(),
+            last_event_id: crate::protocol::sse::connection::resume_point(last_event_id).into(),
             has_own_id: id.is_some(),
         };
-        Some((crate::url_policy::redacted_text(server), event))
+        Some((crate::protocol::url_policy::redacted_text(server), event))
     }
 }
 
@@ -143,13 +143,22 @@ impl Request {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Status {
     pub state: ConnectionState,
-    /// The state in words: "Connected to example.com".
+    /// The state in words: "Connected to example.com", "1 of 2 connected
+    /// (work: Retrying in 4 s: …)". The tray's tooltip and menu say this.
     pub state_text: String,
+    /// The same in a few words, for the window's header: "Connected",
+    /// "1 of 2 connected". Both are made at once, by the tray process.
+    #[serde(default)]
+    pub summary: String,
     /// The store's unread count.
     pub unread: u64,
     /// Notifications paused until then (ms since the epoch); far in the
     /// future for "until resumed".
     pub paused_until_ms: Option<i64>,
+    /// How long they stay paused, in words ("until 14:30", "until Tue
+    /// 14:30", "until resumed"); none when they are not paused.
+    #[serde(default)]
+    pub pause_text: Option<String>,
     /// The stream followed, as shown and stored (secrets redacted).
     pub server: String,
     /// Following the built-in demo because no server is configured.
@@ -227,12 +236,15 @@ impl Status {
 
 /// What goes to a subscribed window: what it shows of each stored event
 /// (never the event's raw data), the connection state, the status, and
-/// requests to show a view.
-#[derive(Debug, Clone, Serialize)]
+/// requests to show a view. The window process reads each line back into
+/// this type, and the page takes exactly these variants (one table in
+/// `ui/live.js`, checked against `tests/js/rust-names.json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum WindowEvent {
     Stored(Box<EntryView>),
-    /// A subscription's connection state.
+    /// A subscription's connection state; the status that follows says it
+    /// in words.
     State {
         subscription: String,
         state: ConnectionState,
@@ -242,6 +254,15 @@ pub enum WindowEvent {
     LoginChanged(Option<String>),
     Status(Box<Status>),
     ShowView(View),
+    /// This many live events were dropped because the window was too slow
+    /// to take them (or they came as a flood): it reads everything afresh.
+    Lagged(u64),
+}
+
+/// Decode one live event line from the tray process: anything but a
+/// [`WindowEvent`] is an error in words, never a silent skip.
+pub fn decode_window_event(line: &str) -> Result<WindowEvent, String> {
+    serde_json::from_str(line).map_err(|error| format!("not a live event: {error}"))
 }
 
 /// The answer to a request.
@@ -280,7 +301,14 @@ pub enum IpcError {
     },
     #[error("the tray process answered something unexpected: {0}")]
     Protocol(String),
+    #[error("SSE Tray does not answer (waited {} s on {}). It may be stuck: end it (`pkill -x ssetray`, or Task Manager on Windows) and start it again with `ssetray`; its log says what it was doing.", ANSWER_WAIT.as_secs(), .0.display())]
+    NoAnswer(PathBuf),
 }
+
+/// How long a client waits for the running app to take its connection and
+/// to answer a request: the app answers in milliseconds, so a wait this long
+/// means it is stuck, and the command line says so rather than hang with it.
+pub const ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 mod connection;
 #[cfg(test)]
@@ -301,6 +329,8 @@ impl Client {
     /// Connect to the running app; refuses an end that another user's
     /// process answers.
     pub async fn connect(path: &Path) -> Result<Client, IpcError> {
-        transport::connect(path).await
+        tokio::time::timeout(ANSWER_WAIT, transport::connect(path))
+            .await
+            .map_err(|_| IpcError::NoAnswer(path.to_path_buf()))?
     }
 }

@@ -153,3 +153,153 @@ async fn malformed_and_oversized_requests_are_refused_without_harm() {
     other.send_raw(b"[]\n").await.unwrap();
     assert!(other.next_line().await.unwrap().contains("error"));
 }
+
+/// Which variant a live event is. A variant added to [`WindowEvent`] fails
+/// to compile here until it has its number, and then the test below until
+/// it has its example, the fixture its tag, and the page its handler.
+fn variant_number(event: &WindowEvent) -> usize {
+    match event {
+        WindowEvent::Stored(_) => 0,
+        WindowEvent::State { .. } => 1,
+        WindowEvent::LoginChanged(_) => 2,
+        WindowEvent::Status(_) => 3,
+        WindowEvent::ShowView(_) => 4,
+        WindowEvent::Lagged(_) => 5,
+    }
+}
+const VARIANTS: usize = 6;
+
+fn one_live_event_of_each_kind() -> Vec<WindowEvent> {
+    let entry = serde_json::from_value(serde_json::json!({
+        "id": 7, "subscription": "work", "event_type": "message", "kind": "message",
+        "received_at_ms": 1_700_000_000_000_i64, "read": false, "unread_weight": 1,
+        "title": "Build", "text": "passed", "link": "https://example.com/b/7",
+        "link_host": "example.com"
+    }))
+    .unwrap();
+    let status = serde_json::from_value(serde_json::json!({
+        "state": {"state": "open", "host": "example.com"},
+        "state_text": "Connected to example.com", "summary": "Connected", "unread": 3,
+        "paused_until_ms": 1_700_000_000_000_i64, "pause_text": "until 14:30",
+        "server": "https://example.com/stream", "demo": false, "since_ms": 1,
+        "last_event_ms": null, "events_received": 2, "bytes_received": 9, "reconnects": 0,
+        "settings_problem": null, "store_problem": null, "tray_problem": null,
+        "subscriptions": [{"name": "work", "server": "https://example.com/stream",
+            "state": {"state": "open", "host": "example.com"},
+            "state_text": "Connected to example.com", "since_ms": 1, "last_event_ms": null,
+            "events_received": 2, "reconnects": 0}]
+    }))
+    .unwrap();
+    vec![
+        WindowEvent::Stored(Box::new(entry)),
+        WindowEvent::State {
+            subscription: "work".into(),
+            state: crate::protocol::sse::ConnectionState::Offline { detail: None },
+        },
+        WindowEvent::LoginChanged(Some("work".into())),
+        WindowEvent::LoginChanged(None),
+        WindowEvent::Status(Box::new(status)),
+        WindowEvent::ShowView(View::Settings),
+        WindowEvent::Lagged(12),
+    ]
+}
+
+#[test]
+fn every_live_event_reads_back_as_itself_and_the_page_knows_each_tag() {
+    let events = one_live_event_of_each_kind();
+    let mut seen: Vec<usize> = events.iter().map(variant_number).collect();
+    seen.dedup();
+    assert_eq!(
+        seen,
+        (0..VARIANTS).collect::<Vec<_>>(),
+        "an example of each"
+    );
+    let mut tags = Vec::new();
+    for event in events {
+        let line = serde_json::to_string(&event).unwrap();
+        assert_eq!(decode_window_event(&line), Ok(event), "{line}");
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let tag = value["type"].as_str().unwrap().to_string();
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    // The page's table is checked against the same list by its own test
+    // (tests/js/live.test.mjs).
+    assert_eq!(
+        tags,
+        names_the_page_knows("WindowEvent"),
+        "tests/js/rust-names.json must list WindowEvent's tags, in its order"
+    );
+}
+
+/// What tests/js/rust-names.json lists under `key`: names Rust gives on
+/// the wire that the page must know, each checked by a node test too.
+fn names_the_page_knows(key: &str) -> Vec<String> {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/js/rust-names.json");
+    let names: std::collections::HashMap<String, Vec<String>> =
+        serde_json::from_str(&std::fs::read_to_string(fixture).unwrap()).unwrap();
+    names[key].clone()
+}
+
+#[test]
+fn the_page_knows_each_connection_state_by_its_name() {
+    use crate::protocol::sse::ConnectionState;
+    // A state added fails to compile here until it has an example.
+    let number = |state: &ConnectionState| match state {
+        ConnectionState::Connecting => 0,
+        ConnectionState::Open { .. } => 1,
+        ConnectionState::Retrying { .. } => 2,
+        ConnectionState::Stopped { .. } => 3,
+        ConnectionState::Offline { .. } => 4,
+    };
+    let states = [
+        ConnectionState::Connecting,
+        ConnectionState::Open {
+            host: "a".into(),
+            dropped: None,
+        },
+        ConnectionState::Retrying {
+            delay_ms: 1,
+            reason: "r".into(),
+            detail: None,
+            certificate: None,
+        },
+        ConnectionState::Stopped { reason: "r".into() },
+        ConnectionState::Offline { detail: None },
+    ];
+    assert_eq!(
+        states.iter().map(number).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4]
+    );
+    let tags: Vec<String> = states
+        .iter()
+        .map(|state| {
+            serde_json::to_value(state).unwrap()["state"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(tags, names_the_page_knows("ConnectionState"));
+}
+
+#[test]
+fn a_line_that_is_no_live_event_is_an_error() {
+    for line in [
+        r#"{"type":"exploded","value":1}"#,
+        r#"{"type":"lagged"}"#,
+        r#"{"type":"show_view","value":"elsewhere"}"#,
+        r#"{"value":3}"#,
+        "not json",
+        "",
+    ] {
+        let decoded = decode_window_event(line);
+        assert!(
+            decoded
+                .as_ref()
+                .is_err_and(|error| error.starts_with("not a live event")),
+            "{line}: {decoded:?}"
+        );
+    }
+}

@@ -36,12 +36,7 @@ pub(super) fn address_in(dir: &Path) -> PathBuf {
     dir.join("run/ssetray/ssetray.sock")
 }
 
-fn current_uid() -> u32 {
-    // The owner of /proc/self is this process's user; no libc call needed.
-    std::fs::metadata("/proc/self")
-        .map(|meta| meta.uid())
-        .unwrap_or(0)
-}
+use crate::core::private_files::current_uid;
 
 /// The first instance's hold on the socket: the listener and the lock that
 /// keeps a second instance out, both for the life of the process.

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::sse::SseEvent;
+use crate::protocol::sse::SseEvent;
 
 /// Event data as JSON, as far as the feed reads it: the strings and
 /// numbers it may use, under the keys it knows. Everything else (arrays,

@@ -12,12 +12,17 @@
 //! - an image a server names is fetched only from the server's own origin
 //!   or from public addresses, never from this computer or its network
 //!   (another service on loopback, the LAN, a cloud's metadata address);
+//! - a server on the internet may not lead the app (a stream redirect) or
+//!   the user (a link) to this computer or its network: what it names at
+//!   another origin must not resolve to a loopback, private or link-local
+//!   address; a server on the user's own network may, as before;
 //! - an address written to a log, a state text or the history has its
 //!   secrets (a password, a `?token=`) replaced by `***`.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
 
-use url::Url;
+use url::{Host, Url};
 
 /// Why an address is refused, in words that end a sentence "... is refused:".
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +35,8 @@ pub enum UrlRefused {
     NoHost,
     #[error("it goes from https down to plain http ({0})")]
     Downgrade(String),
+    #[error("it leads from a server on the internet to this computer or its network ({0})")]
+    Inward(String),
 }
 
 /// An address the app may connect to or open: http(s) with a host.
@@ -103,10 +110,71 @@ pub fn may_fetch_image(server: &Url, target: &Url, addresses: &[IpAddr]) -> bool
     !addresses.is_empty() && addresses.iter().all(|address| is_public(*address))
 }
 
+/// How long a look-up for [`points_inward`] may take. A name that does not
+/// resolve by then leads nowhere the app could be made to reach.
+const LOOKUP_WAIT: Duration = Duration::from_secs(3);
+
+/// The addresses `url`'s host stands for: an address as written, a
+/// `localhost` name as loopback (as browsers take it), else what the
+/// system's resolver says.
+pub async fn addresses_of(url: &Url) -> std::io::Result<Vec<SocketAddr>> {
+    let port = url.port_or_known_default().unwrap_or(80);
+    match url.host() {
+        Some(Host::Ipv4(ip)) => Ok(vec![SocketAddr::new(IpAddr::V4(ip), port)]),
+        Some(Host::Ipv6(ip)) => Ok(vec![SocketAddr::new(IpAddr::V6(ip), port)]),
+        Some(Host::Domain(name))
+            if name.eq_ignore_ascii_case("localhost")
+                || name.to_ascii_lowercase().ends_with(".localhost") =>
+        {
+            Ok(vec![SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port)])
+        }
+        Some(Host::Domain(name)) => Ok(tokio::net::lookup_host((name, port)).await?.collect()),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Whether `target`, named by the server at `server` (a redirect of its
+/// stream, a link in an event), leads from the internet inward: the server
+/// is at public addresses only, and `target`, at another origin, resolves
+/// to an address that is not public. A server on this computer or its
+/// network (not public itself) may name anything, as before; the server's
+/// own origin is always its own.
+pub async fn points_inward(server: &Url, target: &Url) -> bool {
+    if server.origin() == target.origin() {
+        return false;
+    }
+    let looked_up = |url: &Url| {
+        let url = url.clone();
+        async move {
+            match tokio::time::timeout(LOOKUP_WAIT, addresses_of(&url)).await {
+                Ok(Ok(addresses)) => addresses.into_iter().map(|at| at.ip()).collect(),
+                _ => Vec::new(),
+            }
+        }
+    };
+    // The target first: most links name public hosts, which settles it.
+    let target_addresses: Vec<IpAddr> = looked_up(target).await;
+    if target_addresses.iter().all(|address| is_public(*address)) {
+        return false;
+    }
+    let server_addresses: Vec<IpAddr> = looked_up(server).await;
+    leads_inward(&server_addresses, &target_addresses)
+}
+
+/// [`points_inward`] for the addresses found.
+pub fn leads_inward(server: &[IpAddr], target: &[IpAddr]) -> bool {
+    !server.is_empty()
+        && server.iter().all(|address| is_public(*address))
+        && target.iter().any(|address| !is_public(*address))
+}
+
 /// An address on the public internet: not this computer, not a private or
 /// shared network, not link-local (where cloud metadata services answer),
 /// not multicast, documentation or reserved.
 pub fn is_public(address: IpAddr) -> bool {
+    if counted_public_for_tests(address) {
+        return true;
+    }
     match address {
         IpAddr::V4(v4) => is_public_v4(v4),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -114,6 +182,30 @@ pub fn is_public(address: IpAddr) -> bool {
             None => is_public_v6(v6),
         },
     }
+}
+
+/// Debug builds only: loopback addresses listed in
+/// `SSETRAY_TEST_PUBLIC_ADDRESSES` count as public, so that a test can play
+/// a server on the internet without an address outside this computer.
+/// Release builds have no such switch.
+#[cfg(debug_assertions)]
+fn counted_public_for_tests(address: IpAddr) -> bool {
+    static LISTED: std::sync::OnceLock<Vec<IpAddr>> = std::sync::OnceLock::new();
+    LISTED
+        .get_or_init(|| {
+            std::env::var("SSETRAY_TEST_PUBLIC_ADDRESSES")
+                .unwrap_or_default()
+                .split(',')
+                .filter_map(|text| text.trim().parse::<IpAddr>().ok())
+                .filter(IpAddr::is_loopback)
+                .collect()
+        })
+        .contains(&address)
+}
+
+#[cfg(not(debug_assertions))]
+fn counted_public_for_tests(_address: IpAddr) -> bool {
+    false
 }
 
 fn is_public_v4(ip: Ipv4Addr) -> bool {
@@ -200,6 +292,69 @@ pub fn redacted_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn from_the_internet_nothing_leads_inward_from_home_anything_does() {
+        let ip = |text: &str| text.parse::<IpAddr>().unwrap();
+        let public = [ip("93.184.215.14")];
+        for inward in [
+            "127.0.0.1",
+            "::1",
+            "192.168.1.1",
+            "10.0.0.5",
+            "172.16.3.4",
+            "169.254.169.254",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:192.168.1.1",
+        ] {
+            assert!(leads_inward(&public, &[ip(inward)]), "{inward}");
+            // A server at home may name its neighbours, as before.
+            assert!(
+                !leads_inward(&[ip("192.168.1.10")], &[ip(inward)]),
+                "{inward}"
+            );
+        }
+        assert!(!leads_inward(&public, &[ip("151.101.1.69")]));
+        // One inward address among public ones is enough to refuse.
+        assert!(leads_inward(
+            &public,
+            &[ip("151.101.1.69"), ip("127.0.0.1")]
+        ));
+        // A server that did not resolve is not known to be public.
+        assert!(!leads_inward(&[], &[ip("127.0.0.1")]));
+    }
+
+    #[tokio::test]
+    async fn localhost_names_and_written_addresses_need_no_lookup() {
+        let url = |text: &str| Url::parse(text).unwrap();
+        for (link, expected) in [
+            ("http://localhost:6379/", "127.0.0.1"),
+            ("http://admin.localhost/", "127.0.0.1"),
+            ("http://[::1]:8080/", "::1"),
+            ("http://10.1.2.3/", "10.1.2.3"),
+        ] {
+            let found = addresses_of(&url(link)).await.unwrap();
+            assert_eq!(found.len(), 1, "{link}");
+            assert_eq!(found[0].ip(), expected.parse::<IpAddr>().unwrap(), "{link}");
+        }
+        // The same origin is the server's own, wherever it is.
+        assert!(
+            !points_inward(
+                &url("http://127.0.0.1:5000/stream"),
+                &url("http://127.0.0.1:5000/x")
+            )
+            .await
+        );
+        // A server at home names a service at home: as before.
+        assert!(
+            !points_inward(
+                &url("http://127.0.0.1:5000/stream"),
+                &url("http://127.0.0.1:6379/")
+            )
+            .await
+        );
+    }
 
     #[test]
     fn only_http_and_https_with_a_host() {

@@ -18,17 +18,17 @@ use std::time::{Duration, SystemTime};
 
 use tokio::sync::{broadcast, mpsc, watch};
 
-use crate::bootstrap::{runtime, shutdown_signal, Failure};
-use crate::clock::{ms_since_epoch, now_ms};
+use crate::core::engine::{Command, Engine, EngineEvent, EngineHandle};
+use crate::core::entry_view::EntryView;
+use crate::core::settings::{Paths, Settings};
+use crate::core::store::Store;
 use crate::desktop::network_watch::NetworkEvent;
-use crate::engine::{Command, Engine, EngineEvent, EngineHandle};
-use crate::entry_view::EntryView;
-use crate::feed::AppEvent;
+use crate::desktop::notifier::{self, Click, NotifierConfig};
 use crate::ipc::{self, Incoming, Reply, Request, Status, SubscriptionStatus, View, WindowEvent};
-use crate::notifier::{self, Click, NotifierConfig};
-use crate::settings::{Paths, Settings};
-use crate::sse::{Backoff, ConnectionState};
-use crate::store::Store;
+use crate::protocol::clock::{ms_since_epoch, now_ms};
+use crate::protocol::feed::AppEvent;
+use crate::protocol::sse::{Backoff, ConnectionState};
+use crate::tray_process::bootstrap::{runtime, shutdown_signal, Failure};
 
 #[cfg(all(feature = "tray", any(target_os = "linux", windows)))]
 use crate::desktop::tray::NO_TRAY_HOST;
@@ -68,7 +68,7 @@ fn notifier_config(settings: &Settings, paused_until: Option<SystemTime>) -> Not
                     web_app_url: subscription
                         .web_app_url
                         .clone()
-                        .or_else(|| Some(crate::url_policy::web_app_of(&stream))),
+                        .or_else(|| Some(crate::protocol::url_policy::web_app_of(&stream))),
                     notifications: subscription.notifications,
                 })
             })
@@ -107,8 +107,22 @@ fn subscription_statuses(
         .collect()
 }
 
+/// A connection's state in a word or two: the window's header with one
+/// subscription. `ConnectionState`'s own words (`state_text`) say it in full.
+fn state_word(state: &ConnectionState) -> &'static str {
+    match state {
+        ConnectionState::Connecting => "Connecting…",
+        ConnectionState::Open { .. } => "Connected",
+        ConnectionState::Retrying { .. } => "Retrying",
+        ConnectionState::Stopped { .. } => "Stopped",
+        ConnectionState::Offline { .. } => "Offline",
+    }
+}
+
 /// The status's own state, counters and server: its one subscription's, or
-/// the sum of several ("2 of 3 connected").
+/// the sum of several ("2 of 3 connected"). Its words, in full for the tray
+/// (`state_text`) and short for the window's header (`summary`), are made
+/// here alone.
 fn sum_up(status: &mut Status) {
     let lines = &status.subscriptions;
     status.events_received = lines.iter().map(|line| line.events_received).sum();
@@ -118,15 +132,21 @@ fn sum_up(status: &mut Status) {
         .first()
         .map(|line| line.server.clone())
         .unwrap_or_default();
-    let (state, text, since) = match lines.as_slice() {
+    let (state, summary, text, since) = match lines.as_slice() {
         [] => {
             let state = ConnectionState::Stopped {
                 reason: "no server configured".into(),
             };
+            let summary = state_word(&state).to_string();
             let text = state.to_string();
-            (state, text, status.since_ms)
+            (state, summary, text, status.since_ms)
         }
-        [only] => (only.state.clone(), only.state_text.clone(), only.since_ms),
+        [only] => (
+            only.state.clone(),
+            state_word(&only.state).to_string(),
+            only.state_text.clone(),
+            only.since_ms,
+        ),
         several => {
             let open = several.iter().filter(|line| line.state.is_open()).count();
             let first_open = several.iter().find(|line| line.state.is_open());
@@ -135,14 +155,13 @@ fn sum_up(status: &mut Status) {
                 .filter(|line| !line.state.is_open())
                 .map(|line| format!("{}: {}", line.name, line.state_text))
                 .collect();
-            let text = if troubled.is_empty() {
-                format!("Connected to all {} subscriptions", several.len())
+            let (summary, text) = if troubled.is_empty() {
+                let all = format!("Connected to all {} subscriptions", several.len());
+                (all.clone(), all)
             } else {
-                format!(
-                    "{open} of {} connected ({})",
-                    several.len(),
-                    troubled.join("; ")
-                )
+                let some = format!("{open} of {} connected", several.len());
+                let text = format!("{some} ({})", troubled.join("; "));
+                (some, text)
             };
             let state = first_open.unwrap_or(&several[0]).state.clone();
             let since = several
@@ -150,12 +169,37 @@ fn sum_up(status: &mut Status) {
                 .map(|line| line.since_ms)
                 .max()
                 .unwrap_or_default();
-            (state, text, since)
+            (state, summary, text, since)
         }
     };
     status.state = state;
+    status.summary = summary;
     status.state_text = text;
     status.since_ms = since;
+}
+
+/// How long notifications stay paused, as the tray's menu and the window
+/// say it: "until 14:30", "until Tue 14:30" when not today, "until
+/// resumed" for a pause that ends after next year (see [`FOREVER`]);
+/// `None` when not paused.
+pub fn pause_text(until_ms: Option<i64>, now_ms: i64, zone: &jiff::tz::TimeZone) -> Option<String> {
+    let until = until_ms.filter(|until| *until > now_ms)?;
+    let at = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .ok()
+            .map(|time| time.to_zoned(zone.clone()))
+    };
+    let (Some(end), Some(now)) = (at(until), at(now_ms)) else {
+        return Some("until resumed".into());
+    };
+    if end.year() > now.year() + 1 {
+        return Some("until resumed".into());
+    }
+    Some(if end.date() == now.date() {
+        format!("until {}", end.strftime("%H:%M"))
+    } else {
+        format!("until {}", end.strftime("%a %H:%M"))
+    })
 }
 
 /// The window process: a sibling binary, started on demand, watched so that
@@ -219,7 +263,7 @@ fn window_binary() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("SSETRAY_WINDOW_BINARY") {
         return Some(PathBuf::from(path));
     }
-    crate::bootstrap::sibling_binary("ssetray-window")
+    crate::tray_process::bootstrap::sibling_binary("ssetray-window")
 }
 
 /// Whether the main loop goes on after a request.
@@ -266,8 +310,10 @@ impl App {
         let mut status = Status {
             state: ConnectionState::Connecting,
             state_text: ConnectionState::Connecting.to_string(),
+            summary: String::new(),
             unread: *engine.unread().borrow(),
             paused_until_ms: None,
+            pause_text: None,
             server: String::new(),
             demo,
             since_ms: now_ms(),
@@ -435,11 +481,11 @@ impl App {
 
     /// The network or the machine's sleep changed.
     pub async fn on_network(&mut self, event: NetworkEvent) {
-        let command = match event {
-            NetworkEvent::Came => Command::NetworkCame,
-            NetworkEvent::Lost | NetworkEvent::Resumed => Command::NetworkLost,
-        };
-        let _ = self.engine.commands.send(command).await;
+        let _ = self
+            .engine
+            .commands
+            .send(Command::Network(event.control()))
+            .await;
     }
 
     /// A notification was clicked.
@@ -514,7 +560,7 @@ impl App {
                 let length = minutes
                     .map(|m| Duration::from_secs(u64::from(m) * 60))
                     .unwrap_or(FOREVER);
-                self.set_pause(Some(crate::clock::now() + length));
+                self.set_pause(Some(crate::protocol::clock::now() + length));
                 Reply::Ok
             }
             Request::Resume => {
@@ -544,7 +590,7 @@ impl App {
     pub fn pause_check_in(&self) -> Option<Duration> {
         let until = self.paused_until?;
         let left = until
-            .duration_since(crate::clock::now())
+            .duration_since(crate::protocol::clock::now())
             .unwrap_or_default();
         Some(left.min(Duration::from_secs(86_400)))
     }
@@ -554,7 +600,7 @@ impl App {
     pub fn on_pause_check(&mut self) {
         if self
             .paused_until
-            .is_some_and(|until| until <= crate::clock::now())
+            .is_some_and(|until| until <= crate::protocol::clock::now())
         {
             self.set_pause(None);
         }
@@ -563,6 +609,11 @@ impl App {
     fn set_pause(&mut self, until: Option<SystemTime>) {
         self.paused_until = until;
         self.status.paused_until_ms = until.map(ms_since_epoch);
+        self.status.pause_text = pause_text(
+            self.status.paused_until_ms,
+            now_ms(),
+            &jiff::tz::TimeZone::system(),
+        );
         self.notifier_config
             .send_replace(notifier_config(&self.settings, until));
         self.publish();
@@ -573,15 +624,17 @@ impl App {
     /// subscriptions that changed connect anew.
     async fn change_subscriptions(
         &mut self,
-        change: impl FnOnce(&Settings) -> Result<Settings, crate::settings::SettingsError>,
+        change: impl FnOnce(&Settings) -> Result<Settings, crate::core::settings::SettingsError>,
     ) -> Reply {
         let path = self.paths.config_file.clone();
-        let changed = match crate::secrets::load(&path).await {
+        let changed = match crate::core::secrets::load(&path).await {
             Ok((settings, _)) => change(&settings),
             Err(error) => Err(error),
         };
         let saved = match changed {
-            Ok(settings) => crate::secrets::save(&settings, &path).await.map(|_| ()),
+            Ok(settings) => crate::core::secrets::save(&settings, &path)
+                .await
+                .map(|_| ()),
             Err(error) => Err(error),
         };
         match saved {
@@ -593,7 +646,7 @@ impl App {
     }
 
     async fn reload_settings(&mut self) -> Reply {
-        match crate::secrets::load(&self.paths.config_file).await {
+        match crate::core::secrets::load(&self.paths.config_file).await {
             Ok((mut settings, secret_problem)) => {
                 if self.settings_problem.is_some() && secret_problem.is_none() {
                     tracing::info!("the settings file is good again");
@@ -609,7 +662,7 @@ impl App {
                 self.status.subscriptions =
                     subscription_statuses(&settings, &self.status.subscriptions);
                 sum_up(&mut self.status);
-                if let Err(error) = crate::autostart::apply(settings.autostart) {
+                if let Err(error) = crate::desktop::autostart::apply(settings.autostart) {
                     tracing::warn!("{error}");
                 }
                 self.settings = settings.clone();
@@ -645,10 +698,10 @@ impl App {
 
 /// Run the tray process until Quit, Ctrl-C or SIGTERM.
 pub fn run(options: AppOptions) -> Result<(), Failure> {
-    if !options.headless && !crate::bootstrap::display_available() {
+    if !options.headless && !crate::tray_process::bootstrap::display_available() {
         return Err(Failure {
             code: 1,
-            message: crate::bootstrap::NO_DISPLAY.into(),
+            message: crate::tray_process::bootstrap::NO_DISPLAY.into(),
         });
     }
     let paths = Paths::from_environment();
@@ -662,7 +715,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
         // on the defaults (without saving them over the user's file) and says
         // what is wrong until the file is fixed.
         let (mut settings, settings_problem, file_broken) =
-            match crate::secrets::load(&paths.config_file).await {
+            match crate::core::secrets::load(&paths.config_file).await {
                 Ok((settings, secret_problem)) => (settings, secret_problem, false),
                 Err(error) => {
                     tracing::error!("{error}");
@@ -673,7 +726,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
         if let Some(problem) = settings_problem.as_deref().filter(|_| !file_broken) {
             tracing::warn!("{problem}");
         }
-        if let Err(error) = crate::autostart::apply(settings.autostart) {
+        if let Err(error) = crate::desktop::autostart::apply(settings.autostart) {
             tracing::warn!("{error}");
         }
         // No demo in place of settings that could not be read.
@@ -685,8 +738,8 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
                 .await
                 .map_err(|error| Failure { code: 1, message: format!("cannot start the demo server: {error}") })?;
             let address = listener.local_addr().map_err(Failure::runtime)?;
-            tokio::spawn(crate::demo::serve(listener, crate::demo::DemoOptions::default()));
-            let mut demo = crate::settings::Subscription::new(&format!("http://{address}/stream"), "");
+            tokio::spawn(crate::tray_process::demo::serve(listener, crate::tray_process::demo::DemoOptions::default()));
+            let mut demo = crate::core::settings::Subscription::new(&format!("http://{address}/stream"), "");
             demo.name = "demo".into();
             settings.subscriptions = vec![demo];
             eprintln!(
@@ -728,7 +781,7 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
         let (_never, mut tray_host_missing) = watch::channel(false);
         #[cfg(all(feature = "tray", any(target_os = "linux", windows)))]
         if !options.headless {
-            tray_host_missing = crate::tray::spawn(app.status(), requests_tx.clone());
+            tray_host_missing = crate::desktop::tray::spawn(app.status(), requests_tx.clone());
         }
         drop(requests_tx);
         if !options.headless && !options.hidden {
@@ -822,8 +875,8 @@ async fn hand_over(options: AppOptions) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::AppEvent;
-    use crate::store::{HistoryQuery, NewEntry};
+    use crate::core::store::{HistoryQuery, NewEntry};
+    use crate::protocol::feed::AppEvent;
 
     /// An app over a real engine and store in `dir`, with `rounds` rounds
     /// of "a notification of 4 and a message" already stored.
@@ -831,7 +884,7 @@ mod tests {
         let database = dir.join("history.db");
         let (mut store, _) = Store::open(&database).unwrap();
         let four = AppEvent::Notification { count: 4 };
-        let message = crate::feed::interpret(&crate::sse::SseEvent {
+        let message = crate::protocol::feed::interpret(&crate::protocol::sse::SseEvent {
             event_type: "message".into(),
             data: "hello".into(),
             last_event_id: "".into(),
@@ -960,12 +1013,24 @@ mod tests {
         let (mut app, _handle, _) = app_in(dir.path(), 0).await;
         let notifier = app.notifier_config();
         app.on_request(Request::Pause { minutes: Some(60) }).await;
-        assert!(notifier.borrow().is_paused(crate::clock::now()));
+        assert!(notifier.borrow().is_paused(crate::protocol::clock::now()));
         let until = app.status().borrow().paused_until_ms.unwrap();
         assert!((until - now_ms() - 3_600_000).abs() < 60_000);
+        let text = app.status().borrow().pause_text.clone();
+        assert!(
+            text.as_deref()
+                .is_some_and(|text| text.starts_with("until ")),
+            "{text:?}"
+        );
+        app.on_request(Request::Pause { minutes: None }).await;
+        assert_eq!(
+            app.status().borrow().pause_text.as_deref(),
+            Some("until resumed")
+        );
         app.on_request(Request::Resume).await;
-        assert!(!notifier.borrow().is_paused(crate::clock::now()));
+        assert!(!notifier.borrow().is_paused(crate::protocol::clock::now()));
         assert_eq!(app.status().borrow().paused_until_ms, None);
+        assert_eq!(app.status().borrow().pause_text, None);
         // Headless: no window, and it says so.
         let (reply, _) = app.on_request(Request::OpenWindow { view: None }).await;
         assert!(matches!(reply, Reply::Error { .. }));
@@ -988,9 +1053,119 @@ mod tests {
         assert_eq!(app.pause_check_in(), Some(Duration::ZERO));
         app.on_pause_check();
         assert_eq!(status.borrow().paused_until_ms, None);
+        assert_eq!(status.borrow().pause_text, None);
         assert_eq!(app.pause_check_in(), None);
         // "Until resumed" is looked at again within a day, never further.
         app.on_request(Request::Pause { minutes: None }).await;
         assert_eq!(app.pause_check_in(), Some(Duration::from_secs(86_400)));
+    }
+
+    fn line(name: &str, state: ConnectionState) -> SubscriptionStatus {
+        SubscriptionStatus {
+            name: name.into(),
+            server: format!("http://{name}.example/stream"),
+            state_text: state.to_string(),
+            state,
+            since_ms: 0,
+            last_event_ms: None,
+            events_received: 0,
+            reconnects: 0,
+        }
+    }
+
+    fn summed(lines: Vec<SubscriptionStatus>) -> (String, String) {
+        let mut status: Status = serde_json::from_value(serde_json::json!({
+            "state": {"state": "connecting"}, "state_text": "", "unread": 0,
+            "paused_until_ms": null, "server": "", "demo": false, "since_ms": 0,
+            "last_event_ms": null, "events_received": 0, "bytes_received": 0,
+            "reconnects": 0, "settings_problem": null, "store_problem": null
+        }))
+        .unwrap();
+        status.subscriptions = lines;
+        sum_up(&mut status);
+        (status.summary, status.state_text)
+    }
+
+    #[test]
+    fn the_words_for_the_whole_connection_in_short_and_in_full() {
+        let open = |host: &str| ConnectionState::Open {
+            host: host.into(),
+            dropped: None,
+        };
+        let retrying = ConnectionState::Retrying {
+            delay_ms: 4000,
+            reason: "refused".into(),
+            detail: None,
+            certificate: None,
+        };
+        assert_eq!(
+            summed(vec![]),
+            ("Stopped".into(), "Stopped: no server configured".into())
+        );
+        assert_eq!(
+            summed(vec![line("a", open("a.example"))]),
+            ("Connected".into(), "Connected to a.example".into())
+        );
+        assert_eq!(
+            summed(vec![line("a", retrying.clone())]),
+            ("Retrying".into(), "Retrying in 4 s: refused".into())
+        );
+        assert_eq!(
+            summed(vec![
+                line("a", open("a.example")),
+                line("b", open("b.example"))
+            ]),
+            (
+                "Connected to all 2 subscriptions".into(),
+                "Connected to all 2 subscriptions".into()
+            )
+        );
+        assert_eq!(
+            summed(vec![
+                line("a", open("a.example")),
+                line("b", retrying.clone())
+            ]),
+            (
+                "1 of 2 connected".into(),
+                "1 of 2 connected (b: Retrying in 4 s: refused)".into()
+            )
+        );
+        // None connected is counted too, not said as the first one's state.
+        assert_eq!(
+            summed(vec![
+                line("a", retrying.clone()),
+                line("b", ConnectionState::Offline { detail: None })
+            ])
+            .0,
+            "0 of 2 connected"
+        );
+    }
+
+    #[test]
+    fn the_pause_in_words_by_its_end() {
+        let zone = jiff::tz::TimeZone::UTC;
+        // Tuesday 2026-03-03 10:00 UTC.
+        let now = 1_772_532_000_000;
+        let hour = 3_600_000;
+        assert_eq!(pause_text(None, now, &zone), None);
+        assert_eq!(pause_text(Some(now), now, &zone), None, "over");
+        assert_eq!(
+            pause_text(Some(now + hour + 30 * 60_000), now, &zone).as_deref(),
+            Some("until 11:30")
+        );
+        assert_eq!(
+            pause_text(Some(now + 24 * hour), now, &zone).as_deref(),
+            Some("until Wed 10:00")
+        );
+        // "Until resumed" is the one length that says so.
+        let forever = now + i64::try_from(FOREVER.as_millis()).unwrap();
+        assert_eq!(
+            pause_text(Some(forever), now, &zone).as_deref(),
+            Some("until resumed")
+        );
+        assert_eq!(
+            pause_text(Some(i64::MAX), now, &zone).as_deref(),
+            Some("until resumed")
+        );
     }
 }

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use crate::settings::{Paths, Settings};
-use crate::store::Store;
+use crate::core::settings::{Paths, Settings};
+use crate::core::store::Store;
 
 /// A failure with its exit code.
 pub struct Failure {
@@ -40,6 +40,9 @@ pub fn init_logging() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal, not for a log file or a
+        // pipe (where they would be escape sequences in the text).
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }

@@ -12,13 +12,14 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use tokio::sync::mpsc;
 
-use crate::bootstrap::{load_settings, open_store, runtime, Failure};
-use crate::clock::now_ms;
-use crate::feed;
-use crate::settings::{check_http_url, Paths};
-use crate::sse::client;
-use crate::sse::{Backoff, ClientConfig, ConnectionState, Update};
-use crate::store::{HistoryQuery, NewEntry, Store};
+use crate::core::settings::{check_http_url, Paths};
+use crate::core::store::{HistoryQuery, NewEntry, Store};
+use crate::protocol::clock::now_ms;
+use crate::protocol::feed;
+use crate::protocol::sse::client;
+use crate::protocol::sse::{Backoff, ClientConfig, ConnectionState, Update};
+use crate::tray_process::bootstrap::{load_settings, open_store, runtime, Failure};
+use crate::tray_process::terminal::{for_terminal, for_terminal_line, json_for_terminal};
 
 const EXIT_CODES: &str = "Exit codes: 0 done (listen: the server said stop, or --max-events reached); 1 runtime failure; 2 bad usage or setting.";
 
@@ -224,7 +225,11 @@ enum StoreTo {
 }
 
 impl StoreTo {
-    async fn keep(&mut self, server: &str, event: &crate::sse::SseEvent) -> Result<(), Failure> {
+    async fn keep(
+        &mut self,
+        server: &str,
+        event: &crate::protocol::sse::SseEvent,
+    ) -> Result<(), Failure> {
         match self {
             StoreTo::App(app) => {
                 let request = crate::ipc::Request::StoreEvent {
@@ -279,7 +284,7 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
     config.last_event_id = args.last_event_id.clone().unwrap_or_default();
     config.extra_ca_file = args.ca_file.clone();
     if let Some(pin) = &args.pin {
-        config.certificate_pin = Some(crate::sse::trust::Fingerprint::parse(pin).ok_or_else(|| {
+        config.certificate_pin = Some(crate::protocol::sse::trust::Fingerprint::parse(pin).ok_or_else(|| {
             Failure::usage(format!(
                 "--pin {pin:?} is not a SHA-256 fingerprint: give its 64 hex digits (colons allowed)"
             ))
@@ -296,7 +301,7 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
         config.headers.insert(name, value);
     }
     // As stored and shown: without the secrets the URL may carry.
-    let server = crate::url_policy::redacted(&url);
+    let server = crate::protocol::url_policy::redacted(&url);
     let runtime = runtime()?;
     runtime.block_on(async move {
         // Stored through the running app (the one writer of the history,
@@ -312,8 +317,21 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
         } else {
             None
         };
+        // The network and sleep heard as the app hears them, so that a
+        // lost link is noticed and its return answered as fast.
+        let (hearing, mut network) = crate::desktop::network_watch::start().await;
+        config.hearing(hearing.hears_the_network(), hearing.hears_sleep());
         let (updates_tx, mut updates) = mpsc::channel(1024);
-        let _control = client::spawn(config, updates_tx).map_err(Failure::usage)?;
+        // Kept here: the client stops once no one can control it.
+        let control = client::spawn(config, updates_tx).map_err(Failure::usage)?;
+        let told = control.clone();
+        tokio::spawn(async move {
+            while let Some(event) = network.recv().await {
+                if told.send(event.control()).await.is_err() {
+                    return;
+                }
+            }
+        });
         let mut seen = 0u64;
         let stdout = std::io::stdout();
         while let Some(update) = updates.recv().await {
@@ -323,18 +341,26 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
                         store.keep(&server, &event).await?;
                     }
                     let line = if args.json {
-                        serde_json::to_string(&JsonEvent {
-                            event_type: &event.event_type,
-                            data: &event.data,
-                            id: &event.last_event_id,
-                        })
-                        .unwrap_or_default()
+                        json_for_terminal(
+                            serde_json::to_string(&JsonEvent {
+                                event_type: &event.event_type,
+                                data: &event.data,
+                                id: &event.last_event_id,
+                            })
+                            .unwrap_or_default(),
+                        )
                     } else if event.last_event_id.is_empty() {
-                        format!("[{}] {}", event.event_type, event.data)
+                        format!(
+                            "[{}] {}",
+                            for_terminal_line(&event.event_type),
+                            for_terminal(&event.data)
+                        )
                     } else {
                         format!(
                             "[{}] (id {}) {}",
-                            event.event_type, event.last_event_id, event.data
+                            for_terminal_line(&event.event_type),
+                            for_terminal_line(&event.last_event_id),
+                            for_terminal(&event.data)
                         )
                     };
                     let mut out = stdout.lock();
@@ -348,7 +374,7 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
                     }
                 }
                 Update::State(state) => {
-                    eprintln!("ssetray: {state}");
+                    eprintln!("ssetray: {}", for_terminal_line(&state.to_string()));
                     if matches!(state, ConnectionState::Stopped { .. }) {
                         return Ok(());
                     }
@@ -365,64 +391,46 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
 /// that does not run is no failure (an installer calls this before it
 /// replaces the program).
 pub fn quit() -> Result<(), Failure> {
-    let runtime = runtime()?;
-    let path = crate::ipc::socket_path();
-    let asked = runtime.block_on(async {
-        let mut client = crate::ipc::Client::connect(&path).await?;
-        client.request(&crate::ipc::Request::Quit).await
-    });
-    match asked {
-        Ok(crate::ipc::Reply::Ok) => {
-            eprintln!("ssetray: SSE Tray is quitting.");
-            Ok(())
-        }
-        Ok(crate::ipc::Reply::Error { message }) => Err(Failure::runtime(message)),
-        Ok(other) => Err(Failure::runtime(format!("unexpected answer: {other:?}"))),
-        Err(crate::ipc::IpcError::NotRunning(_)) => {
-            eprintln!("ssetray: SSE Tray is not running.");
-            Ok(())
-        }
-        Err(error) => Err(Failure::runtime(error)),
+    match ask_the_app(crate::ipc::Request::Quit)? {
+        Some(crate::ipc::Reply::Ok) => eprintln!("ssetray: SSE Tray is quitting."),
+        Some(other) => return Err(unexpected(other)),
+        None => eprintln!("ssetray: SSE Tray is not running."),
     }
+    Ok(())
 }
 
 pub fn window(args: WindowArgs) -> Result<(), Failure> {
-    let runtime = runtime()?;
-    let path = crate::ipc::socket_path();
-    let opened = runtime.block_on(async {
-        let mut client = crate::ipc::Client::connect(&path).await?;
-        client
-            .request(&crate::ipc::Request::OpenWindow { view: args.view })
-            .await
-    });
-    match opened {
-        Ok(crate::ipc::Reply::Ok) => Ok(()),
-        Ok(crate::ipc::Reply::Error { message }) => Err(Failure::runtime(message)),
-        Ok(other) => Err(Failure::runtime(format!("unexpected answer: {other:?}"))),
-        Err(crate::ipc::IpcError::NotRunning(_)) => {
-            use std::io::IsTerminal;
-            eprintln!("ssetray: SSE Tray is not running, so there is no window to open.");
-            if std::io::stdin().is_terminal() {
-                eprint!("Start it now? [Y/n] ");
-                let mut answer = String::new();
-                let _ = std::io::stdin().read_line(&mut answer);
-                if !answer.trim().to_ascii_lowercase().starts_with('n') {
-                    let exe = std::env::current_exe().map_err(Failure::runtime)?;
-                    std::process::Command::new(exe)
-                        .stdin(std::process::Stdio::null())
-                        .spawn()
-                        .map_err(|error| {
-                            Failure::runtime(format!("cannot start SSE Tray: {error}"))
-                        })?;
-                    return Ok(());
-                }
-            }
-            Err(Failure::runtime(
-                "start it with `ssetray` (it opens the window)",
-            ))
-        }
-        Err(error) => Err(Failure::runtime(error)),
+    match ask_the_app(crate::ipc::Request::OpenWindow { view: args.view })? {
+        Some(crate::ipc::Reply::Ok) => Ok(()),
+        Some(other) => Err(unexpected(other)),
+        None => offer_to_start(),
     }
+}
+
+/// No app runs to open a window: at a terminal, offer to start it.
+fn offer_to_start() -> Result<(), Failure> {
+    use std::io::IsTerminal;
+    eprintln!("ssetray: SSE Tray is not running, so there is no window to open.");
+    if std::io::stdin().is_terminal() {
+        eprint!("Start it now? [Y/n] ");
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !answer.trim().to_ascii_lowercase().starts_with('n') {
+            let exe = std::env::current_exe().map_err(Failure::runtime)?;
+            std::process::Command::new(exe)
+                .stdin(std::process::Stdio::null())
+                .spawn()
+                .map_err(|error| Failure::runtime(format!("cannot start SSE Tray: {error}")))?;
+            return Ok(());
+        }
+    }
+    Err(Failure::runtime(
+        "start it with `ssetray` (it opens the window)",
+    ))
+}
+
+fn unexpected(reply: crate::ipc::Reply) -> Failure {
+    Failure::runtime(format!("unexpected answer: {reply:?}"))
 }
 
 /// A `-H 'Name: value'` argument, checked.
@@ -465,20 +473,20 @@ pub fn status(args: StatusArgs) -> Result<(), Failure> {
         ));
     };
     let crate::ipc::Reply::Status { status } = reply else {
-        return Err(Failure::runtime(format!("unexpected answer: {reply:?}")));
+        return Err(unexpected(reply));
     };
     if args.json {
         println!(
             "{}",
-            serde_json::to_string(&status).map_err(Failure::runtime)?
+            json_for_terminal(serde_json::to_string(&status).map_err(Failure::runtime)?)
         );
         return Ok(());
     }
-    println!("{}", status.state_text);
-    println!("server: {}", status.server);
+    println!("{}", for_terminal_line(&status.state_text));
+    println!("server: {}", for_terminal_line(&status.server));
     println!("unread: {}", status.unread);
     for problem in status.problems() {
-        println!("problem: {problem}");
+        println!("problem: {}", for_terminal_line(problem));
     }
     Ok(())
 }
@@ -523,7 +531,7 @@ pub fn reset_resume(args: ResetResumeArgs) -> Result<(), Failure> {
 /// the others untouched), else into the settings file.
 pub fn subscribe(args: SubscribeArgs) -> Result<(), Failure> {
     check_http_url("server_url", &args.url).map_err(Failure::usage)?;
-    let mut subscription = crate::settings::Subscription::new(
+    let mut subscription = crate::core::settings::Subscription::new(
         args.url.trim(),
         args.channel.as_deref().unwrap_or_default(),
     );
@@ -550,13 +558,13 @@ pub fn subscribe(args: SubscribeArgs) -> Result<(), Failure> {
     let paths = Paths::from_environment();
     let runtime = runtime()?;
     runtime.block_on(async {
-        let (settings, _) = crate::secrets::load(&paths.config_file)
+        let (settings, _) = crate::core::secrets::load(&paths.config_file)
             .await
             .map_err(Failure::usage)?;
         let changed = settings
             .with_subscription(subscription)
             .map_err(Failure::usage)?;
-        crate::secrets::save(&changed, &paths.config_file)
+        crate::core::secrets::save(&changed, &paths.config_file)
             .await
             .map_err(Failure::usage)?;
         let name = changed
@@ -588,19 +596,24 @@ pub fn subscriptions(args: SubscriptionsArgs) -> Result<(), Failure> {
                 .find(|line| line.server == server)
         });
         let text = if args.json {
-            serde_json::json!({
+            let value = serde_json::json!({
                 "name": subscription.name,
-                "url": crate::url_policy::redacted_text(subscription.server_url.as_deref().unwrap_or_default()),
+                "url": crate::protocol::url_policy::redacted_text(subscription.server_url.as_deref().unwrap_or_default()),
                 "channel": subscription.channel,
                 "server": server,
                 "notifications": subscription.notifications,
                 "state": line.map(|line| &line.state),
                 "state_text": line.map(|line| &line.state_text),
-            })
-            .to_string()
+            });
+            json_for_terminal(value.to_string())
         } else {
             let state = line.map_or("(SSE Tray is not running)", |line| line.state_text.as_str());
-            format!("{}\t{}\t{}", subscription.name, server, state)
+            format!(
+                "{}\t{}\t{}",
+                for_terminal_line(&subscription.name),
+                for_terminal_line(&server),
+                for_terminal_line(state)
+            )
         };
         if writeln!(out, "{text}").is_err() {
             break;
@@ -626,13 +639,13 @@ pub fn unsubscribe(args: UnsubscribeArgs) -> Result<(), Failure> {
     let paths = Paths::from_environment();
     let runtime = runtime()?;
     let server = runtime.block_on(async {
-        let (settings, _) = crate::secrets::load(&paths.config_file)
+        let (settings, _) = crate::core::secrets::load(&paths.config_file)
             .await
             .map_err(Failure::usage)?;
         let (changed, removed) = settings
             .without_subscription(&args.name)
             .map_err(Failure::usage)?;
-        crate::secrets::save(&changed, &paths.config_file)
+        crate::core::secrets::save(&changed, &paths.config_file)
             .await
             .map_err(Failure::usage)?;
         Ok::<_, Failure>(removed.server_key())
@@ -651,7 +664,7 @@ pub fn unsubscribe(args: UnsubscribeArgs) -> Result<(), Failure> {
 #[derive(serde::Serialize)]
 struct HistoryRow<'a> {
     #[serde(flatten)]
-    entry: &'a crate::store::HistoryEntry,
+    entry: &'a crate::core::store::HistoryEntry,
     subscription: Option<&'a String>,
 }
 
@@ -689,20 +702,27 @@ pub fn history(args: HistoryArgs) -> Result<(), Failure> {
         let line = if args.json {
             // Every row says which subscription it came on (null for a
             // stream no longer subscribed to).
-            serde_json::to_string(&HistoryRow {
-                entry: &entry,
-                subscription: names.get(&entry.server),
-            })
-            .unwrap_or_default()
+            json_for_terminal(
+                serde_json::to_string(&HistoryRow {
+                    entry: &entry,
+                    subscription: names.get(&entry.server),
+                })
+                .unwrap_or_default(),
+            )
         } else {
             let mark = if entry.read { ' ' } else { '*' };
             let data: String = entry
                 .data
                 .chars()
                 .take(120)
-                .filter(|c| !c.is_control())
+                .map(|c| if c == '\n' { ' ' } else { c })
                 .collect();
-            format!("{mark} {:>6}  {:<14} {}", entry.id, entry.event_type, data)
+            format!(
+                "{mark} {:>6}  {:<14} {}",
+                entry.id,
+                for_terminal_line(&entry.event_type),
+                for_terminal_line(&data)
+            )
         };
         if writeln!(out, "{line}").is_err() {
             break;
@@ -770,7 +790,9 @@ pub fn config(command: ConfigCommand) -> Result<(), Failure> {
         ConfigCommand::Get { key: Some(key) } => {
             let mut settings = load_settings(&paths)?;
             if key.contains("headers.") {
-                if let Some(problem) = runtime()?.block_on(crate::secrets::fill(&mut settings)) {
+                if let Some(problem) =
+                    runtime()?.block_on(crate::core::secrets::fill(&mut settings))
+                {
                     eprintln!("ssetray: {problem}");
                 }
             }
@@ -780,12 +802,12 @@ pub fn config(command: ConfigCommand) -> Result<(), Failure> {
             let runtime = runtime()?;
             let mut settings = load_settings(&paths)?;
             // The other headers' values, so that the save keeps them.
-            if let Some(problem) = runtime.block_on(crate::secrets::fill(&mut settings)) {
+            if let Some(problem) = runtime.block_on(crate::core::secrets::fill(&mut settings)) {
                 eprintln!("ssetray: {problem}");
             }
             let changed = settings.set(&key, &value).map_err(Failure::usage)?;
             let kept_in = runtime
-                .block_on(crate::secrets::save(&changed, &paths.config_file))
+                .block_on(crate::core::secrets::save(&changed, &paths.config_file))
                 .map_err(Failure::usage)?;
             drop(runtime);
             if key.starts_with("headers.") {
@@ -819,11 +841,11 @@ pub fn demo_server(args: DemoArgs) -> Result<(), Failure> {
         let address = listener.local_addr().map_err(Failure::runtime)?;
         println!("http://{address}/stream");
         let _ = std::io::stdout().flush();
-        let options = crate::demo::DemoOptions {
+        let options = crate::tray_process::demo::DemoOptions {
             interval: Duration::from_millis(args.interval_ms.max(10)),
             ..Default::default()
         };
-        crate::demo::serve(listener, options)
+        crate::tray_process::demo::serve(listener, options)
             .await
             .map_err(Failure::runtime)
     })

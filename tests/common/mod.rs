@@ -3,6 +3,7 @@
 //! driven as a user would.
 #![allow(dead_code)]
 
+pub mod replay;
 pub mod tls;
 pub mod wine;
 
@@ -220,69 +221,97 @@ impl FlaskSse {
     }
 }
 
-/// A plain HTTP GET; the body.
+/// A plain HTTP GET; the body ("" when no answer came).
 pub fn http_get(port: u16, path: &str) -> String {
-    http(
-        port,
-        &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"),
-    )
+    http_answer(port, "GET", path, None, "")
 }
 
 pub fn http_post_json(port: u16, path: &str, body: &str) -> String {
-    http(
-        port,
-        &format!(
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    )
+    http_answer(port, "POST", path, Some("application/json"), body)
 }
 
 pub fn http_post_form(port: u16, path: &str, body: &str) -> String {
-    http(
+    http_answer(
         port,
-        &format!(
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
+        "POST",
+        path,
+        Some("application/x-www-form-urlencoded"),
+        body,
     )
 }
 
-fn http(port: u16, request: &str) -> String {
-    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    let _ = stream.set_read_timeout(Some(PATIENCE));
-    if stream.write_all(request.as_bytes()).is_err() {
-        return String::new();
-    }
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response);
-    let response = String::from_utf8_lossy(&response).into_owned();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or(("", ""));
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_string()
-    }
+fn http_answer(
+    port: u16,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> String {
+    http_request(port, method, path, content_type, body)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
 }
 
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if size == 0 || rest.len() < size {
+/// One HTTP/1.1 request to 127.0.0.1:`port` on a connection of its own
+/// (`Connection: close`): the answer's body, read whole (de-chunked);
+/// `Ok(None)` when the server closed the connection without a byte of
+/// answer, an error when it could not be asked at all.
+pub fn http_request(
+    port: u16,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &str,
+) -> std::io::Result<Option<String>> {
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    if let Some(content_type) = content_type {
+        head.push_str(&format!("Content-Type: {content_type}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(PATIENCE))?;
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body.as_bytes())?;
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    if response.is_empty() {
+        return Ok(None);
+    }
+    let split = response
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .unwrap_or(response.len());
+    let head = String::from_utf8_lossy(&response[..split]).to_ascii_lowercase();
+    let body = response.get(split + 4..).unwrap_or(&[]);
+    // Some servers (tauri-driver's proxy among them) send their answers
+    // in chunks: read them whole, or a good answer would look like none.
+    let body = if head.contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_vec()
+    };
+    Ok(Some(String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// The body of a `Transfer-Encoding: chunked` answer.
+fn dechunk(mut rest: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    while let Some(line_end) = rest.windows(2).position(|window| window == b"\r\n") {
+        let size = String::from_utf8_lossy(&rest[..line_end]);
+        let size =
+            usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
+        let data = &rest[line_end + 2..];
+        if size == 0 || data.len() < size {
             break;
         }
-        out.push_str(&rest[..size]);
-        body = rest[size..].trim_start_matches("\r\n");
+        body.extend_from_slice(&data[..size]);
+        rest = data[size..].strip_prefix(b"\r\n").unwrap_or(&data[size..]);
     }
-    out
+    body
 }
 
 /// A Python peer run with `python tests/peers/NAME.py --port P`.
@@ -524,8 +553,12 @@ pub fn lines(source: impl Read + Send + 'static) -> mpsc::Receiver<String> {
 /// Each connection's request head is recorded, and `script` writes the
 /// response (or does not).
 pub struct FaultServer {
+    pub host: &'static str,
     pub port: u16,
     pub requests: Arc<Mutex<Vec<String>>>,
+    /// When each connection was accepted, in order: before its script
+    /// ran, so before the server could answer or close it.
+    accepted: Arc<Mutex<Vec<Instant>>>,
 }
 
 impl FaultServer {
@@ -537,14 +570,25 @@ impl FaultServer {
     pub fn start_with_head(
         script: impl Fn(usize, &str, &mut TcpStream) + Send + Sync + 'static,
     ) -> FaultServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        FaultServer::start_at("127.0.0.1", script)
+    }
+
+    /// As [`FaultServer::start_with_head`], on another loopback address.
+    pub fn start_at(
+        host: &'static str,
+        script: impl Fn(usize, &str, &mut TcpStream) + Send + Sync + 'static,
+    ) -> FaultServer {
+        let listener = TcpListener::bind((host, 0)).expect("bind");
         let port = listener.local_addr().expect("address").port();
         let requests: Arc<Mutex<Vec<String>>> = Arc::default();
+        let accepted: Arc<Mutex<Vec<Instant>>> = Arc::default();
         let seen = requests.clone();
+        let arrivals = accepted.clone();
         let script = Arc::new(script);
         std::thread::spawn(move || {
             for (index, stream) in listener.incoming().enumerate() {
                 let Ok(mut stream) = stream else { continue };
+                arrivals.lock().expect("lock").push(Instant::now());
                 let mut head = Vec::new();
                 let mut byte = [0u8; 1];
                 while !head.ends_with(b"\r\n\r\n") {
@@ -559,11 +603,16 @@ impl FaultServer {
                 std::thread::spawn(move || script(index, &head, &mut stream));
             }
         });
-        FaultServer { port, requests }
+        FaultServer {
+            host,
+            port,
+            requests,
+            accepted,
+        }
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}/stream", self.port)
+        format!("http://{}:{}/stream", self.host, self.port)
     }
 
     pub fn request(&self, index: usize) -> String {
@@ -577,6 +626,18 @@ impl FaultServer {
 
     pub fn connections(&self) -> usize {
         self.requests.lock().expect("lock").len()
+    }
+
+    /// Once `count` connections came, the time between each and the next.
+    pub fn gaps_between_connections(&self, count: usize) -> Vec<Duration> {
+        wait_until(&format!("{count} connections"), || {
+            self.accepted.lock().expect("lock").len() >= count
+        });
+        let accepted = self.accepted.lock().expect("lock");
+        accepted[..count]
+            .windows(2)
+            .map(|pair| pair[1].duration_since(pair[0]))
+            .collect()
     }
 }
 
@@ -619,7 +680,11 @@ pub struct Desktop {
 impl Desktop {
     pub fn start() -> Desktop {
         // Xvfb picks a free display itself and writes its number to stdout,
-        // so tests running side by side never share one.
+        // so tests running side by side never share one. `-noreset`: by
+        // default an X server resets when its last client leaves (as the
+        // readiness check below does), and refuses connections while it
+        // does; a window started then failed to open the display (about 1
+        // connection in 100 right after a disconnect, measured).
         let mut xvfb = Proc::spawn(
             "Xvfb",
             Command::new("Xvfb")
@@ -631,6 +696,7 @@ impl Desktop {
                     "1024x768x24",
                     "-nolisten",
                     "tcp",
+                    "-noreset",
                 ])
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null()),
@@ -714,7 +780,8 @@ impl Desktop {
     /// as connected: compared pixel for pixel with the app's own drawing.
     pub fn icon_shows(&self, service: &str, unread: u64) -> bool {
         self.icon_pixels(service).is_some_and(|pixels| {
-            pixels == ssetray::badge::render(16, unread, ssetray::ipc::Connected::All).argb()
+            pixels
+                == ssetray::desktop::badge::render(16, unread, ssetray::ipc::Connected::All).argb()
         })
     }
 

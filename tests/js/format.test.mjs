@@ -10,7 +10,7 @@ import {
   newAboveText,
   openLinkLabel,
   pauseLine,
-  pauseText,
+  pauseWords,
   relativeTime,
   rowTime,
   schemeOf,
@@ -95,29 +95,30 @@ describe("relative times", () => {
 
 describe("the pause", () => {
   const now = at(2026, 12, 2, 12, 0);
+  // The words are the tray process's (the tray's menu says the same); the page keeps them while the pause lasts.
+  const status = { paused_until_ms: now + 42 * MINUTE, pause_text: "until 12:42" };
 
   test("not paused, or a pause that is over", () => {
-    assert.equal(pauseText(null, now), null);
-    assert.equal(pauseText(now, now), null);
-    assert.equal(pauseText(now - MINUTE, now), null);
+    assert.equal(pauseWords(null, now), null);
+    assert.equal(pauseWords({ paused_until_ms: null, pause_text: null }, now), null);
+    assert.equal(pauseWords(status, now + 42 * MINUTE), null);
+    assert.equal(pauseWords({ ...status, paused_until_ms: now - MINUTE }, now), null);
   });
 
-  test("minutes left, rounded up", () => {
-    assert.equal(pauseText(now + 20_000, now), "for 1 more minute");
-    assert.equal(pauseText(now + 41.2 * MINUTE, now), "for 42 more minutes");
-    assert.equal(pauseText(now + HOUR, now), "for 60 more minutes");
+  test("the tray process's words, as they are", () => {
+    assert.equal(pauseWords(status, now), "until 12:42");
+    assert.equal(pauseWords({ paused_until_ms: now + 100 * 365 * DAY, pause_text: "until resumed" }, now), "until resumed");
   });
 
-  test("hours and days, then until resumed", () => {
-    assert.equal(pauseText(now + 5 * HOUR + 10 * MINUTE, now), "for about 5 more hours");
-    assert.equal(pauseText(now + 3 * DAY, now), "for about 3 more days");
-    assert.equal(pauseText(now + 100 * 365 * DAY, now), "until resumed");
+  test("no words, or no end, is not paused: the page makes up neither", () => {
+    assert.equal(pauseWords({ paused_until_ms: now + HOUR }, now), null);
+    assert.equal(pauseWords({ paused_until_ms: now + HOUR, pause_text: "" }, now), null);
+    assert.equal(pauseWords({ pause_text: "until 13:00" }, now), null);
   });
 
   test("the Settings line flips to on when the pause ends, without a new status", () => {
-    const status = { paused_until_ms: now + 42 * MINUTE };
-    assert.equal(pauseLine(status, now), "Notifications are paused for 42 more minutes.");
-    assert.equal(pauseLine(status, now + 41 * MINUTE + 1), "Notifications are paused for 1 more minute.");
+    assert.equal(pauseLine(status, now), "Notifications are paused until 12:42.");
+    assert.equal(pauseLine(status, now + 41 * MINUTE + 1), "Notifications are paused until 12:42.");
     assert.equal(pauseLine(status, now + 42 * MINUTE), "Notifications are on.");
     assert.equal(pauseLine(null, now), "Notifications are on.");
   });

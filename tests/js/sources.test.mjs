@@ -71,10 +71,46 @@ test("every element the scripts look up by id is in the page", () => {
   }
 });
 
-test("the pure modules touch no page, so node can load and test them", () => {
-  for (const name of ["format.js", "entry.js", "keys.js", "daylist.js", "subscriptions.js"]) {
-    const found = code(name).match(/\b(document|window|localStorage|navigator)\s*[.[]/);
+/**
+ * The modules that decide (what a view shows, what it sends, its state)
+ * without a page or Tauri, and daylist.js, which only builds from the
+ * list's own document: node loads and tests them all.
+ */
+const PURE = [
+  "card-model.js",
+  "daylist.js",
+  "entry.js",
+  "format.js",
+  "history-model.js",
+  "keys.js",
+  "live.js",
+  "login-model.js",
+  "settings-model.js",
+  "status-model.js",
+  "subscriptions.js",
+  "tabs.js",
+];
+
+test("the pure modules touch no page and no Tauri, and import only each other", () => {
+  for (const name of PURE) {
+    const found = code(name).match(/\b(document|window|localStorage|navigator|__TAURI\w*)\s*[.[]/);
     assert.equal(found, null, `${name} uses ${found?.[0]}`);
+    for (const [, imported] of code(name).matchAll(/\bfrom\s+"\.\/([^"]+)"/g)) {
+      assert.ok(PURE.includes(imported), `${name} imports ${imported}, which is not pure`);
+    }
+  }
+});
+
+test("every view's decisions are in a pure module with its own tests", () => {
+  const tests = new URL("./", import.meta.url);
+  const tested = readdirSync(tests)
+    .filter((name) => name.endsWith(".test.mjs"))
+    .map((name) => readFileSync(new URL(name, tests), "utf8"));
+  for (const name of PURE) {
+    assert.ok(
+      tested.some((text) => text.includes(`../../ui/${name}"`)),
+      `no test under tests/js imports ${name}`,
+    );
   }
 });
 

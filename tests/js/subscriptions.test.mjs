@@ -1,8 +1,10 @@
 // Several subscriptions: names, order, errors, states and labels (ui/subscriptions.js).
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 
 import {
+  CONNECTION_STATES,
   certificateOffers,
   defaultName,
   entryLabel,
@@ -16,11 +18,9 @@ import {
   removeQuestionText,
   sameNames,
   stateName,
-  stateWords,
   subscriptionCounts,
   subscriptionLines,
   suffixIds,
-  summaryWords,
   uniqueName,
 } from "../../ui/subscriptions.js";
 
@@ -56,6 +56,14 @@ describe("a name made from the URL", () => {
     assert.equal(defaultName("http://localhost:5000/stream", "sse"), "localhost:5000/sse");
     assert.equal(defaultName("", "news"), "");
     assert.equal(defaultName("https://example.com/stream", undefined), "example.com");
+  });
+
+  test("the same names the tray process makes (the cases a Rust test checks too)", () => {
+    const cases = JSON.parse(readFileSync(new URL("./default-names.json", import.meta.url), "utf8"));
+    assert.ok(cases.length > 3);
+    for (const [url, channel, name] of cases) {
+      assert.equal(defaultName(url, channel), name, `${url} ${channel}`);
+    }
   });
 
   test("a name taken gets -2, -3…", () => {
@@ -166,13 +174,19 @@ describe("states", () => {
     reconnects: 0,
   });
 
-  test("a state's name and words; anything unknown is connecting", () => {
+  test("the states' names are Rust's (ConnectionState's tags)", () => {
+    const rust = JSON.parse(readFileSync(new URL("./rust-names.json", import.meta.url), "utf8")).ConnectionState;
+    assert.deepEqual([...CONNECTION_STATES], rust);
+    for (const name of rust) {
+      assert.equal(stateName({ state: name }), name);
+    }
+  });
+
+  test("a state's name; anything unknown is connecting", () => {
     assert.equal(stateName({ state: "open" }), "open");
+    assert.equal(stateName({ state: "offline" }), "offline");
     assert.equal(stateName({ state: "bogus" }), "connecting");
     assert.equal(stateName(null), "connecting");
-    assert.equal(stateWords("open"), "Connected");
-    assert.equal(stateWords("retrying"), "Retrying");
-    assert.equal(stateWords("nope"), "Connecting…");
   });
 
   test("the lines of a status, in its order, nameless and repeated ones left out", () => {
@@ -194,17 +208,6 @@ describe("states", () => {
     assert.equal(lines[0].eventsReceived, 4);
     assert.deepEqual(subscriptionLines({}), []);
     assert.deepEqual(subscriptionLines(null), []);
-  });
-
-  test("the words for the whole: all, some or none connected", () => {
-    const of = (...states) => ({ state: { state: "open" }, subscriptions: states.map((s, i) => line(`s${i}`, s)) });
-    assert.equal(summaryWords(of("open", "open", "open")), "Connected");
-    assert.equal(summaryWords(of("open", "retrying", "open")), "2 of 3 connected");
-    assert.equal(summaryWords({ ...of("retrying", "offline"), state: { state: "retrying" } }), "Retrying");
-    // One subscription, or none: the aggregate's words.
-    assert.equal(summaryWords({ state: { state: "open" }, subscriptions: [line("a", "retrying")] }), "Connected");
-    assert.equal(summaryWords({ state: { state: "stopped" } }), "Stopped");
-    assert.equal(summaryWords({ ...of("open", "open"), state: { state: "not_running" } }), "SSE Tray is not running");
   });
 
   test("certificates offered, each for the subscription that was refused", () => {

@@ -27,9 +27,8 @@ pub fn apply(enabled: bool) -> Result<(), String> {
 }
 
 fn apply_at(path: &Path, enabled: bool, exe: &Path) -> Result<(), String> {
-    let existing = match std::fs::read_to_string(path) {
-        Ok(text) => Some(text),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+    let existing = match crate::core::private_files::read_checked(path, 1024 * 1024) {
+        Ok(bytes) => bytes.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()),
         Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
     };
     let ours = existing

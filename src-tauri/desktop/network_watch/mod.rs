@@ -16,6 +16,8 @@
 
 use tokio::sync::mpsc;
 
+use crate::protocol::sse::Control;
+
 /// What changed, for the engine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NetworkEvent {
@@ -27,6 +29,18 @@ pub enum NetworkEvent {
     Lost,
     /// The machine woke from sleep.
     Resumed,
+}
+
+impl NetworkEvent {
+    /// What a client is told of this change: the one place that decides,
+    /// for each of the app's subscriptions and for `listen` alike. After a
+    /// wake-up, as after a loss, an open connection is suspect.
+    pub fn control(self) -> Control {
+        match self {
+            NetworkEvent::Came => Control::NetworkCame,
+            NetworkEvent::Lost | NetworkEvent::Resumed => Control::NetworkLost,
+        }
+    }
 }
 
 /// Which sources answered.

@@ -13,10 +13,29 @@
 //!
 //! [`ClickWaiters`] is the bookkeeping, plain and tested: one entry per
 //! notification id, replaced by an update, ended by the click or the close.
+//!
+//! This module knows nothing of events or bursts: what a notification says
+//! ([`NotificationText`]) and what its click asks for ([`Click`]) are
+//! defined here, and the notifier (`super::notifier`) builds them.
 
 use std::collections::BTreeMap;
 
-use super::notifier::{Click, NotificationText};
+/// What a notification shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationText {
+    pub summary: String,
+    pub body: String,
+    pub urgency: Option<String>,
+}
+
+/// What clicking a notification asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Click {
+    /// Open this http(s) URL in the browser; mark the entry read.
+    OpenUrl { url: String, entry_id: Option<i64> },
+    /// Open the window at the login view (a QR code to scan).
+    OpenLogin { entry_id: i64 },
+}
 
 /// Notifications waiting for a click, at most this many: the oldest are
 /// forgotten first on a desktop that never closes them.

@@ -6,7 +6,7 @@ use ksni::{MenuItem, ToolTip, Tray, TrayMethods};
 use tokio::sync::{mpsc, watch};
 
 use super::{icon_key, menu, send, tooltip, MenuEntry, TRAY_HOST_WAIT};
-use crate::badge;
+use crate::desktop::badge;
 use crate::ipc::{Connected, Incoming, Request, Status};
 
 struct TrayIcon {

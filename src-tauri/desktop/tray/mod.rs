@@ -10,7 +10,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::badge;
+use crate::desktop::badge;
 use crate::ipc::{Connected, Incoming, Request, Status, View};
 
 /// How long a tray host may take to appear (a desktop still starting)
@@ -45,24 +45,6 @@ fn action(label: impl Into<String>, request: Request) -> MenuEntry {
     }
 }
 
-/// When a pause ends, as the menu says it ("14:30", or "Tue 14:30" when
-/// not today); `None` for a pause until resumed (a century away).
-fn pause_end_text(until_ms: i64) -> Option<String> {
-    let zone = jiff::tz::TimeZone::system();
-    let end = jiff::Timestamp::from_millisecond(until_ms)
-        .ok()?
-        .to_zoned(zone.clone());
-    let now = jiff::Timestamp::now().to_zoned(zone);
-    if end.year() > now.year() + 1 {
-        return None;
-    }
-    Some(if end.date() == now.date() {
-        end.strftime("%H:%M").to_string()
-    } else {
-        end.strftime("%a %H:%M").to_string()
-    })
-}
-
 /// What the icon's pixels depend on.
 pub fn icon_key(status: &Status) -> (Option<String>, Connected) {
     (badge::badge_text(status.unread), status.connected())
@@ -89,15 +71,12 @@ pub fn tooltip(status: &Status) -> String {
 
 /// The menu for `status`.
 pub fn menu(status: &Status) -> Vec<MenuEntry> {
-    let paused = status
-        .paused_until_ms
-        .is_some_and(|until| until > crate::clock::now_ms());
-    let pause = if paused {
-        let label = match status.paused_until_ms.and_then(pause_end_text) {
-            Some(end) => format!("Resume notifications (paused until {end})"),
-            None => "Resume notifications (paused until resumed)".to_string(),
-        };
-        action(label, Request::Resume)
+    // The pause's words are the status's: the window says the same.
+    let pause = if let Some(until) = &status.pause_text {
+        action(
+            format!("Resume notifications (paused {until})"),
+            Request::Resume,
+        )
     } else {
         MenuEntry::Submenu {
             label: "Pause notifications".into(),
@@ -242,5 +221,13 @@ mod tests {
             tooltip(&status),
             "Connecting to a.example\nSettings not used: bad. Fix it\n3 unread"
         );
+        // Paused: the status's words for its end, as the window shows them.
+        let paused = Status {
+            paused_until_ms: Some(i64::MAX),
+            pause_text: Some("until resumed".into()),
+            ..status
+        };
+        assert!(labels(&menu(&paused))
+            .contains(&"Resume notifications (paused until resumed)".to_string()));
     }
 }

@@ -22,7 +22,7 @@ use windows_sys::Win32::UI::WindowsAndMessaging::{
 };
 
 use super::{icon_key, menu, send, tooltip, MenuEntry};
-use crate::badge;
+use crate::desktop::badge;
 use crate::ipc::{Incoming, Request, Status};
 
 /// The thread message that says "a new status is waiting".

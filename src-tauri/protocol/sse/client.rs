@@ -14,6 +14,9 @@
 //!   where the server sends them, and by a jump of the wall clock against the
 //!   monotonic one (suspend and resume), which forces a reconnect at once.
 //!   There is no fixed read timeout: Flask-SSE may stay silent for hours.
+//! - a change of the network connects a waiting client at once, and a try
+//!   that then finds no route is retried soon, a few times, while the
+//!   network settles (`QuickRetries`).
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;
@@ -67,6 +70,97 @@ pub const MAX_RETRY: Duration = Duration::from_secs(300);
 /// A server's `retry`, within what the client accepts.
 pub fn clamp_retry(retry: Duration) -> Duration {
     retry.clamp(MIN_RETRY, MAX_RETRY)
+}
+
+/// The short burst of tries after a change of the network.
+///
+/// A change that brings the network back is heard before the network can
+/// carry a connection. The neighbour (ARP) entry for the server or the
+/// gateway may still be resolving from the tries made while the link was
+/// down, its probes spent on the dead link: when it gives up, the kernel
+/// fails the try waiting on it with "No route to host", though the next
+/// try asks again and is answered. DHCP may not have given an address yet;
+/// routes may still be settling. No further change comes to say that the
+/// network is ready now, so an offline client that waited for one would
+/// wait for its slow try, a minute later.
+///
+/// So for [`QUICK_RETRIES_FOR`] after a change, a try that finds no route
+/// is followed soon by another: 250 ms after it, then 500 ms, 1 s, then
+/// every 2 s; after that, the offline wait as before. Bounded: a change
+/// starts the burst again (once a change, so a burst makes at most
+/// [`QUICK_RETRIES_A_CHANGE`] tries), and tries never start closer than
+/// [`MIN_GAP_BETWEEN_TRIES`] apart whatever asks for them (a change, a
+/// failure, the user), so a flapping network makes at most four a second.
+#[derive(Debug, Default)]
+struct QuickRetries {
+    /// When the latest change was heard; `None` outside a burst.
+    changed_at: Option<Instant>,
+    /// Quick retries since that change.
+    made: u32,
+    /// When the latest try started.
+    last_try: Option<Instant>,
+}
+
+/// How long after a change a try that found no route is retried quickly.
+const QUICK_RETRIES_FOR: Duration = Duration::from_secs(30);
+
+/// The first quick retry's wait, doubled for each one after it...
+const FIRST_QUICK_RETRY: Duration = Duration::from_millis(250);
+
+/// ...up to this.
+const LONGEST_QUICK_RETRY: Duration = Duration::from_secs(2);
+
+/// The most quick retries one change can give: 250 ms, 500 ms, 1 s, then
+/// every 2 s, within [`QUICK_RETRIES_FOR`].
+const QUICK_RETRIES_A_CHANGE: u32 = 17;
+
+/// The least time between the starts of two tries.
+const MIN_GAP_BETWEEN_TRIES: Duration = Duration::from_millis(250);
+
+impl QuickRetries {
+    /// A control message, noted when it tells of a change of the network
+    /// (a wake-up comes as a loss), and handed on.
+    fn heard(&mut self, control: Option<Control>, now: Instant) -> Option<Control> {
+        if matches!(control, Some(Control::NetworkCame | Control::NetworkLost)) {
+            self.changed_at = Some(now);
+            self.made = 0;
+        }
+        control
+    }
+
+    /// A connection opened: the network carries, the burst is over.
+    fn opened(&mut self) {
+        self.changed_at = None;
+    }
+
+    /// The wait after a try that found no route, ending at `now`: `None`
+    /// outside a burst, or once it is spent (then the offline wait).
+    fn after_no_route(&mut self, now: Instant) -> Option<Duration> {
+        let changed_at = self.changed_at?;
+        if now.saturating_duration_since(changed_at) >= QUICK_RETRIES_FOR
+            || self.made >= QUICK_RETRIES_A_CHANGE
+        {
+            self.changed_at = None;
+            return None;
+        }
+        let wait = FIRST_QUICK_RETRY
+            .saturating_mul(1 << self.made.min(8))
+            .min(LONGEST_QUICK_RETRY);
+        self.made += 1;
+        Some(wait)
+    }
+
+    /// How long a try about to start at `now` is held back, so that tries
+    /// start at least [`MIN_GAP_BETWEEN_TRIES`] apart; it counts as started
+    /// when the hold ends.
+    fn hold_before_try(&mut self, now: Instant) -> Duration {
+        let hold = self
+            .last_try
+            .map(|last| (last + MIN_GAP_BETWEEN_TRIES).saturating_duration_since(now))
+            .unwrap_or_default();
+        self.last_try = Some(now + hold);
+        hold
+    }
 }
 
 impl Backoff {
@@ -143,6 +237,18 @@ impl ClientConfig {
             bytes_received: Arc::default(),
         }
     }
+
+    /// Set for what the system tells of (the network's changes, the
+    /// machine's sleep): the one place that decides, for the app's
+    /// subscriptions and `listen` alike. A heard network lets an offline
+    /// client wait for its changes; a heard sleep needs no timer comparing
+    /// clocks.
+    pub fn hearing(&mut self, network: bool, sleep: bool) {
+        self.network_heard = network;
+        if sleep {
+            self.clock_check_every = None;
+        }
+    }
 }
 
 /// The connection state, for the tray tooltip and the status view.
@@ -152,6 +258,9 @@ pub enum ConnectionState {
     Connecting,
     Open {
         host: String,
+        /// Events this connection dropped for their size, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dropped: Option<DroppedEvents>,
     },
     Retrying {
         delay_ms: u64,
@@ -175,6 +284,35 @@ pub enum ConnectionState {
     },
 }
 
+/// Events over `max_event_bytes` dropped on an open connection: said in
+/// the state, so that a user who misses an event learns why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DroppedEvents {
+    pub events: u64,
+    /// The limit they went over (data, type and id together), in bytes.
+    pub limit_bytes: usize,
+}
+
+impl std::fmt::Display for DroppedEvents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let limit = if self.limit_bytes.is_multiple_of(1024 * 1024) {
+            format!("{} MiB", self.limit_bytes / (1024 * 1024))
+        } else if self.limit_bytes.is_multiple_of(1024) {
+            format!("{} KiB", self.limit_bytes / 1024)
+        } else {
+            format!("{} bytes", self.limit_bytes)
+        };
+        let events = match self.events {
+            1 => "1 event".to_string(),
+            many => format!("{many} events"),
+        };
+        write!(
+            f,
+            "{events} over the size limit ({limit} of data, type and id) dropped; raise max_event_bytes to keep such events"
+        )
+    }
+}
+
 impl ConnectionState {
     pub fn is_open(&self) -> bool {
         matches!(self, ConnectionState::Open { .. })
@@ -185,7 +323,14 @@ impl std::fmt::Display for ConnectionState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ConnectionState::Connecting => write!(f, "Connecting…"),
-            ConnectionState::Open { host } => write!(f, "Connected to {host}"),
+            ConnectionState::Open {
+                host,
+                dropped: None,
+            } => write!(f, "Connected to {host}"),
+            ConnectionState::Open {
+                host,
+                dropped: Some(dropped),
+            } => write!(f, "Connected to {host}; {dropped}"),
             ConnectionState::Retrying {
                 delay_ms, reason, ..
             } => {
@@ -418,7 +563,10 @@ impl ClockWatch {
         };
         loop {
             ticks.tick().await;
-            if self.clock.check(crate::clock::now(), Instant::now()) {
+            if self
+                .clock
+                .check(crate::protocol::clock::now(), Instant::now())
+            {
                 return;
             }
         }
@@ -435,6 +583,7 @@ pub struct Client {
     failures: u32,
     /// Refusals in a row of a request that carried `Last-Event-ID`.
     resume_point_refusals: u32,
+    quick_retries: QuickRetries,
     updates: mpsc::Sender<Update>,
     control: mpsc::Receiver<Control>,
     host: String,
@@ -459,6 +608,7 @@ impl Client {
             parser,
             failures: 0,
             resume_point_refusals: 0,
+            quick_retries: QuickRetries::default(),
             updates,
             control,
             host,
@@ -468,6 +618,10 @@ impl Client {
     /// Connect, read, reconnect, until told to stop or nobody listens.
     pub async fn run(mut self) {
         loop {
+            let hold = self.quick_retries.hold_before_try(Instant::now());
+            if !hold.is_zero() {
+                tokio::time::sleep(hold).await;
+            }
             let ended = self.connect_and_read().await;
             let (delay, reason, detail, slow, offline, certificate) = match ended {
                 Ended::Closed | Ended::Control(Control::Stop) => return,
@@ -512,9 +666,13 @@ impl Client {
                 } => {
                     self.failures = self.failures.saturating_add(1);
                     let delay = if offline && self.config.network_heard {
-                        // Its return is heard: retries would only burn.
-                        // Still try now and then, should a change be missed.
-                        self.config.backoff.max_delay
+                        // Soon after a change the network may still be
+                        // settling: try again soon. Otherwise its return is
+                        // heard: retries would only burn. Still try now and
+                        // then, should a change be missed.
+                        self.quick_retries
+                            .after_no_route(Instant::now())
+                            .unwrap_or(self.config.backoff.max_delay)
                     } else {
                         self.config
                             .backoff
@@ -545,7 +703,7 @@ impl Client {
             }
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
-                control = self.control.recv() => match control {
+                control = self.control.recv() => match self.quick_retries.heard(control, Instant::now()) {
                     // The network is back, or changed: whatever the backoff
                     // had grown to, connect now.
                     Some(Control::ReconnectNow | Control::NetworkCame | Control::NetworkLost) => {
@@ -578,7 +736,7 @@ impl Client {
         let every = self.config.clock_check_every.unwrap_or_default();
         ClockWatch {
             clock: ClockJump::new(
-                crate::clock::now(),
+                crate::protocol::clock::now(),
                 Instant::now(),
                 Duration::from_secs(5).max(every / 2),
             ),
@@ -614,12 +772,13 @@ impl Client {
         let mut announced = false;
         let open_state = ConnectionState::Open {
             host: self.host.clone(),
+            dropped: None,
         };
         let opened = loop {
             tokio::select! {
                 opened = &mut open => break opened,
                 control = self.control.recv() => {
-                    if let Some(ended) = Ended::from_control(control) {
+                    if let Some(ended) = Ended::from_control(self.quick_retries.heard(control, Instant::now())) {
                         return ended;
                     }
                 }
@@ -661,6 +820,7 @@ impl Client {
             }
         };
         self.resume_point_refusals = 0;
+        self.quick_retries.opened();
         if !announced && !self.send(Update::State(open_state)).await {
             return Ended::Closed;
         }
@@ -682,6 +842,8 @@ impl Client {
         // The last event id the receiver knows of, from an event or an
         // `Update::LastEventId`.
         let mut known_id: std::sync::Arc<str> = self.parser.last_event_id().into();
+        // Events this connection dropped for their size (said in the state).
+        let mut dropped: Option<DroppedEvents> = None;
         loop {
             let silence_deadline = heartbeat.deadline();
             let silence = async {
@@ -724,7 +886,7 @@ impl Client {
                 }
                 _ = clock.jumped() => return Ended::clock_jumped(),
                 control = self.control.recv() => {
-                    match Ended::from_control(control) {
+                    match Ended::from_control(self.quick_retries.heard(control, Instant::now())) {
                         Some(ended) => return ended,
                         // Nothing was read: the heartbeat's clock goes on.
                         None => continue,
@@ -743,6 +905,20 @@ impl Client {
                     Item::Retry(retry) => {
                         self.retry = clamp_retry(retry);
                         continue;
+                    }
+                    Item::Dropped { limit } => {
+                        tracing::warn!(
+                            limit,
+                            "dropped an event over the size limit (its data, type and id); the stream goes on"
+                        );
+                        dropped = Some(DroppedEvents {
+                            events: dropped.map_or(1, |before| before.events.saturating_add(1)),
+                            limit_bytes: limit,
+                        });
+                        Update::State(ConnectionState::Open {
+                            host: self.host.clone(),
+                            dropped,
+                        })
                     }
                     Item::Comment => {
                         let learning = heartbeat.observed_interval().is_none();
@@ -832,6 +1008,115 @@ mod tests {
         assert_eq!(backoff.delay(retry, 5, false, &mut rng), retry);
     }
 
+    /// The waits a burst gives to tries that each find no route after
+    /// `takes`, from a change at `start`; the time the last one ended.
+    fn burst(
+        quick: &mut QuickRetries,
+        start: Instant,
+        takes: Duration,
+    ) -> (Vec<Duration>, Instant) {
+        let mut now = start;
+        let mut waits = Vec::new();
+        loop {
+            now += quick.hold_before_try(now) + takes;
+            match quick.after_no_route(now) {
+                Some(wait) => {
+                    waits.push(wait);
+                    now += wait;
+                }
+                None => return (waits, now),
+            }
+        }
+    }
+
+    #[test]
+    fn a_try_that_finds_no_route_after_a_change_is_retried_soon_then_slowly() {
+        let start = Instant::now();
+        let mut quick = QuickRetries::default();
+        quick.heard(Some(Control::NetworkCame), start);
+        let (waits, end) = burst(&mut quick, start, Duration::ZERO);
+        let ms = |ms| Duration::from_millis(ms);
+        assert_eq!(waits[..5], [ms(250), ms(500), ms(1000), ms(2000), ms(2000)]);
+        assert!(waits.iter().all(|wait| *wait <= LONGEST_QUICK_RETRY));
+        assert_eq!(waits.len() as u32, QUICK_RETRIES_A_CHANGE);
+        assert!(end - start <= QUICK_RETRIES_FOR + LONGEST_QUICK_RETRY);
+        // Spent: the offline wait, until the next change.
+        assert_eq!(quick.after_no_route(end), None);
+        assert_eq!(quick.after_no_route(end + ms(10)), None);
+        quick.heard(Some(Control::NetworkLost), end + ms(20));
+        assert_eq!(quick.after_no_route(end + ms(30)), Some(ms(250)));
+    }
+
+    #[test]
+    fn slow_tries_end_the_burst_by_its_time() {
+        // Each try waits 3 s for the neighbour to answer before it fails.
+        let start = Instant::now();
+        let mut quick = QuickRetries::default();
+        quick.heard(Some(Control::NetworkCame), start);
+        let (waits, end) = burst(&mut quick, start, Duration::from_secs(3));
+        assert!(waits.len() < 10, "{waits:?}");
+        assert!(end - start < QUICK_RETRIES_FOR + Duration::from_secs(3) + LONGEST_QUICK_RETRY);
+    }
+
+    #[test]
+    fn no_quick_retries_without_a_recent_change() {
+        let start = Instant::now();
+        let mut quick = QuickRetries::default();
+        assert_eq!(quick.after_no_route(start), None, "no change heard");
+        // Other controls are no change.
+        quick.heard(Some(Control::ReconnectNow), start);
+        quick.heard(None, start);
+        assert_eq!(quick.after_no_route(start), None);
+        // A change long ago (heard while connected) is over.
+        quick.heard(Some(Control::NetworkCame), start);
+        assert_eq!(quick.after_no_route(start + QUICK_RETRIES_FOR), None);
+        // A connection that opened ends the burst.
+        quick.heard(Some(Control::NetworkCame), start);
+        quick.opened();
+        assert_eq!(quick.after_no_route(start + Duration::from_secs(1)), None);
+    }
+
+    #[test]
+    fn a_change_during_a_burst_starts_it_again_once() {
+        let start = Instant::now();
+        let mut quick = QuickRetries::default();
+        quick.heard(Some(Control::NetworkCame), start);
+        let second = start + Duration::from_secs(5);
+        for at in [start, start + Duration::from_secs(1), second] {
+            let _ = quick.after_no_route(at);
+        }
+        quick.heard(Some(Control::NetworkLost), second);
+        let (waits, _) = burst(&mut quick, second, Duration::ZERO);
+        assert_eq!(waits[0], FIRST_QUICK_RETRY);
+        assert_eq!(waits.len() as u32, QUICK_RETRIES_A_CHANGE);
+    }
+
+    #[test]
+    fn a_flapping_network_makes_at_most_four_tries_a_second() {
+        // A change every 10 ms for 10 s, each asking for a try at once,
+        // each try failing at once with no route.
+        let start = Instant::now();
+        let mut quick = QuickRetries::default();
+        let mut starts = Vec::new();
+        let mut now = start;
+        while now < start + Duration::from_secs(10) {
+            quick.heard(Some(Control::NetworkCame), now);
+            let hold = quick.hold_before_try(now);
+            starts.push(now + hold);
+            assert!(quick.after_no_route(now + hold).is_some());
+            now = (now + hold).max(now + Duration::from_millis(10));
+        }
+        for pair in starts.windows(2) {
+            assert!(pair[1] - pair[0] >= MIN_GAP_BETWEEN_TRIES, "{pair:?}");
+        }
+        assert!(starts.len() <= 41, "{} tries in 10 s", starts.len());
+        // A try long after the last needs no hold.
+        assert_eq!(
+            quick.hold_before_try(now + Duration::from_secs(1)),
+            Duration::ZERO
+        );
+    }
+
     #[test]
     fn heartbeat_deadline_only_once_several_gaps_are_seen() {
         let start = Instant::now();
@@ -896,7 +1181,7 @@ mod tests {
 
     #[test]
     fn clock_jump_found_when_wall_clock_runs_ahead_of_monotonic() {
-        let wall = crate::clock::now();
+        let wall = crate::protocol::clock::now();
         let mono = Instant::now();
         let mut clock = ClockJump::new(wall, mono, Duration::from_secs(5));
         // Ten seconds on both clocks: no jump.

@@ -135,7 +135,7 @@ pub fn request_headers(extra: &HeaderMap, last_event_id: &str) -> HeaderMap {
 
 /// Where a redirect leads, if the URL policy lets it be followed.
 fn redirect_target(from: &url::Url, location: &str) -> Result<url::Url, OpenError> {
-    crate::url_policy::redirect_target(from, location).map_err(|refused| {
+    crate::protocol::url_policy::redirect_target(from, location).map_err(|refused| {
         let shown: String = location.chars().take(120).collect();
         OpenError::NotAStream(format!("refused a redirect to {shown:?}: {refused}"))
     })
@@ -159,8 +159,9 @@ impl Connection {
         last_event_id: &str,
     ) -> Result<Connection, OpenError> {
         let mut current = url.clone();
+        let mut visited: Vec<url::Url> = Vec::new();
         for _ in 0..=MAX_REDIRECTS {
-            let headers = if crate::url_policy::may_carry_secrets(url, &current) {
+            let headers = if crate::protocol::url_policy::may_carry_secrets(url, &current) {
                 request_headers(extra, last_event_id)
             } else {
                 request_headers(&HeaderMap::new(), "")
@@ -176,13 +177,27 @@ impl Connection {
             match response.headers().get(LOCATION) {
                 Some(location) if followed => {
                     let location = String::from_utf8_lossy(location.as_bytes()).into_owned();
-                    current = redirect_target(&current, &location)?;
+                    let next = redirect_target(&current, &location)?;
+                    if crate::protocol::url_policy::points_inward(url, &next).await {
+                        return Err(OpenError::NotAStream(format!(
+                            "refused a redirect to {:?}: {}",
+                            shown_url(&next),
+                            crate::protocol::url_policy::UrlRefused::Inward(
+                                next.host_str().unwrap_or_default().to_string()
+                            )
+                        )));
+                    }
+                    visited.push(std::mem::replace(&mut current, next));
+                    if let Some(first) = visited.iter().position(|seen| *seen == current) {
+                        return Err(redirect_loop(&visited[first..], &current));
+                    }
                 }
                 _ => return Connection::check(response),
             }
         }
         Err(OpenError::NotAStream(format!(
-            "more than {MAX_REDIRECTS} redirects"
+            "the server redirected more than {MAX_REDIRECTS} times (the last to {}); check the URL",
+            shown_url(&current)
         )))
     }
 
@@ -268,6 +283,25 @@ impl Connection {
     }
 }
 
+/// A URL as a state shows it: without secrets, and cut short.
+fn shown_url(url: &url::Url) -> String {
+    crate::protocol::url_policy::redacted(url)
+        .chars()
+        .take(120)
+        .collect()
+}
+
+/// The words for a redirect that came back to where it had been.
+fn redirect_loop(cycle: &[url::Url], back_to: &url::Url) -> OpenError {
+    let mut path: Vec<String> = cycle.iter().map(shown_url).collect();
+    path.push(shown_url(back_to));
+    let path = path.join(" → ");
+    OpenError::NotAStream(format!(
+        "the server redirects in a loop ({}); check the URL, or the server's redirect rules",
+        path.chars().take(400).collect::<String>()
+    ))
+}
+
 /// `text/event-stream`, with any parameters, in any case.
 fn is_event_stream(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
@@ -330,6 +364,14 @@ fn network_reason(error: &(dyn std::error::Error + 'static), detail: &str) -> St
             .unwrap_or("")
             .trim();
         return format!("Certificate not trusted: {}", certificate_problem(problem));
+    }
+    // hyper's words for a response head over its limit (about 400 kB, or
+    // more than 100 headers), and for an answer that is not HTTP at all.
+    if detail.contains("message head is too large") {
+        return "Not an event stream: the server's response head (status line and headers) is over the size limit".into();
+    }
+    if detail.contains("invalid HTTP") {
+        return "Not an event stream: the server's answer is not valid HTTP".into();
     }
     if detail.contains("dns error") || detail.contains("failed to lookup address") {
         return "Server not found: its name does not resolve".into();

@@ -10,6 +10,9 @@
 //! silently. The handshake's signature is still checked, so only the holder
 //! of the pinned certificate's key gets through.
 //!
+//! A certificate in the extra CA file that the server shows as its own is
+//! trusted as given, as a pinned one is, whatever its CA flag.
+//!
 //! A refusal carries the certificate's fingerprint to the state text, so
 //! that the user can compare it with the server's before trusting it.
 
@@ -174,6 +177,10 @@ pub fn refusal_in<'a>(
 struct Verifier {
     system: rustls_platform_verifier::Verifier,
     pin: Option<Fingerprint>,
+    /// The certificates of the extra CA file: one the server shows as its
+    /// own is accepted as a pinned one is (what curl, Python and Go do with
+    /// a self-signed certificate given as the CA).
+    given: Vec<Fingerprint>,
 }
 
 fn refuse(refused: CertificateRefused) -> rustls::Error {
@@ -231,6 +238,9 @@ impl ServerCertVerifier for Verifier {
                 }))
             };
         }
+        if self.given.contains(&fingerprint) {
+            return Ok(ServerCertVerified::assertion());
+        }
         self.system
             .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
             .map_err(|error| {
@@ -277,7 +287,7 @@ pub enum TrustError {
 
 /// The certificates of a PEM file, for the extra CA file.
 pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TrustError> {
-    let pem = std::fs::read(path).map_err(|error| TrustError::CaFile(error.to_string()))?;
+    let pem = read_bounded_file(path).map_err(|error| TrustError::CaFile(error.to_string()))?;
     let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
         .collect::<Result<_, _>>()
         .map_err(|error| TrustError::CaFile(format!("it is not a PEM file ({error:?})")))?;
@@ -285,6 +295,38 @@ pub fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, TrustEr
         return Err(TrustError::CaFile("it holds no PEM certificate".into()));
     }
     Ok(certificates)
+}
+
+/// The largest CA file read: a system's whole CA bundle is about 200 kB.
+const MAX_CA_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// A CA file the user named (anywhere, perhaps the system's bundle, so not
+/// necessarily the user's own): a regular file, read up to a cap, so that a
+/// pipe or a device named by mistake is an error rather than a hang.
+fn read_bounded_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file; name a PEM file", path.display()),
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_CA_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CA_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{} is larger than {} MiB, which no CA file is",
+                path.display(),
+                MAX_CA_FILE_BYTES / (1024 * 1024)
+            ),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// The TLS set-up for a client: the system's CAs plus `extra_roots`, or the
@@ -297,6 +339,13 @@ pub fn tls_config(
     // Without extra roots, the system's own verifier: on Windows the one
     // with extra roots builds a chain engine of its own, which older
     // systems (and Wine) refuse.
+    // A certificate the user gave is trusted as given when the server
+    // shows exactly it: the self-signed `openssl req -x509` certificate is
+    // marked a CA, which the system's verifier refuses as a server's own.
+    let given = extra_roots
+        .iter()
+        .map(|certificate| Fingerprint::of(certificate))
+        .collect();
     let system = if extra_roots.is_empty() {
         rustls_platform_verifier::Verifier::new(provider.clone())
     } else {
@@ -307,7 +356,7 @@ pub fn tls_config(
         .with_safe_default_protocol_versions()
         .map_err(|error| TrustError::Tls(error.to_string()))?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Verifier { system, pin }))
+        .with_custom_certificate_verifier(Arc::new(Verifier { system, pin, given }))
         .with_no_client_auth();
     // Event streams are HTTP/1.1.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
