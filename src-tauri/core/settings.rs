@@ -492,6 +492,14 @@ impl Settings {
 
     /// Check every field; the first problem found is returned.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        self.validate_subscriptions()?;
+        self.validate_quiet_hours()?;
+        self.validate_ranges()
+    }
+
+    /// Each subscription's fields, in order, and that it shares its name
+    /// and its stream with none before it.
+    fn validate_subscriptions(&self) -> Result<(), SettingsError> {
         let mut names = std::collections::HashSet::new();
         let mut streams = std::collections::HashSet::new();
         for (index, subscription) in self.subscriptions.iter().enumerate() {
@@ -517,6 +525,10 @@ impl Settings {
                 }
             }
         }
+        Ok(())
+    }
+
+    fn validate_quiet_hours(&self) -> Result<(), SettingsError> {
         if let Some(quiet) = &self.quiet_hours {
             match quiet.minutes() {
                 None => {
@@ -536,6 +548,11 @@ impl Settings {
                 Some(_) => {}
             }
         }
+        Ok(())
+    }
+
+    /// The numbers within their bounds.
+    fn validate_ranges(&self) -> Result<(), SettingsError> {
         if !(1..=1440).contains(&self.qr_expiry_minutes) {
             return Err(invalid(
                 "qr_expiry_minutes",
