@@ -1169,6 +1169,11 @@ fn store_problem(error: &StoreError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How long a test waits for the tasks to end after a quit: one still
+    /// running after this does not end at all.
+    const PATIENCE: Duration = Duration::from_secs(60);
+    use crate::protocol::shutdown::ShutdownSignal;
     use std::alloc::{GlobalAlloc, Layout, System};
     use std::cell::Cell;
 
@@ -1380,5 +1385,169 @@ mod tests {
             "the queue holds {held} bytes in {} items",
             engine.pending.len()
         );
+    }
+
+    /// An engine on a store in `dir` following one subscription whose
+    /// connection is the test's: what it sends goes through the relay as a
+    /// client's updates do.
+    fn engine_with_a_connection(
+        dir: &std::path::Path,
+    ) -> (
+        Engine,
+        EngineHandle,
+        mpsc::Receiver<Command>,
+        mpsc::Sender<Update>,
+    ) {
+        let (store, _) = Store::open(&dir.join("history.db")).unwrap();
+        let subscription = Subscription::new("http://127.0.0.1:1/stream", "");
+        let mut settings = Settings::default();
+        settings.subscriptions = vec![subscription.clone()];
+        let (mut engine, handle, commands) = Engine::new(settings, store, Backoff::default());
+        let mut follow = Follow::new(&subscription, subscription.server_key().unwrap());
+        let connection = follow.start_relay();
+        engine.follows.push(follow);
+        (engine, handle, commands, connection)
+    }
+
+    fn numbered(n: usize) -> Update {
+        Update::Event(event(
+            "message".into(),
+            format!("{n}"),
+            Some(format!("{n}")),
+        ))
+    }
+
+    /// What the store holds in `dir`, in the order written, and its resume
+    /// point.
+    fn stored_in(dir: &std::path::Path) -> (Vec<String>, Option<String>) {
+        let (store, _) = Store::open(&dir.join("history.db")).unwrap();
+        let query = crate::core::store::HistoryQuery {
+            limit: u32::MAX,
+            ..Default::default()
+        };
+        let mut data: Vec<(i64, String)> = store
+            .history(&query)
+            .unwrap()
+            .into_iter()
+            .map(|entry| (entry.id, entry.data))
+            .collect();
+        data.sort();
+        let resume_point = store
+            .last_event_id(&crate::protocol::url_policy::redacted(
+                &url::Url::parse("http://127.0.0.1:1/stream").unwrap(),
+            ))
+            .unwrap();
+        (
+            data.into_iter().map(|(_, data)| data).collect(),
+            resume_point,
+        )
+    }
+
+    fn counted(count: usize) -> Vec<String> {
+        (0..count).map(|n| n.to_string()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_quit_writes_every_event_the_connection_had_handed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, _handle, commands, connection) = engine_with_a_connection(dir.path());
+        let signal = ShutdownSignal::new();
+        // The connection hands over 3000 events, which wait in its channel
+        // and its relay; then the quit comes, before the engine took any.
+        let mut shutdown = signal.listener("the test's connection");
+        let (handed_over_tx, handed_over) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            for n in 0..3000 {
+                connection.send(numbered(n)).await.unwrap();
+            }
+            let _ = handed_over_tx.send(());
+            shutdown.recv().await;
+        });
+        handed_over.await.unwrap();
+        signal.begin();
+        let engine = tokio::spawn(engine.run(commands, signal.listener("the engine")));
+        let left = signal.finished(PATIENCE).await;
+        assert!(left.is_empty(), "still running: {left:?}");
+        engine.await.unwrap();
+        let (stored, resume_point) = stored_in(dir.path());
+        assert_eq!(stored.len(), 3000);
+        assert!(stored == counted(3000), "stored out of order");
+        assert_eq!(resume_point.as_deref(), Some("2999"));
+    }
+
+    #[tokio::test]
+    async fn a_quit_during_a_flood_writes_what_was_handed_over_no_more_no_less() {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, handle, commands, connection) = engine_with_a_connection(dir.path());
+        let signal = ShutdownSignal::new();
+        let mut stored = handle.subscribe();
+        let engine = tokio::spawn(engine.run(commands, signal.listener("the engine")));
+        // A connection reading a flood: an event counts as handed over
+        // once its send is done; at the quit, it sends no more.
+        let mut shutdown = signal.listener("the test's connection");
+        let reading = tokio::spawn(async move {
+            let mut handed_over = 0;
+            while handed_over < 1_000_000 {
+                tokio::select! {
+                    biased;
+                    _ = shutdown.recv() => break,
+                    sent = connection.send(numbered(handed_over)) => {
+                        sent.unwrap();
+                        handed_over += 1;
+                    }
+                }
+            }
+            handed_over
+        });
+        // The quit comes once a first batch is committed.
+        while !matches!(stored.recv().await, Ok(EngineEvent::Stored(_))) {}
+        signal.begin();
+        let left = signal.finished(PATIENCE).await;
+        assert!(left.is_empty(), "still running: {left:?}");
+        engine.await.unwrap();
+        let handed_over = reading.await.unwrap();
+        assert!(handed_over < 1_000_000, "the quit came after the flood");
+        let (stored, resume_point) = stored_in(dir.path());
+        assert_eq!(stored.len(), handed_over);
+        assert!(stored == counted(handed_over), "stored out of order");
+        assert_eq!(resume_point, Some((handed_over - 1).to_string()));
+    }
+
+    #[test]
+    fn the_rows_of_a_batch_are_its_events_each_with_its_own_id_only_if_it_has_one() {
+        let app_event = |event: &SseEvent| feed::interpret(event);
+        let with_id = event("message".into(), "a".into(), Some("7".into()));
+        let without = event("message".into(), "b".into(), None);
+        let queue: VecDeque<Pending> = [
+            Pending::ResumePoint {
+                server: SERVER.into(),
+                id: "6".into(),
+            },
+            Pending::Event {
+                server: SERVER.into(),
+                app_event: app_event(&with_id),
+                event: with_id,
+                rule: TypeRule::Notify,
+                received_at_ms: 1,
+            },
+            Pending::Event {
+                server: SERVER.into(),
+                app_event: app_event(&without),
+                event: without,
+                rule: TypeRule::Notify,
+                received_at_ms: 2,
+            },
+        ]
+        .into();
+        let rows = new_entries(&queue, 2);
+        assert_eq!(
+            rows.len(),
+            1,
+            "the resume point is no row, the third is not taken"
+        );
+        assert_eq!((rows[0].data, rows[0].event_id), ("a", Some("7")));
+        let rows = new_entries(&queue, 3);
+        assert_eq!((rows[1].data, rows[1].event_id), ("b", None));
+        assert_eq!(rows[1].received_at_ms, 2);
     }
 }

@@ -1108,6 +1108,10 @@ pub fn spawn_until(
 mod tests {
     use super::*;
 
+    /// How long a test waits for the tasks to end after a quit: one still
+    /// running after this does not end at all.
+    const PATIENCE: Duration = Duration::from_secs(60);
+
     #[test]
     fn first_retry_waits_exactly_the_reconnection_time() {
         let backoff = Backoff::default();
@@ -1366,5 +1370,162 @@ mod tests {
             stopped.to_string(),
             "Stopped: the server asked to stop (HTTP 204)"
         );
+    }
+
+    #[test]
+    fn reading_tells_events_dropped_events_and_a_moved_resume_point() {
+        let start = Instant::now();
+        let mut reading = Reading::new(start, "1".into());
+        let event = SseEvent {
+            event_type: "message".into(),
+            data: "hello".into(),
+            last_event_id: "2".into(),
+            has_own_id: true,
+        };
+        let told = reading.update_for(Item::Event(event.clone()), start, "example.com");
+        assert_eq!(told, Some(Update::Event(event)));
+        assert!(reading.delivered);
+        // The event told the receiver of its id: no update for it.
+        assert_eq!(reading.resume_point_moved("2"), None);
+        // An id-only block moved it.
+        assert_eq!(
+            reading.resume_point_moved("3"),
+            Some(Update::LastEventId("3".into()))
+        );
+        assert_eq!(reading.resume_point_moved("3"), None);
+        // Dropped events are counted in the state, one more each time.
+        for events in 1..=2 {
+            let told = reading.update_for(Item::Dropped { limit: 1024 }, start, "example.com");
+            let dropped = Some(DroppedEvents {
+                events,
+                limit_bytes: 1024,
+            });
+            assert_eq!(
+                told,
+                Some(Update::State(ConnectionState::Open {
+                    host: "example.com".into(),
+                    dropped
+                }))
+            );
+        }
+        // Comments and `retry` tell the receiver nothing.
+        assert_eq!(
+            reading.update_for(Item::Comment, start, "example.com"),
+            None
+        );
+        let retry = Item::Retry(Duration::from_secs(1));
+        assert_eq!(reading.update_for(retry, start, "example.com"), None);
+    }
+
+    #[test]
+    fn a_failure_waits_offline_or_says_why_it_retries() {
+        let delay = Duration::from_millis(2500);
+        let mut failure = Failure::plain("HTTP 503");
+        failure.detail = Some("the whole chain".into());
+        assert_eq!(
+            failure.clone().state(delay),
+            ConnectionState::Retrying {
+                delay_ms: 2500,
+                reason: "HTTP 503".into(),
+                detail: Some("the whole chain".into()),
+                certificate: None,
+            }
+        );
+        failure.offline = true;
+        assert_eq!(
+            failure.state(delay),
+            ConnectionState::Offline {
+                detail: Some("the whole chain".into())
+            }
+        );
+    }
+
+    /// Where the client is when the quit comes.
+    #[derive(Debug, Clone, Copy)]
+    enum Moment {
+        /// The server took the request and answers nothing yet.
+        Opening,
+        /// The stream is open and silent.
+        Reading,
+        /// The server answered 503: the client waits to retry.
+        WaitingToRetry,
+    }
+
+    /// A server of one connection answering as `moment` asks; the
+    /// receivers hear when it holds the client's request, and when the
+    /// client has dropped the connection.
+    async fn one_connection_server(
+        moment: Moment,
+    ) -> (
+        url::Url,
+        tokio::sync::oneshot::Receiver<()>,
+        tokio::sync::oneshot::Receiver<()>,
+    ) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let url = format!("http://{}/stream", listener.local_addr().unwrap());
+        let (held_tx, held) = tokio::sync::oneshot::channel();
+        let (dropped_tx, dropped) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buffer = [0u8; 4096];
+            assert!(socket.read(&mut buffer).await.unwrap() > 0);
+            let _ = held_tx.send(());
+            let answer: &[u8] = match moment {
+                Moment::Opening => b"",
+                Moment::Reading => {
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: one\n\n"
+                }
+                Moment::WaitingToRetry => {
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
+                }
+            };
+            socket.write_all(answer).await.unwrap();
+            // Read until the client closes its end.
+            while socket.read(&mut buffer).await.is_ok_and(|read| read > 0) {}
+            let _ = dropped_tx.send(());
+        });
+        (url::Url::parse(&url).unwrap(), held, dropped)
+    }
+
+    /// Whether `update` shows the client at `moment`.
+    fn is_at(moment: Moment, update: &Update) -> bool {
+        match (moment, update) {
+            (Moment::Reading, Update::Event(event)) => event.data == "one",
+            (Moment::WaitingToRetry, Update::State(state)) => {
+                matches!(state, ConnectionState::Retrying { .. })
+            }
+            _ => false,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_quit_ends_the_client_wherever_it_is_and_drops_its_connection() {
+        for moment in [Moment::Opening, Moment::Reading, Moment::WaitingToRetry] {
+            let (url, held, dropped) = one_connection_server(moment).await;
+            let signal = crate::protocol::shutdown::ShutdownSignal::new();
+            let (updates_tx, mut updates) = mpsc::channel(16);
+            let mut config = ClientConfig::new(url);
+            config.clock_check_every = None;
+            let _control =
+                spawn_until(config, updates_tx, signal.listener("the connection")).unwrap();
+            held.await.unwrap();
+            if !matches!(moment, Moment::Opening) {
+                while !is_at(moment, &updates.recv().await.unwrap()) {}
+            }
+            signal.begin();
+            let left = signal.finished(PATIENCE).await;
+            assert!(left.is_empty(), "{moment:?}: still running: {left:?}");
+            dropped.await.unwrap();
+            // Nothing more comes: the client has let go of its updates.
+            while let Some(update) = updates.recv().await {
+                assert!(
+                    !matches!(update, Update::Event(_)),
+                    "{moment:?}: {update:?}"
+                );
+            }
+        }
     }
 }
