@@ -10,8 +10,9 @@
 //! (the pause, the window child process, the status the tray and the window
 //! show) and what the main loop does with each thing that happens:
 //! [`App::on_request`], [`App::on_engine_event`], [`App::on_unread`],
-//! [`App::on_click`]. The loop in [`run`] only waits and hands over, so tests
-//! drive an `App` directly, without a socket or a desktop.
+//! [`App::on_click`]. The main loop under [`run`] (`Inputs::serve`) only
+//! waits and hands over, so tests drive an `App` directly, without a socket
+//! or a desktop.
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
