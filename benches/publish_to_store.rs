@@ -22,6 +22,7 @@ use common::{AppHome, FlaskSse, Redis};
 use ssetray::core::engine::{Engine, EngineEvent};
 use ssetray::core::settings::Settings;
 use ssetray::core::store::Store;
+use ssetray::protocol::shutdown::Shutdown;
 use ssetray::protocol::sse::Backoff;
 
 const EVENTS: usize = 1000;
@@ -68,7 +69,7 @@ fn main() {
                 }
             });
             let _keep = handle;
-            let _ = engine.run(commands).await;
+            engine.run(commands, Shutdown::never()).await;
         });
     });
 

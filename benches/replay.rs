@@ -30,9 +30,10 @@ use std::time::{Duration, Instant};
 
 use common::replay::{Framework, ReplayServer};
 use common::{http_post_json, AppHome, FlaskSse, Redis, Running};
-use ssetray::core::engine::{Command, Engine, EngineEvent};
+use ssetray::core::engine::{Engine, EngineEvent};
 use ssetray::core::settings::Settings;
 use ssetray::core::store::{HistoryQuery, Store};
+use ssetray::protocol::shutdown::ShutdownSignal;
 use ssetray::protocol::sse::Backoff;
 
 const SAMPLES: usize = 1000;
@@ -53,7 +54,7 @@ fn ms(duration: Duration) -> String {
 /// The tray's engine in this process, on a thread of its own, following one
 /// stream; each committed event's data and when its commit was heard.
 struct InProcessTray {
-    commands: tokio::sync::mpsc::Sender<Command>,
+    shutdown: ShutdownSignal,
     stored: mpsc::Receiver<(String, Instant)>,
     thread: std::thread::JoinHandle<()>,
 }
@@ -64,7 +65,9 @@ impl InProcessTray {
             .set("server_url", stream_url)
             .expect("settings");
         let (stored_tx, stored) = mpsc::channel();
-        let (commands_tx, commands_rx) = mpsc::channel();
+        let (started_tx, started) = mpsc::channel();
+        let shutdown = ShutdownSignal::new();
+        let engine_shutdown = shutdown.listener("the engine");
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -73,7 +76,7 @@ impl InProcessTray {
             runtime.block_on(async move {
                 let store = Store::open(&database).expect("store").0;
                 let (engine, handle, commands) = Engine::new(settings, store, Backoff::default());
-                let _ = commands_tx.send(handle.commands.clone());
+                let _ = started_tx.send(());
                 let mut events = handle.subscribe();
                 tokio::spawn(async move {
                     loop {
@@ -87,21 +90,22 @@ impl InProcessTray {
                         }
                     }
                 });
-                engine.run(commands).await;
+                let _keep = handle;
+                engine.run(commands, engine_shutdown).await;
             });
         });
-        let commands = commands_rx
+        started
             .recv_timeout(Duration::from_secs(10))
             .expect("the engine started");
         InProcessTray {
-            commands,
+            shutdown,
             stored,
             thread,
         }
     }
 
     fn quit(self) {
-        let _ = self.commands.blocking_send(Command::Quit);
+        self.shutdown.begin();
         let _ = self.thread.join();
     }
 }

@@ -26,6 +26,7 @@ use crate::core::settings::{Settings, Subscription, TypeRule};
 use crate::core::store::{HistoryEntry, NewEntry, Store, StoreError};
 use crate::protocol::clock::now_ms;
 use crate::protocol::feed::{self, AppEvent, Login, Message};
+use crate::protocol::shutdown::Shutdown;
 use crate::protocol::sse::client;
 use crate::protocol::sse::{Backoff, ConnectionState, Control, SseEvent, Update};
 
@@ -55,7 +56,6 @@ pub enum Command {
         server: String,
         event: SseEvent,
     },
-    Quit,
 }
 
 /// A stored event, as the sinks see it.
@@ -222,6 +222,8 @@ pub struct Engine {
     network_heard: bool,
     /// A sleep is heard (logind): no clock-comparing timer.
     sleep_heard: bool,
+    /// The app's quit, which each connection is given a part of.
+    shutdown: Shutdown,
 }
 
 /// One subscription's connection: its own client, state, backoff and
@@ -354,6 +356,12 @@ impl Follow {
         client
     }
 
+    /// Stopped for good ([`Follow::stop`]): what its connection had
+    /// still in flight is dropped.
+    fn is_stopped(&self) -> bool {
+        self.relay.is_none()
+    }
+
     fn send(&self, control: Control) -> bool {
         match &self.client {
             Some(client) if !client.is_closed() => {
@@ -366,25 +374,36 @@ impl Follow {
 }
 
 /// The next update of any subscription's connection, with its index;
-/// pending while there is none (and forever without subscriptions). Each
-/// poll starts after the follow served last, so that a flood on one
-/// stream never starves another.
+/// pending while there is none, `None` once every connection has ended
+/// and handed over all it had (at once without subscriptions). Each poll
+/// starts after the follow served last, so that a flood on one stream
+/// never starves another.
 fn next_updates<'a>(
     follows: &'a mut [Follow],
     start: &'a mut usize,
-) -> impl std::future::Future<Output = (usize, Vec<Update>)> + 'a {
+) -> impl std::future::Future<Output = Option<(usize, Vec<Update>)>> + 'a {
+    use std::task::Poll;
     std::future::poll_fn(move |cx| {
         let count = follows.len();
+        let mut any_open = false;
         for offset in 0..count {
             let index = (*start + offset) % count;
             // The updates' share of the budget goes back as the engine
             // takes them: it handles them before anything else runs.
-            if let std::task::Poll::Ready(Some(relayed)) = follows[index].updates.poll_recv(cx) {
-                *start = (index + 1) % count;
-                return std::task::Poll::Ready((index, relayed.updates));
+            match follows[index].updates.poll_recv(cx) {
+                Poll::Ready(Some(relayed)) => {
+                    *start = (index + 1) % count;
+                    return Poll::Ready(Some((index, relayed.updates)));
+                }
+                Poll::Ready(None) => {}
+                Poll::Pending => any_open = true,
             }
         }
-        std::task::Poll::Pending
+        if any_open {
+            Poll::Pending
+        } else {
+            Poll::Ready(None)
+        }
     })
 }
 
@@ -471,6 +490,7 @@ impl Engine {
             bytes_received: Arc::default(),
             network_heard: false,
             sleep_heard: false,
+            shutdown: Shutdown::never(),
         };
         let handle = EngineHandle {
             commands: commands_tx,
@@ -489,8 +509,10 @@ impl Engine {
         self
     }
 
-    /// Run until `Quit` or until every command sender is gone.
-    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+    /// Run until the app quits (`shutdown`, which each connection is given
+    /// too) or every command sender is gone; then [`Engine::finish`].
+    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>, shutdown: Shutdown) {
+        self.shutdown = shutdown;
         let retention = self.settings.history;
         self.with_store(|store| store.apply_retention(retention));
         self.refresh_unread();
@@ -503,23 +525,68 @@ impl Engine {
         loop {
             let retry_store = self.retry_store;
             tokio::select! {
+                _ = self.shutdown.recv() => break,
                 command = commands.recv() => match command {
-                    None | Some(Command::Quit) => break,
+                    None => break,
                     Some(command) => self.handle(command),
                 },
-                (index, updates) = next_updates(&mut self.follows, &mut next) => self.on_updates(index, updates),
+                Some((index, updates)) = next_updates(&mut self.follows, &mut next) => self.on_updates(index, updates),
                 Some(image) = self.made_images.recv() => self.on_login_image(image),
                 _ = sleep_until(retry_store), if retry_store.is_some() => self.retry_store_now(),
             }
         }
+        self.finish(commands).await;
+    }
+
+    /// The end of a run: nothing received is left unwritten that can be
+    /// written, and the store is closed, before the engine ends (and the
+    /// app's quit, waiting for it, lets the process exit).
+    ///
+    /// Why in this order: a connection stops reading at the quit (it hears
+    /// `shutdown` itself, or loses its control channel here), but what it
+    /// had handed over (in its channel, gathered by its relay, or waiting
+    /// for the engine) was received from the server, which sends it again
+    /// only if asked from the stored resume point. So the engine takes
+    /// updates until every connection and relay has ended (bounded: at
+    /// most [`UPDATES_IN_FLIGHT_BYTES`] and [`CLIENT_SLOTS`] updates a
+    /// connection, and the items of the one read in hand), writes them in
+    /// the order they came, with the commands already asked for, and only
+    /// then closes the store. No transaction is cut: writes are made
+    /// between two awaits, so the quit is heard only after a commit.
+    async fn finish(&mut self, mut commands: mpsc::Receiver<Command>) {
+        commands.close();
+        while let Ok(command) = commands.try_recv() {
+            self.handle(command);
+        }
         for follow in &mut self.follows {
-            if let Some(client) = follow.client.take() {
-                let _ = client.send(Control::Stop).await;
-            }
+            // Its client ends at its next look at the controls, should the
+            // app not be quitting.
+            follow.client = None;
+        }
+        let mut next = 0;
+        while let Some((index, updates)) = next_updates(&mut self.follows, &mut next).await {
+            self.on_updates(index, updates);
         }
         // A last try for what still waits, whatever the retry timer says.
         self.retry_store = None;
         self.flush();
+        self.close_store();
+    }
+
+    /// Close the store, saying what could not be written.
+    fn close_store(&mut self) {
+        if !self.pending.is_empty() {
+            tracing::error!(
+                "quitting with {} received event(s) not written: {}",
+                self.pending.len(),
+                self.store_problem
+                    .as_deref()
+                    .unwrap_or("the history is not open")
+            );
+        }
+        if let Some(Err(error)) = self.store.take().map(Store::close) {
+            tracing::warn!("{}", store_problem(&error));
+        }
     }
 
     fn broadcast(&self, event: EngineEvent) {
@@ -702,7 +769,10 @@ impl Engine {
             tracing::info!(last_event_id = %config.last_event_id, "resuming {server}");
         }
         let updates = self.follows[index].start_relay();
-        match client::spawn(config, updates) {
+        let shutdown = self
+            .shutdown
+            .for_task(&format!("the connection of {}", self.follows[index].name));
+        match client::spawn_until(config, updates, shutdown) {
             Ok(control) => self.follows[index].client = Some(control),
             Err(error) => {
                 // A bad CA file: say so in the state, keep running so the
@@ -795,7 +865,6 @@ impl Engine {
                 self.receive_from(server.into(), event, None);
                 self.flush();
             }
-            Command::Quit => {}
         }
     }
 
@@ -821,7 +890,7 @@ impl Engine {
                     self.receive_from(server, event, Some(index));
                     // The server closed the stream: what came after on this
                     // connection is dropped with it.
-                    if self.follows[index].client.is_none() {
+                    if self.follows[index].is_stopped() {
                         break;
                     }
                 }
@@ -972,29 +1041,7 @@ impl Engine {
     /// tell the sinks. `false` when the store refused them (they stay).
     fn write_events(&mut self, count: usize) -> bool {
         let ids = {
-            let entries: Vec<NewEntry> = self
-                .pending
-                .iter()
-                .take(count)
-                .filter_map(|pending| match pending {
-                    Pending::Event {
-                        server,
-                        event,
-                        app_event,
-                        received_at_ms,
-                        ..
-                    } => Some(NewEntry {
-                        server,
-                        event_type: &event.event_type,
-                        event_id: event.has_own_id.then_some(&*event.last_event_id),
-                        last_event_id: &event.last_event_id,
-                        data: &event.data,
-                        event: app_event,
-                        received_at_ms: *received_at_ms,
-                    }),
-                    Pending::ResumePoint { .. } => None,
-                })
-                .collect();
+            let entries = new_entries(&self.pending, count);
             let Some(store) = self.store.as_mut() else {
                 return false;
             };
@@ -1009,64 +1056,102 @@ impl Engine {
         let written = self.take_front(count);
         let mut added_unread = false;
         for (pending, id) in written.into_iter().zip(ids) {
-            let Pending::Event {
-                server,
-                event,
-                app_event,
-                rule,
-                received_at_ms,
-            } = pending
-            else {
-                continue;
-            };
-            let Some(id) = id else {
-                tracing::debug!(id = %event.last_event_id, "skipping a replayed event");
-                continue;
-            };
-            self.inserts_since_retention += 1;
-            let weight = app_event.unread_weight().min(feed::MAX_NOTIFICATION_COUNT);
-            added_unread |= weight > 0;
-            let entry = HistoryEntry {
-                id,
-                server: server.to_string(),
-                event_type: event.event_type.to_string(),
-                event_id: event.has_own_id.then(|| event.last_event_id.to_string()),
-                data: event.data,
-                kind: app_event.kind().to_string(),
-                unread_weight: weight,
-                received_at_ms,
-                read: weight == 0,
-            };
-            if let AppEvent::Login(step) = &app_event {
-                self.login_images.newest_step(&server, received_at_ms, step);
-            }
-            let subscription = self
-                .follows
-                .iter()
-                .find(|follow| follow.server == server)
-                .map(|follow| follow.name.clone());
-            self.broadcast(EngineEvent::Stored(Arc::new(StoredEvent {
-                subscription,
-                entry,
-                event: app_event,
-                rule,
-            })));
+            added_unread |= self.announce_stored(pending, id);
         }
         if added_unread {
             self.refresh_unread();
         }
-        if self.retention_due() {
-            self.inserts_since_retention = 0;
-            let retention = self.settings.history;
-            if self
-                .with_store(|store| store.apply_retention(retention))
-                .is_some_and(|removed| removed > 0)
-            {
-                self.refresh_unread();
-            }
-        }
+        self.apply_retention_if_due();
         true
     }
+
+    /// Tell the sinks of an event just committed as row `id` (`None`: a
+    /// replay, not stored again); whether it adds to the unread count.
+    fn announce_stored(&mut self, pending: Pending, id: Option<i64>) -> bool {
+        let Pending::Event {
+            server,
+            event,
+            app_event,
+            rule,
+            received_at_ms,
+        } = pending
+        else {
+            return false;
+        };
+        let Some(id) = id else {
+            tracing::debug!(id = %event.last_event_id, "skipping a replayed event");
+            return false;
+        };
+        self.inserts_since_retention += 1;
+        let weight = app_event.unread_weight().min(feed::MAX_NOTIFICATION_COUNT);
+        let entry = HistoryEntry {
+            id,
+            server: server.to_string(),
+            event_type: event.event_type.to_string(),
+            event_id: event.has_own_id.then(|| event.last_event_id.to_string()),
+            data: event.data,
+            kind: app_event.kind().to_string(),
+            unread_weight: weight,
+            received_at_ms,
+            read: weight == 0,
+        };
+        if let AppEvent::Login(step) = &app_event {
+            self.login_images.newest_step(&server, received_at_ms, step);
+        }
+        let subscription = self
+            .follows
+            .iter()
+            .find(|follow| follow.server == server)
+            .map(|follow| follow.name.clone());
+        self.broadcast(EngineEvent::Stored(Arc::new(StoredEvent {
+            subscription,
+            entry,
+            event: app_event,
+            rule,
+        })));
+        weight > 0
+    }
+
+    fn apply_retention_if_due(&mut self) {
+        if !self.retention_due() {
+            return;
+        }
+        self.inserts_since_retention = 0;
+        let retention = self.settings.history;
+        if self
+            .with_store(|store| store.apply_retention(retention))
+            .is_some_and(|removed| removed > 0)
+        {
+            self.refresh_unread();
+        }
+    }
+}
+
+/// The store's rows for the first `count` waiting items (the events among
+/// them), borrowed from the queue.
+fn new_entries(pending: &VecDeque<Pending>, count: usize) -> Vec<NewEntry<'_>> {
+    pending
+        .iter()
+        .take(count)
+        .filter_map(|pending| match pending {
+            Pending::Event {
+                server,
+                event,
+                app_event,
+                received_at_ms,
+                ..
+            } => Some(NewEntry {
+                server,
+                event_type: &event.event_type,
+                event_id: event.has_own_id.then_some(&*event.last_event_id),
+                last_event_id: &event.last_event_id,
+                data: &event.data,
+                event: app_event,
+                received_at_ms: *received_at_ms,
+            }),
+            Pending::ResumePoint { .. } => None,
+        })
+        .collect()
 }
 
 impl Engine {
@@ -1102,6 +1187,11 @@ fn store_problem(error: &StoreError) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How long a test waits for the tasks to end after a quit: one still
+    /// running after this does not end at all.
+    const PATIENCE: Duration = Duration::from_secs(60);
+    use crate::protocol::shutdown::ShutdownSignal;
     use std::alloc::{GlobalAlloc, Layout, System};
     use std::cell::Cell;
 
@@ -1356,5 +1446,169 @@ mod tests {
             "the queue holds {held} bytes in {} items",
             engine.pending.len()
         );
+    }
+
+    /// An engine on a store in `dir` following one subscription whose
+    /// connection is the test's: what it sends goes through the relay as a
+    /// client's updates do.
+    fn engine_with_a_connection(
+        dir: &std::path::Path,
+    ) -> (
+        Engine,
+        EngineHandle,
+        mpsc::Receiver<Command>,
+        mpsc::Sender<Update>,
+    ) {
+        let (store, _) = Store::open(&dir.join("history.db")).unwrap();
+        let subscription = Subscription::new("http://127.0.0.1:1/stream", "");
+        let mut settings = Settings::default();
+        settings.subscriptions = vec![subscription.clone()];
+        let (mut engine, handle, commands) = Engine::new(settings, store, Backoff::default());
+        let mut follow = Follow::new(&subscription, subscription.server_key().unwrap());
+        let connection = follow.start_relay();
+        engine.follows.push(follow);
+        (engine, handle, commands, connection)
+    }
+
+    fn numbered(n: usize) -> Update {
+        Update::Event(event(
+            "message".into(),
+            format!("{n}"),
+            Some(format!("{n}")),
+        ))
+    }
+
+    /// What the store holds in `dir`, in the order written, and its resume
+    /// point.
+    fn stored_in(dir: &std::path::Path) -> (Vec<String>, Option<String>) {
+        let (store, _) = Store::open(&dir.join("history.db")).unwrap();
+        let query = crate::core::store::HistoryQuery {
+            limit: u32::MAX,
+            ..Default::default()
+        };
+        let mut data: Vec<(i64, String)> = store
+            .history(&query)
+            .unwrap()
+            .into_iter()
+            .map(|entry| (entry.id, entry.data))
+            .collect();
+        data.sort();
+        let resume_point = store
+            .last_event_id(&crate::protocol::url_policy::redacted(
+                &url::Url::parse("http://127.0.0.1:1/stream").unwrap(),
+            ))
+            .unwrap();
+        (
+            data.into_iter().map(|(_, data)| data).collect(),
+            resume_point,
+        )
+    }
+
+    fn counted(count: usize) -> Vec<String> {
+        (0..count).map(|n| n.to_string()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_quit_writes_every_event_the_connection_had_handed_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, _handle, commands, connection) = engine_with_a_connection(dir.path());
+        let signal = ShutdownSignal::new();
+        // The connection hands over 3000 events, which wait in its channel
+        // and its relay; then the quit comes, before the engine took any.
+        let mut shutdown = signal.listener("the test's connection");
+        let (handed_over_tx, handed_over) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            for n in 0..3000 {
+                connection.send(numbered(n)).await.unwrap();
+            }
+            let _ = handed_over_tx.send(());
+            shutdown.recv().await;
+        });
+        handed_over.await.unwrap();
+        signal.begin();
+        let engine = tokio::spawn(engine.run(commands, signal.listener("the engine")));
+        let left = signal.finished(PATIENCE).await;
+        assert!(left.is_empty(), "still running: {left:?}");
+        engine.await.unwrap();
+        let (stored, resume_point) = stored_in(dir.path());
+        assert_eq!(stored.len(), 3000);
+        assert!(stored == counted(3000), "stored out of order");
+        assert_eq!(resume_point.as_deref(), Some("2999"));
+    }
+
+    #[tokio::test]
+    async fn a_quit_during_a_flood_writes_what_was_handed_over_no_more_no_less() {
+        let dir = tempfile::tempdir().unwrap();
+        let (engine, handle, commands, connection) = engine_with_a_connection(dir.path());
+        let signal = ShutdownSignal::new();
+        let mut stored = handle.subscribe();
+        let engine = tokio::spawn(engine.run(commands, signal.listener("the engine")));
+        // A connection reading a flood: an event counts as handed over
+        // once its send is done; at the quit, it sends no more.
+        let mut shutdown = signal.listener("the test's connection");
+        let reading = tokio::spawn(async move {
+            let mut handed_over = 0;
+            while handed_over < 1_000_000 {
+                tokio::select! {
+                    biased;
+                    _ = shutdown.recv() => break,
+                    sent = connection.send(numbered(handed_over)) => {
+                        sent.unwrap();
+                        handed_over += 1;
+                    }
+                }
+            }
+            handed_over
+        });
+        // The quit comes once a first batch is committed.
+        while !matches!(stored.recv().await, Ok(EngineEvent::Stored(_))) {}
+        signal.begin();
+        let left = signal.finished(PATIENCE).await;
+        assert!(left.is_empty(), "still running: {left:?}");
+        engine.await.unwrap();
+        let handed_over = reading.await.unwrap();
+        assert!(handed_over < 1_000_000, "the quit came after the flood");
+        let (stored, resume_point) = stored_in(dir.path());
+        assert_eq!(stored.len(), handed_over);
+        assert!(stored == counted(handed_over), "stored out of order");
+        assert_eq!(resume_point, Some((handed_over - 1).to_string()));
+    }
+
+    #[test]
+    fn the_rows_of_a_batch_are_its_events_each_with_its_own_id_only_if_it_has_one() {
+        let app_event = |event: &SseEvent| feed::interpret(event);
+        let with_id = event("message".into(), "a".into(), Some("7".into()));
+        let without = event("message".into(), "b".into(), None);
+        let queue: VecDeque<Pending> = [
+            Pending::ResumePoint {
+                server: SERVER.into(),
+                id: "6".into(),
+            },
+            Pending::Event {
+                server: SERVER.into(),
+                app_event: app_event(&with_id),
+                event: with_id,
+                rule: TypeRule::Notify,
+                received_at_ms: 1,
+            },
+            Pending::Event {
+                server: SERVER.into(),
+                app_event: app_event(&without),
+                event: without,
+                rule: TypeRule::Notify,
+                received_at_ms: 2,
+            },
+        ]
+        .into();
+        let rows = new_entries(&queue, 2);
+        assert_eq!(
+            rows.len(),
+            1,
+            "the resume point is no row, the third is not taken"
+        );
+        assert_eq!((rows[0].data, rows[0].event_id), ("a", Some("7")));
+        let rows = new_entries(&queue, 3);
+        assert_eq!((rows[1].data, rows[1].event_id), ("b", None));
+        assert_eq!(rows[1].received_at_ms, 2);
     }
 }

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::core::store::Retention;
 
+mod file;
+
 /// What to do with events of one type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -95,21 +97,6 @@ impl Default for Subscription {
     }
 }
 
-/// The settings file's keys of one stream, which address the first
-/// subscription at the top level (`server_url`, `headers.NAME`, ...): what
-/// a settings file of one server held before subscriptions, and what
-/// scripts still say.
-const STREAM_KEYS: &[&str] = &[
-    "server_url",
-    "channel",
-    "headers",
-    "secret_headers",
-    "extra_ca_file",
-    "certificate_pin",
-    "web_app_url",
-    "rules",
-];
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -131,25 +118,9 @@ pub struct Settings {
     /// plus its field name.
     pub max_event_bytes: usize,
     pub history: Retention,
-    // The top-level stream keys of a settings file of one server, written
-    // before subscriptions: read as the first subscription (see
-    // `adopt_single_server`), never written.
-    #[serde(rename = "server_url", skip_serializing)]
-    single_server_url: Option<String>,
-    #[serde(rename = "channel", skip_serializing)]
-    single_channel: Option<String>,
-    #[serde(rename = "headers", skip_serializing)]
-    single_headers: Option<BTreeMap<String, String>>,
-    #[serde(rename = "secret_headers", skip_serializing)]
-    single_secret_headers: Option<Vec<String>>,
-    #[serde(rename = "extra_ca_file", skip_serializing)]
-    single_extra_ca_file: Option<PathBuf>,
-    #[serde(rename = "certificate_pin", skip_serializing)]
-    single_certificate_pin: Option<String>,
-    #[serde(rename = "web_app_url", skip_serializing)]
-    single_web_app_url: Option<String>,
-    #[serde(rename = "rules", skip_serializing)]
-    single_rules: Option<BTreeMap<String, TypeRule>>,
+    // A file's top level may also hold the keys of one stream, as a file of
+    // one server did before subscriptions: `file` reads them beside these,
+    // as the first subscription (see `adopt_single_server`).
 }
 
 /// Bounds of `max_event_bytes`: 1 KiB to 16 MiB.
@@ -166,14 +137,6 @@ impl Default for Settings {
             autostart: false,
             max_event_bytes: crate::protocol::sse::parser::DEFAULT_LIMIT_BYTES,
             history: Retention::default(),
-            single_server_url: None,
-            single_channel: None,
-            single_headers: None,
-            single_secret_headers: None,
-            single_extra_ca_file: None,
-            single_certificate_pin: None,
-            single_web_app_url: None,
-            single_rules: None,
         }
     }
 }
@@ -506,22 +469,11 @@ impl Settings {
         Ok((settings, removed))
     }
 
-    /// A file of one server (before subscriptions) read as its first
-    /// subscription. Both forms in one file is a hand edit that cannot be
-    /// read one way or the other, and is said so.
-    fn adopt_single_server(&mut self) -> Result<(), SettingsError> {
-        let single = Subscription {
-            name: String::new(),
-            server_url: self.single_server_url.take(),
-            channel: self.single_channel.take().unwrap_or_default(),
-            headers: self.single_headers.take().unwrap_or_default(),
-            secret_headers: self.single_secret_headers.take().unwrap_or_default(),
-            extra_ca_file: self.single_extra_ca_file.take(),
-            certificate_pin: self.single_certificate_pin.take(),
-            web_app_url: self.single_web_app_url.take(),
-            rules: self.single_rules.take().unwrap_or_default(),
-            notifications: true,
-        };
+    /// The stream keys at the top level of a file of one server (before
+    /// subscriptions), `single`, taken as its first subscription. Both
+    /// forms in one file is a hand edit that cannot be read one way or the
+    /// other, and is said so.
+    fn adopt_single_server(&mut self, single: Subscription) -> Result<(), SettingsError> {
         if single == Subscription::default() {
             return Ok(());
         }
@@ -540,6 +492,14 @@ impl Settings {
 
     /// Check every field; the first problem found is returned.
     pub fn validate(&self) -> Result<(), SettingsError> {
+        self.validate_subscriptions()?;
+        self.validate_quiet_hours()?;
+        self.validate_ranges()
+    }
+
+    /// Each subscription's fields, in order, and that it shares its name
+    /// and its stream with none before it.
+    fn validate_subscriptions(&self) -> Result<(), SettingsError> {
         let mut names = std::collections::HashSet::new();
         let mut streams = std::collections::HashSet::new();
         for (index, subscription) in self.subscriptions.iter().enumerate() {
@@ -565,6 +525,10 @@ impl Settings {
                 }
             }
         }
+        Ok(())
+    }
+
+    fn validate_quiet_hours(&self) -> Result<(), SettingsError> {
         if let Some(quiet) = &self.quiet_hours {
             match quiet.minutes() {
                 None => {
@@ -584,6 +548,11 @@ impl Settings {
                 Some(_) => {}
             }
         }
+        Ok(())
+    }
+
+    /// The numbers within their bounds.
+    fn validate_ranges(&self) -> Result<(), SettingsError> {
         if !(1..=1440).contains(&self.qr_expiry_minutes) {
             return Err(invalid(
                 "qr_expiry_minutes",
@@ -660,26 +629,28 @@ impl Settings {
     /// errors), validated. Any text gives settings or an error that names
     /// the line or the field, never a crash (a fuzz target checks it).
     pub fn from_toml(text: &str, path: &Path) -> Result<Settings, SettingsError> {
-        let mut settings: Settings =
-            toml::from_str(text).map_err(|error| SettingsError::Syntax {
-                path: path.to_path_buf(),
-                message: error.message().to_string() + &line_of(text, error.span()),
+        let (mut settings, single) =
+            file::read(|| toml::de::Deserializer::parse(text)).map_err(|error| {
+                SettingsError::Syntax {
+                    path: path.to_path_buf(),
+                    message: error.message().to_string() + &line_of(text, error.span()),
+                }
             })?;
-        settings.adopt_single_server()?;
+        settings.adopt_single_server(single)?;
         settings.validate()?;
         Ok(settings)
     }
 
     /// Settings the window sends (JSON), in the same shape as the file.
     pub fn from_json(value: serde_json::Value) -> Result<Settings, SettingsError> {
-        let mut settings: Settings = serde_json::from_value(value).map_err(|error| {
+        let (mut settings, single) = file::read(|| Ok(&value)).map_err(|error| {
             invalid(
                 "settings",
                 format!("are not in the expected shape: {error}"),
                 "Report this as a bug.",
             )
         })?;
-        settings.adopt_single_server()?;
+        settings.adopt_single_server(single)?;
         Ok(settings)
     }
 
@@ -714,7 +685,7 @@ impl Settings {
     /// names one; anything else is a setting of the app.
     fn place<'k>(&self, key: &'k str) -> Result<KeyPlace<'k>, SettingsError> {
         let first = key.split('.').next().unwrap_or_default();
-        if STREAM_KEYS.contains(&first) {
+        if file::stream_keys().contains(&first) {
             return Ok(KeyPlace::Subscription(0, key));
         }
         if let Some(rest) = key.strip_prefix("subscriptions.") {
@@ -892,11 +863,35 @@ where
 }
 
 fn unknown_key(key: &str) -> SettingsError {
+    let stream: Vec<&str> = file::stream_keys()
+        .iter()
+        .filter_map(|key| known_as(key))
+        .collect();
+    let own: Vec<String> = file::subscription_only_keys()
+        .iter()
+        .map(|key| format!("subscriptions.NAME.{key}"))
+        .collect();
     invalid(
         key,
         "is not a setting",
-        "Known settings: server_url, channel, headers.NAME, extra_ca_file, certificate_pin, web_app_url, rules.TYPE (notify, store_only, ignore) of the first subscription, the same as subscriptions.NAME.KEY of any (and subscriptions.NAME.name, subscriptions.NAME.notifications), notifications, quiet_hours.from, quiet_hours.to, qr_expiry_minutes, start_hidden, autostart, max_event_bytes, history.keep_count, history.keep_days, history.keep_megabytes.",
+        format!(
+            "Known settings: {} of the first subscription, the same as subscriptions.NAME.KEY of any (and {}), notifications, quiet_hours.from, quiet_hours.to, qr_expiry_minutes, start_hidden, autostart, max_event_bytes, history.keep_count, history.keep_days, history.keep_megabytes.",
+            stream.join(", "),
+            own.join(", ")
+        ),
     )
+}
+
+/// How the list of known settings names a stream key. `secret_headers` is
+/// left out: the app keeps it in step with the desktop's secret store, and
+/// the user sets `headers.NAME`.
+fn known_as(key: &str) -> Option<&str> {
+    match key {
+        "headers" => Some("headers.NAME"),
+        "rules" => Some("rules.TYPE (notify, store_only, ignore)"),
+        "secret_headers" => None,
+        other => Some(other),
+    }
 }
 
 fn line_of(text: &str, span: Option<std::ops::Range<usize>>) -> String {
@@ -1144,6 +1139,48 @@ mod tests {
         .unwrap();
         let error = Settings::load(&path).unwrap_err().to_string();
         assert!(error.contains("[[subscriptions]]"), "{error}");
+    }
+
+    #[test]
+    fn every_stream_key_of_a_file_of_one_server_is_read_and_named() {
+        // A subscription with every field set, written at a file's top
+        // level as a file of one server was: a field the stream keys did
+        // not cover would be refused as unknown, or lost on the way.
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "").unwrap();
+        let mut full = Subscription::new("https://example.com/stream", "news");
+        full.headers.insert("X-Token".into(), "1".into());
+        full.secret_headers = vec!["Authorization".into()];
+        full.extra_ca_file = Some(ca);
+        full.certificate_pin = Some("ab".repeat(32));
+        full.web_app_url = Some("https://example.com/app".into());
+        full.rules.insert("chat".into(), TypeRule::Ignore);
+        let mut top_level = toml::Table::try_from(&full).unwrap();
+        for own in file::subscription_only_keys() {
+            top_level.remove(*own);
+        }
+        let keys: Vec<&str> = top_level.keys().map(String::as_str).collect();
+        assert_eq!(
+            keys.len(),
+            file::stream_keys().len(),
+            "set every field: {keys:?}"
+        );
+        let text = toml::to_string(&top_level).unwrap();
+        let settings = Settings::from_toml(&text, &dir.path().join("s.toml")).unwrap();
+        assert_eq!(settings.subscriptions, vec![full]);
+        // Each is also a key of `config set` and `get`, and listed when a
+        // key is unknown.
+        let listed = Settings::default()
+            .set("sever_url", "x")
+            .unwrap_err()
+            .to_string();
+        for key in file::stream_keys() {
+            assert!(settings.get(key).is_ok(), "{key}");
+            if let Some(name) = known_as(key) {
+                assert!(listed.contains(name), "{name}: {listed}");
+            }
+        }
     }
 
     #[test]

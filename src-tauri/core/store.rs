@@ -560,6 +560,13 @@ impl Store {
         &self.path
     }
 
+    /// Close the database, saying whether SQLite could (its last checkpoint
+    /// of the log included); dropping a store closes it without a word.
+    pub fn close(self) -> Result<(), StoreError> {
+        let Store { conn, path, .. } = self;
+        conn.close().map_err(|(_, source)| sqlite(&path, source))
+    }
+
     /// Store events in one transaction. For each, the row id, or `None` when
     /// its id was already stored for its server (a replay: not shown again).
     pub fn insert_many(
@@ -574,71 +581,14 @@ impl Store {
         let mut ids = Vec::with_capacity(entries.len());
         let mut written = 0u64;
         {
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO events (server, event_type, event_id, last_event_id, data, kind,
-                        unread_weight, received_at, read, data_hash, data_bytes)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-                     ON CONFLICT DO NOTHING",
-                )
-                .map_err(|source| sqlite(&path, source))?;
-            let mut resume = tx
-                .prepare_cached(
-                    "INSERT INTO servers (server, last_event_id) VALUES (?1, ?2)
-                     ON CONFLICT (server) DO UPDATE SET last_event_id = excluded.last_event_id",
-                )
-                .map_err(|source| sqlite(&path, source))?;
-            let mut login = tx
-                .prepare_cached(
-                    "INSERT INTO login_state (server, login_json, updated_at) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (server) DO UPDATE SET login_json = excluded.login_json,
-                        updated_at = excluded.updated_at, image_png = NULL",
-                )
-                .map_err(|source| sqlite(&path, source))?;
-            let mut index = tx
-                .prepare_cached("INSERT INTO events_text (rowid, title, body) VALUES (?1, ?2, ?3)")
-                .map_err(|source| sqlite(&path, source))?;
+            let mut statements =
+                EventStatements::prepare(&tx).map_err(|source| sqlite(&path, source))?;
             for entry in entries {
-                let weight = entry.event.unread_weight().min(MAX_NOTIFICATION_COUNT);
-                let resume_at = resume_point(entry.last_event_id);
-                let own_id = entry.event_id.filter(|id| names_an_event(id));
-                let shown = describe(entry.event);
-                let bytes = stored_bytes(entry, own_id, resume_at, &shown);
-                let changed = insert
-                    .execute(params![
-                        entry.server,
-                        entry.event_type,
-                        own_id,
-                        resume_at,
-                        entry.data,
-                        entry.event.kind(),
-                        weight as i64,
-                        entry.received_at_ms,
-                        weight == 0,
-                        data_hash(entry.data),
-                        bytes as i64,
-                    ])
+                let stored = statements
+                    .insert(&tx, entry)
                     .map_err(|source| sqlite(&path, source))?;
-                resume
-                    .execute(params![entry.server, resume_at])
-                    .map_err(|source| sqlite(&path, source))?;
-                if changed == 0 {
-                    ids.push(None);
-                    continue;
-                }
-                let id = tx.last_insert_rowid();
-                ids.push(Some(id));
-                written = written.saturating_add(bytes);
-                index
-                    .execute(params![id, shown.title, shown.text])
-                    .map_err(|source| sqlite(&path, source))?;
-                if let AppEvent::Login(step) = entry.event {
-                    let json = serde_json::to_string(step).unwrap_or_default();
-                    written = written.saturating_add(json.len() as u64);
-                    login
-                        .execute(params![entry.server, json, entry.received_at_ms])
-                        .map_err(|source| sqlite(&path, source))?;
-                }
+                ids.push(stored.map(|(id, _)| id));
+                written = written.saturating_add(stored.map_or(0, |(_, bytes)| bytes));
             }
         }
         tx.commit().map_err(|source| sqlite(&path, source))?;
@@ -1022,6 +972,82 @@ fn move_aside(path: &Path) -> Result<PathBuf, StoreError> {
         )?;
     }
     Ok(moved_to)
+}
+
+/// The statements that store an event, prepared once a transaction.
+struct EventStatements<'tx> {
+    event: rusqlite::CachedStatement<'tx>,
+    resume_point: rusqlite::CachedStatement<'tx>,
+    login: rusqlite::CachedStatement<'tx>,
+    search_text: rusqlite::CachedStatement<'tx>,
+}
+
+impl<'tx> EventStatements<'tx> {
+    fn prepare(tx: &'tx Connection) -> rusqlite::Result<EventStatements<'tx>> {
+        Ok(EventStatements {
+            event: tx.prepare_cached(
+                "INSERT INTO events (server, event_type, event_id, last_event_id, data, kind,
+                    unread_weight, received_at, read, data_hash, data_bytes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT DO NOTHING",
+            )?,
+            resume_point: tx.prepare_cached(
+                "INSERT INTO servers (server, last_event_id) VALUES (?1, ?2)
+                 ON CONFLICT (server) DO UPDATE SET last_event_id = excluded.last_event_id",
+            )?,
+            login: tx.prepare_cached(
+                "INSERT INTO login_state (server, login_json, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (server) DO UPDATE SET login_json = excluded.login_json,
+                    updated_at = excluded.updated_at, image_png = NULL",
+            )?,
+            search_text: tx.prepare_cached(
+                "INSERT INTO events_text (rowid, title, body) VALUES (?1, ?2, ?3)",
+            )?,
+        })
+    }
+
+    /// Store one event and move its stream's resume point: its row id and
+    /// the bytes written, or `None` for a replay (the resume point moves
+    /// all the same).
+    fn insert(
+        &mut self,
+        tx: &Connection,
+        entry: &NewEntry<'_>,
+    ) -> rusqlite::Result<Option<(i64, u64)>> {
+        let weight = entry.event.unread_weight().min(MAX_NOTIFICATION_COUNT);
+        let resume_at = resume_point(entry.last_event_id);
+        let own_id = entry.event_id.filter(|id| names_an_event(id));
+        let shown = describe(entry.event);
+        let mut bytes = stored_bytes(entry, own_id, resume_at, &shown);
+        let changed = self.event.execute(params![
+            entry.server,
+            entry.event_type,
+            own_id,
+            resume_at,
+            entry.data,
+            entry.event.kind(),
+            weight as i64,
+            entry.received_at_ms,
+            weight == 0,
+            data_hash(entry.data),
+            bytes as i64,
+        ])?;
+        self.resume_point
+            .execute(params![entry.server, resume_at])?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        let id = tx.last_insert_rowid();
+        self.search_text
+            .execute(params![id, shown.title, shown.text])?;
+        if let AppEvent::Login(step) = entry.event {
+            let json = serde_json::to_string(step).unwrap_or_default();
+            bytes = bytes.saturating_add(json.len() as u64);
+            self.login
+                .execute(params![entry.server, json, entry.received_at_ms])?;
+        }
+        Ok(Some((id, bytes)))
+    }
 }
 
 #[cfg(test)]

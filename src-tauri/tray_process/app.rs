@@ -10,8 +10,9 @@
 //! (the pause, the window child process, the status the tray and the window
 //! show) and what the main loop does with each thing that happens:
 //! [`App::on_request`], [`App::on_engine_event`], [`App::on_unread`],
-//! [`App::on_click`]. The loop in [`run`] only waits and hands over, so tests
-//! drive an `App` directly, without a socket or a desktop.
+//! [`App::on_click`]. The main loop under [`run`] (`Inputs::serve`) only
+//! waits and hands over, so tests drive an `App` directly, without a socket
+//! or a desktop.
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -27,6 +28,7 @@ use crate::desktop::notifier::{self, Click, NotifierConfig};
 use crate::ipc::{self, Incoming, Reply, Request, Status, SubscriptionStatus, View, WindowEvent};
 use crate::protocol::clock::{ms_since_epoch, now_ms};
 use crate::protocol::feed::AppEvent;
+use crate::protocol::shutdown::ShutdownSignal;
 use crate::protocol::sse::{Backoff, ConnectionState};
 use crate::tray_process::bootstrap::{runtime, shutdown_signal, Failure};
 
@@ -696,6 +698,20 @@ impl App {
     }
 }
 
+/// How long a quit waits for the engine and the connections to finish.
+///
+/// Why a wait at all: the engine writes what the connections had already
+/// handed over and closes the store, so that a quit loses nothing received
+/// and never cuts a write. Why bounded: a task that cannot end (a store
+/// that hangs on a network file system, a bug) must not keep a quit from
+/// quitting; the user who chose Quit would see an icon that stays, and a
+/// session ending would kill the process less gently later. What is left
+/// then is named in the log. The writes take far less: a batch commits in
+/// milliseconds, and a connection has at most 8 MiB in flight. (The
+/// process has one thread: a write already under way ends before the wait
+/// can, so it is never the wait that cuts a transaction.)
+const QUIT_WITHIN: Duration = Duration::from_secs(5);
+
 /// Run the tray process until Quit, Ctrl-C or SIGTERM.
 pub fn run(options: AppOptions) -> Result<(), Failure> {
     if !options.headless && !crate::tray_process::bootstrap::display_available() {
@@ -706,24 +722,85 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
     }
     let paths = Paths::from_environment();
     let runtime = runtime()?;
-    runtime.block_on(async move {
-        let listener = match ipc::bind(&ipc::socket_path()).await.map_err(Failure::runtime)? {
-            ipc::Bound::AlreadyRunning => return hand_over(options).await,
-            ipc::Bound::Listener(listener) => listener,
-        };
-        // A settings file that cannot be used does not stop the app: it runs
-        // on the defaults (without saving them over the user's file) and says
-        // what is wrong until the file is fixed.
-        let (mut settings, settings_problem, file_broken) =
+    runtime.block_on(run_app(options, paths))
+}
+
+async fn run_app(options: AppOptions, paths: Paths) -> Result<(), Failure> {
+    let listener = match ipc::bind(&ipc::socket_path())
+        .await
+        .map_err(Failure::runtime)?
+    {
+        ipc::Bound::AlreadyRunning => return hand_over(options).await,
+        ipc::Bound::Listener(listener) => listener,
+    };
+    let start = StartSettings::read(&paths).await?;
+    // The network and sleep, heard rather than polled, where the
+    // system tells of them.
+    let (hearing, network) = crate::desktop::network_watch::start().await;
+    let (engine, handle, commands) = open_engine(&paths, &start.settings);
+    let engine = engine.hearing(hearing.hears_the_network(), hearing.hears_sleep());
+    let StartSettings {
+        settings,
+        problem,
+        demo,
+    } = start;
+    let mut app = App::new(options, paths, settings, problem, demo, handle.clone());
+    let mut inputs = Inputs::start(&app, &handle, listener, network, options);
+    if !options.headless && !options.hidden {
+        if let Reply::Error { message } = app.open_window(None) {
+            tracing::warn!("{message}");
+        }
+    }
+    let shutdown = ShutdownSignal::new();
+    let mut engine_task = tokio::spawn(engine.run(commands, shutdown.listener("the engine")));
+    let ended = inputs.serve(&mut app, &mut engine_task).await;
+    quit(&shutdown).await;
+    ended
+}
+
+/// The quit: every task holding the app's shutdown is told (the engine
+/// writes what the connections had handed over and closes the store; each
+/// connection stops reading and drops its own), and the process waits for
+/// them, at most [`QUIT_WITHIN`].
+async fn quit(shutdown: &ShutdownSignal) {
+    shutdown.begin();
+    let left = shutdown.finished(QUIT_WITHIN).await;
+    if !left.is_empty() {
+        tracing::warn!(
+            "quitting without waiting any longer for {}",
+            left.join(", ")
+        );
+    }
+}
+
+/// The settings a run starts with, and what is wrong with them.
+struct StartSettings {
+    settings: Settings,
+    /// Why the settings (or a secret in them) could not be used, if so.
+    problem: Option<String>,
+    /// Following the built-in demo server.
+    demo: bool,
+}
+
+impl StartSettings {
+    /// A settings file that cannot be used does not stop the app: it runs
+    /// on the defaults (without saving them over the user's file) and says
+    /// what is wrong until the file is fixed.
+    async fn read(paths: &Paths) -> Result<StartSettings, Failure> {
+        let (mut settings, problem, file_broken) =
             match crate::core::secrets::load(&paths.config_file).await {
                 Ok((settings, secret_problem)) => (settings, secret_problem, false),
                 Err(error) => {
                     tracing::error!("{error}");
                     eprintln!("ssetray: {error}");
-                    (Settings::default(), Some(format!("Settings not used: {error}")), true)
+                    (
+                        Settings::default(),
+                        Some(format!("Settings not used: {error}")),
+                        true,
+                    )
                 }
             };
-        if let Some(problem) = settings_problem.as_deref().filter(|_| !file_broken) {
+        if let Some(problem) = problem.as_deref().filter(|_| !file_broken) {
             tracing::warn!("{problem}");
         }
         if let Err(error) = crate::desktop::autostart::apply(settings.autostart) {
@@ -732,109 +809,166 @@ pub fn run(options: AppOptions) -> Result<(), Failure> {
         // No demo in place of settings that could not be read.
         let demo = !settings.has_server() && !file_broken;
         if demo {
-            // A first start: follow the built-in demo (not saved), so the
-            // user sees the app work before configuring anything.
-            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-                .await
-                .map_err(|error| Failure { code: 1, message: format!("cannot start the demo server: {error}") })?;
-            let address = listener.local_addr().map_err(Failure::runtime)?;
-            tokio::spawn(crate::tray_process::demo::serve(listener, crate::tray_process::demo::DemoOptions::default()));
-            let mut demo = crate::core::settings::Subscription::new(&format!("http://{address}/stream"), "");
-            demo.name = "demo".into();
-            settings.subscriptions = vec![demo];
-            eprintln!(
-                "ssetray: no server configured, so this is the built-in demo. Set yours in Settings, or with `ssetray config set server_url https://example.com/stream`."
-            );
+            follow_the_demo(&mut settings).await?;
         }
-        // The network and sleep, heard rather than polled, where the
-        // system tells of them.
-        let (hearing, mut network) = crate::desktop::network_watch::start().await;
-        let (engine, handle, commands) = match Store::open(&paths.database) {
-            Ok((store, recovered)) => {
-                if let Some(recovered) = recovered {
-                    eprintln!(
-                        "ssetray: the history database was damaged ({}); it was moved to {} and a new one started.",
-                        recovered.problem,
-                        recovered.moved_to.display()
-                    );
-                }
-                Engine::new(settings.clone(), store, Backoff::default())
+        Ok(StartSettings {
+            settings,
+            problem,
+            demo,
+        })
+    }
+}
+
+/// A first start: follow the built-in demo (not saved), so the user sees
+/// the app work before configuring anything.
+async fn follow_the_demo(settings: &mut Settings) -> Result<(), Failure> {
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(|error| Failure {
+            code: 1,
+            message: format!("cannot start the demo server: {error}"),
+        })?;
+    let address = listener.local_addr().map_err(Failure::runtime)?;
+    tokio::spawn(crate::tray_process::demo::serve(
+        listener,
+        crate::tray_process::demo::DemoOptions::default(),
+    ));
+    let mut demo =
+        crate::core::settings::Subscription::new(&format!("http://{address}/stream"), "");
+    demo.name = "demo".into();
+    settings.subscriptions = vec![demo];
+    eprintln!(
+        "ssetray: no server configured, so this is the built-in demo. Set yours in Settings, or with `ssetray config set server_url https://example.com/stream`."
+    );
+    Ok(())
+}
+
+/// The engine over the history database; the app runs all the same when
+/// the database cannot be opened, and keeps what arrives meanwhile.
+fn open_engine(
+    paths: &Paths,
+    settings: &Settings,
+) -> (Engine, EngineHandle, mpsc::Receiver<Command>) {
+    match Store::open(&paths.database) {
+        Ok((store, recovered)) => {
+            if let Some(recovered) = recovered {
+                eprintln!(
+                    "ssetray: the history database was damaged ({}); it was moved to {} and a new one started.",
+                    recovered.problem,
+                    recovered.moved_to.display()
+                );
             }
-            // The app runs all the same and keeps what arrives meanwhile.
-            Err(error) => Engine::with_store_closed(
-                settings.clone(),
-                paths.database.clone(),
-                &error,
-                Backoff::default(),
-            ),
-        };
-        let engine = engine.hearing(hearing.hears_the_network(), hearing.hears_sleep());
-        let mut engine_events = handle.subscribe();
-        let mut unread = handle.unread();
-        let mut app = App::new(options, paths, settings, settings_problem, demo, handle.clone());
-        let (clicks_tx, mut clicks) = mpsc::channel::<Click>(16);
-        tokio::spawn(notifier::run(handle.subscribe(), app.notifier_config(), clicks_tx));
-        let (requests_tx, mut requests) = mpsc::channel::<Incoming>(32);
-        tokio::spawn(ipc::serve(listener, requests_tx.clone(), app.window_events()));
-        // Whether the desktop shows no tray; without a tray icon, never.
+            Engine::new(settings.clone(), store, Backoff::default())
+        }
+        Err(error) => Engine::with_store_closed(
+            settings.clone(),
+            paths.database.clone(),
+            &error,
+            Backoff::default(),
+        ),
+    }
+}
+
+/// What the main loop waits on: the engine's events and unread count, the
+/// notifications' clicks, the tray host, the network, and the requests of
+/// the socket and the tray menu.
+struct Inputs {
+    engine_events: broadcast::Receiver<EngineEvent>,
+    unread: watch::Receiver<u64>,
+    clicks: mpsc::Receiver<Click>,
+    /// Whether the desktop shows no tray; without a tray icon, never
+    /// (its sender, kept here, never says so).
+    tray_host_missing: watch::Receiver<bool>,
+    _no_tray_icon: watch::Sender<bool>,
+    network: mpsc::Receiver<NetworkEvent>,
+    requests: mpsc::Receiver<Incoming>,
+}
+
+impl Inputs {
+    /// Start what feeds them: the notifier, the socket and the tray icon.
+    fn start(
+        app: &App,
+        engine: &EngineHandle,
+        listener: ipc::Listener,
+        network: mpsc::Receiver<NetworkEvent>,
+        options: AppOptions,
+    ) -> Inputs {
+        let (clicks_tx, clicks) = mpsc::channel::<Click>(16);
+        tokio::spawn(notifier::run(
+            engine.subscribe(),
+            app.notifier_config(),
+            clicks_tx,
+        ));
+        let (requests_tx, requests) = mpsc::channel::<Incoming>(32);
+        tokio::spawn(ipc::serve(
+            listener,
+            requests_tx.clone(),
+            app.window_events(),
+        ));
         #[allow(unused_mut)]
-        let (_never, mut tray_host_missing) = watch::channel(false);
+        let (_no_tray_icon, mut tray_host_missing) = watch::channel(false);
         #[cfg(all(feature = "tray", any(target_os = "linux", windows)))]
         if !options.headless {
             tray_host_missing = crate::desktop::tray::spawn(app.status(), requests_tx.clone());
         }
-        drop(requests_tx);
-        if !options.headless && !options.hidden {
-            if let Reply::Error { message } = app.open_window(None) {
-                tracing::warn!("{message}");
-            }
+        #[cfg(not(all(feature = "tray", any(target_os = "linux", windows))))]
+        let _ = options;
+        Inputs {
+            engine_events: engine.subscribe(),
+            unread: engine.unread(),
+            clicks,
+            tray_host_missing,
+            _no_tray_icon,
+            network,
+            requests,
         }
-        let mut engine_task = tokio::spawn(engine.run(commands));
+    }
+
+    /// Hand each thing that happens to `app`, until a quit is asked
+    /// (Quit, Ctrl-C, SIGTERM) or the engine ends.
+    async fn serve(
+        &mut self,
+        app: &mut App,
+        engine_task: &mut tokio::task::JoinHandle<()>,
+    ) -> Result<(), Failure> {
         let shutdown = shutdown_signal();
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
-                finished = &mut engine_task => {
-                    return match finished {
-                        Ok(()) => Ok(()),
-                        Err(error) => Err(Failure { code: 1, message: format!("the engine stopped: {error}") }),
-                    };
+                finished = &mut *engine_task => {
+                    return finished.map_err(|error| Failure { code: 1, message: format!("the engine stopped: {error}") });
                 }
-                _ = &mut shutdown => break,
-                event = engine_events.recv() => match event {
+                _ = &mut shutdown => return Ok(()),
+                event = self.engine_events.recv() => match event {
                     Ok(event) => app.on_engine_event(event),
                     // The status is a latest value and the windows are told
                     // of their own lag: nothing is lost that matters here.
                     Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => break,
+                    Err(broadcast::error::RecvError::Closed) => return Ok(()),
                 },
-                Ok(()) = unread.changed() => {
-                    let count = *unread.borrow_and_update();
+                Ok(()) = self.unread.changed() => {
+                    let count = *self.unread.borrow_and_update();
                     app.on_unread(count);
                 }
-                Some(click) = clicks.recv() => app.on_click(click).await,
+                Some(click) = self.clicks.recv() => app.on_click(click).await,
                 _ = tokio::time::sleep(app.pause_check_in().unwrap_or_default()), if app.pause_check_in().is_some() => {
                     app.on_pause_check();
                 }
-                Ok(()) = tray_host_missing.changed() => {
-                    let missing = *tray_host_missing.borrow_and_update();
+                Ok(()) = self.tray_host_missing.changed() => {
+                    let missing = *self.tray_host_missing.borrow_and_update();
                     app.on_tray_host(missing, NO_TRAY_HOST);
                 }
-                Some(event) = network.recv() => app.on_network(event).await,
-                Some(incoming) = requests.recv() => {
+                Some(event) = self.network.recv() => app.on_network(event).await,
+                Some(incoming) = self.requests.recv() => {
                     let (reply, next) = app.on_request(incoming.request).await;
                     let _ = incoming.reply.send(reply);
                     if next == Next::Quit {
-                        break;
+                        return Ok(());
                     }
                 }
             }
         }
-        // Quit: the engine commits what it has and closes the connection.
-        let _ = handle.commands.send(Command::Quit).await;
-        let _ = tokio::time::timeout(Duration::from_secs(5), engine_task).await;
-        Ok(())
-    })
+    }
 }
 
 /// A second start: the running instance opens its window (unless asked to
@@ -910,7 +1044,7 @@ mod tests {
         }
         let (engine, handle, commands) =
             Engine::new(Settings::default(), store, Backoff::default());
-        tokio::spawn(engine.run(commands));
+        tokio::spawn(engine.run(commands, crate::protocol::shutdown::Shutdown::never()));
         let paths = Paths {
             config_file: dir.join("settings.toml"),
             database,

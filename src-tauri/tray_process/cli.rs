@@ -225,6 +225,22 @@ enum StoreTo {
 }
 
 impl StoreTo {
+    /// Where `listen --store` keeps events: through the running app (the
+    /// one writer of the history, whose badge then follows), else into the
+    /// store directly; `None` without `--store`.
+    async fn open(wanted: bool) -> Result<Option<StoreTo>, Failure> {
+        if !wanted {
+            return Ok(None);
+        }
+        match crate::ipc::Client::connect(&crate::ipc::socket_path()).await {
+            Ok(app) => Ok(Some(StoreTo::App(app))),
+            Err(crate::ipc::IpcError::NotRunning(_)) => {
+                Ok(Some(StoreTo::File(open_store(&Paths::from_environment())?)))
+            }
+            Err(error) => Err(Failure::runtime(error)),
+        }
+    }
+
     async fn keep(
         &mut self,
         server: &str,
@@ -274,13 +290,39 @@ struct JsonEvent<'a> {
 }
 
 pub fn listen(args: ListenArgs) -> Result<(), Failure> {
+    let config = listen_config(&args)?;
+    let runtime = runtime()?;
+    runtime.block_on(async move {
+        let store = StoreTo::open(args.store).await?;
+        let mut printer = Printer {
+            // As stored and shown: without the secrets the URL may carry.
+            server: crate::protocol::url_policy::redacted(&config.url),
+            store,
+            json: args.json,
+            max_events: args.max_events,
+            seen: 0,
+        };
+        // Kept here: the client stops once no one can control it.
+        let (_control, mut updates) = follow(config).await?;
+        while let Some(update) = updates.recv().await {
+            if printer.on_update(update).await? == Listening::Done {
+                return Ok(());
+            }
+        }
+        Ok(())
+    })
+}
+
+/// How `listen` connects: the URL, where to resume, trust, retries and
+/// headers of its arguments, each refused with what to give instead.
+fn listen_config(args: &ListenArgs) -> Result<ClientConfig, Failure> {
     let url = check_http_url("url", &args.url).map_err(|_| {
         Failure::usage(format!(
             "{:?} is not an http(s) URL with a host; give the full stream address, e.g. http://127.0.0.1:5000/stream",
             args.url
         ))
     })?;
-    let mut config = ClientConfig::new(url.clone());
+    let mut config = ClientConfig::new(url);
     config.last_event_id = args.last_event_id.clone().unwrap_or_default();
     config.extra_ca_file = args.ca_file.clone();
     if let Some(pin) = &args.pin {
@@ -300,90 +342,110 @@ pub fn listen(args: ListenArgs) -> Result<(), Failure> {
         let (name, value) = header_arg(header)?;
         config.headers.insert(name, value);
     }
-    // As stored and shown: without the secrets the URL may carry.
-    let server = crate::protocol::url_policy::redacted(&url);
-    let runtime = runtime()?;
-    runtime.block_on(async move {
-        // Stored through the running app (the one writer of the history,
-        // whose badge then follows), else into the store directly.
-        let mut store = if args.store {
-            match crate::ipc::Client::connect(&crate::ipc::socket_path()).await {
-                Ok(app) => Some(StoreTo::App(app)),
-                Err(crate::ipc::IpcError::NotRunning(_)) => {
-                    Some(StoreTo::File(open_store(&Paths::from_environment())?))
-                }
-                Err(error) => return Err(Failure::runtime(error)),
-            }
-        } else {
-            None
-        };
-        // The network and sleep heard as the app hears them, so that a
-        // lost link is noticed and its return answered as fast.
-        let (hearing, mut network) = crate::desktop::network_watch::start().await;
-        config.hearing(hearing.hears_the_network(), hearing.hears_sleep());
-        let (updates_tx, mut updates) = mpsc::channel(1024);
-        // Kept here: the client stops once no one can control it.
-        let control = client::spawn(config, updates_tx).map_err(Failure::usage)?;
-        let told = control.clone();
-        tokio::spawn(async move {
-            while let Some(event) = network.recv().await {
-                if told.send(event.control()).await.is_err() {
-                    return;
-                }
-            }
-        });
-        let mut seen = 0u64;
-        let stdout = std::io::stdout();
-        while let Some(update) = updates.recv().await {
-            match update {
-                Update::Event(event) => {
-                    if let Some(store) = store.as_mut() {
-                        store.keep(&server, &event).await?;
-                    }
-                    let line = if args.json {
-                        json_for_terminal(
-                            serde_json::to_string(&JsonEvent {
-                                event_type: &event.event_type,
-                                data: &event.data,
-                                id: &event.last_event_id,
-                            })
-                            .unwrap_or_default(),
-                        )
-                    } else if event.last_event_id.is_empty() {
-                        format!(
-                            "[{}] {}",
-                            for_terminal_line(&event.event_type),
-                            for_terminal(&event.data)
-                        )
-                    } else {
-                        format!(
-                            "[{}] (id {}) {}",
-                            for_terminal_line(&event.event_type),
-                            for_terminal_line(&event.last_event_id),
-                            for_terminal(&event.data)
-                        )
-                    };
-                    let mut out = stdout.lock();
-                    // A closed stdout (a pipe into `head`) ends the command.
-                    if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
-                        return Ok(());
-                    }
-                    seen += 1;
-                    if args.max_events.is_some_and(|max| seen >= max) {
-                        return Ok(());
-                    }
-                }
-                Update::State(state) => {
-                    eprintln!("ssetray: {}", for_terminal_line(&state.to_string()));
-                    if matches!(state, ConnectionState::Stopped { .. }) {
-                        return Ok(());
-                    }
-                }
-                Update::LastEventId(_) => {}
+    Ok(config)
+}
+
+/// Starts the client on `config`, hearing the network and sleep as the
+/// app hears them, so that a lost link is noticed and its return answered
+/// as fast: its control (the client runs while it is kept) and updates.
+async fn follow(
+    mut config: ClientConfig,
+) -> Result<
+    (
+        mpsc::Sender<crate::protocol::sse::Control>,
+        mpsc::Receiver<Update>,
+    ),
+    Failure,
+> {
+    let (hearing, mut network) = crate::desktop::network_watch::start().await;
+    config.hearing(hearing.hears_the_network(), hearing.hears_sleep());
+    let (updates_tx, updates) = mpsc::channel(1024);
+    let control = client::spawn(config, updates_tx).map_err(Failure::usage)?;
+    let told = control.clone();
+    tokio::spawn(async move {
+        while let Some(event) = network.recv().await {
+            if told.send(event.control()).await.is_err() {
+                return;
             }
         }
-        Ok(())
-    })
+    });
+    Ok((control, updates))
+}
+
+/// Whether `listen` goes on after an update.
+#[derive(Debug, PartialEq, Eq)]
+enum Listening {
+    GoOn,
+    /// The server said stop, `--max-events` were printed, or stdout closed.
+    Done,
+}
+
+/// What `listen` does with each update: keeps events when asked, prints
+/// them to stdout and the states to stderr, and counts.
+struct Printer {
+    server: String,
+    store: Option<StoreTo>,
+    json: bool,
+    max_events: Option<u64>,
+    seen: u64,
+}
+
+impl Printer {
+    async fn on_update(&mut self, update: Update) -> Result<Listening, Failure> {
+        match update {
+            Update::Event(event) => {
+                if let Some(store) = self.store.as_mut() {
+                    store.keep(&self.server, &event).await?;
+                }
+                let line = event_line(&event, self.json);
+                let mut out = std::io::stdout().lock();
+                // A closed stdout (a pipe into `head`) ends the command.
+                if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+                    return Ok(Listening::Done);
+                }
+                self.seen += 1;
+                if self.max_events.is_some_and(|max| self.seen >= max) {
+                    return Ok(Listening::Done);
+                }
+            }
+            Update::State(state) => {
+                eprintln!("ssetray: {}", for_terminal_line(&state.to_string()));
+                if matches!(state, ConnectionState::Stopped { .. }) {
+                    return Ok(Listening::Done);
+                }
+            }
+            Update::LastEventId(_) => {}
+        }
+        Ok(Listening::GoOn)
+    }
+}
+
+/// An event as `listen` prints it: a JSON line, or `[type] (id ID) data`
+/// (without the id part when there is none), safe for a terminal.
+fn event_line(event: &crate::protocol::sse::SseEvent, json: bool) -> String {
+    if json {
+        json_for_terminal(
+            serde_json::to_string(&JsonEvent {
+                event_type: &event.event_type,
+                data: &event.data,
+                id: &event.last_event_id,
+            })
+            .unwrap_or_default(),
+        )
+    } else if event.last_event_id.is_empty() {
+        format!(
+            "[{}] {}",
+            for_terminal_line(&event.event_type),
+            for_terminal(&event.data)
+        )
+    } else {
+        format!(
+            "[{}] (id {}) {}",
+            for_terminal_line(&event.event_type),
+            for_terminal_line(&event.last_event_id),
+            for_terminal(&event.data)
+        )
+    }
 }
 
 /// `ssetray window`: ask the running tray process to open its window.
@@ -849,4 +911,40 @@ pub fn demo_server(args: DemoArgs) -> Result<(), Failure> {
             .await
             .map_err(Failure::runtime)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::sse::SseEvent;
+
+    fn event(event_type: &str, data: &str, id: &str) -> SseEvent {
+        SseEvent {
+            event_type: event_type.into(),
+            data: data.to_string(),
+            last_event_id: id.into(),
+            has_own_id: !id.is_empty(),
+        }
+    }
+
+    #[test]
+    fn listen_prints_an_event_on_one_line_safe_for_a_terminal() {
+        assert_eq!(event_line(&event("chat", "hi", ""), false), "[chat] hi");
+        assert_eq!(
+            event_line(&event("chat", "hi", "7"), false),
+            "[chat] (id 7) hi"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&event_line(&event("chat", "hi", "7"), true)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"type": "chat", "data": "hi", "id": "7"})
+        );
+        let hostile = event_line(&event("a\x1b[2Jb", "c\x1b]0;x\x07d", "e\nf"), false);
+        assert!(
+            !hostile.contains('\x1b') && !hostile.contains('\x07'),
+            "{hostile:?}"
+        );
+        assert!(!hostile.contains('\n'), "{hostile:?}");
+    }
 }

@@ -71,21 +71,34 @@ pub fn tooltip(status: &Status) -> String {
 
 /// The menu for `status`.
 pub fn menu(status: &Status) -> Vec<MenuEntry> {
-    // The pause's words are the status's: the window says the same.
-    let pause = if let Some(until) = &status.pause_text {
+    let mut entries = state_entries(status);
+    entries.extend([
+        MenuEntry::Separator,
+        action("Open SSE Tray", Request::OpenWindow { view: None }),
         action(
-            format!("Resume notifications (paused {until})"),
-            Request::Resume,
-        )
-    } else {
-        MenuEntry::Submenu {
-            label: "Pause notifications".into(),
-            entries: vec![
-                action("For 1 hour", Request::Pause { minutes: Some(60) }),
-                action("Until resumed", Request::Pause { minutes: None }),
-            ],
-        }
-    };
+            format!("{} unread", status.unread),
+            Request::OpenWindow {
+                view: Some(View::History),
+            },
+        ),
+        action("Mark all read", Request::MarkAllRead),
+        pause_entry(status),
+        reconnect_entry(status),
+        action(
+            "Settings…",
+            Request::OpenWindow {
+                view: Some(View::Settings),
+            },
+        ),
+        MenuEntry::Separator,
+        action("Quit", Request::Quit),
+    ]);
+    entries
+}
+
+/// The menu's head: the state, each subscription's when there are
+/// several, each problem, and a word on the demo.
+fn state_entries(status: &Status) -> Vec<MenuEntry> {
     let mut entries = vec![MenuEntry::Label(status.state_text.clone())];
     // Several subscriptions: a line each, under the summary.
     if status.subscriptions.len() > 1 {
@@ -96,24 +109,6 @@ pub fn menu(status: &Status) -> Vec<MenuEntry> {
             )));
         }
     }
-    let everywhere = Request::Reconnect { subscription: None };
-    let reconnect = if status.subscriptions.len() > 1 {
-        let mut each = vec![action("All", everywhere)];
-        for line in &status.subscriptions {
-            each.push(action(
-                line.name.clone(),
-                Request::Reconnect {
-                    subscription: Some(line.name.clone()),
-                },
-            ));
-        }
-        MenuEntry::Submenu {
-            label: "Reconnect now".into(),
-            entries: each,
-        }
-    } else {
-        action("Reconnect now", everywhere)
-    };
     for problem in status.problems() {
         // A menu line, not a page: the first sentence, the rest in the
         // Status view.
@@ -133,28 +128,49 @@ pub fn menu(status: &Status) -> Vec<MenuEntry> {
             },
         ));
     }
-    entries.extend([
-        MenuEntry::Separator,
-        action("Open SSE Tray", Request::OpenWindow { view: None }),
-        action(
-            format!("{} unread", status.unread),
-            Request::OpenWindow {
-                view: Some(View::History),
-            },
-        ),
-        action("Mark all read", Request::MarkAllRead),
-        pause,
-        reconnect,
-        action(
-            "Settings…",
-            Request::OpenWindow {
-                view: Some(View::Settings),
-            },
-        ),
-        MenuEntry::Separator,
-        action("Quit", Request::Quit),
-    ]);
     entries
+}
+
+/// Resume when paused, else a choice of how long to pause.
+fn pause_entry(status: &Status) -> MenuEntry {
+    // The pause's words are the status's: the window says the same.
+    if let Some(until) = &status.pause_text {
+        action(
+            format!("Resume notifications (paused {until})"),
+            Request::Resume,
+        )
+    } else {
+        MenuEntry::Submenu {
+            label: "Pause notifications".into(),
+            entries: vec![
+                action("For 1 hour", Request::Pause { minutes: Some(60) }),
+                action("Until resumed", Request::Pause { minutes: None }),
+            ],
+        }
+    }
+}
+
+/// Reconnect everything, or with several subscriptions a choice of all
+/// or one.
+fn reconnect_entry(status: &Status) -> MenuEntry {
+    let everywhere = Request::Reconnect { subscription: None };
+    if status.subscriptions.len() > 1 {
+        let mut each = vec![action("All", everywhere)];
+        for line in &status.subscriptions {
+            each.push(action(
+                line.name.clone(),
+                Request::Reconnect {
+                    subscription: Some(line.name.clone()),
+                },
+            ));
+        }
+        MenuEntry::Submenu {
+            label: "Reconnect now".into(),
+            entries: each,
+        }
+    } else {
+        action("Reconnect now", everywhere)
+    }
 }
 
 /// Hand a click's request to the app's main loop; nobody waits for the

@@ -163,9 +163,39 @@ fn run(
     requests: mpsc::Sender<Incoming>,
     thread_id: oneshot::Sender<u32>,
 ) {
+    make_queue(thread_id);
+    hand_on_clicks(requests);
+    let Some(mut shown) = Shown::build(&first) else {
+        return;
+    };
+    tracing::info!("tray icon shown");
     let mut message: MSG = unsafe { std::mem::zeroed() };
-    // SAFETY: makes this thread's message queue, so that the status can be
-    // posted to it from now on; `message` is ours.
+    loop {
+        // SAFETY: `message` is ours; a null window takes the thread's
+        // messages too.
+        let got = unsafe { GetMessageW(&mut message, std::ptr::null_mut(), 0, 0) };
+        if got <= 0 {
+            // WM_QUIT (the app ends), or the loop cannot go on.
+            break;
+        }
+        // SAFETY: a message just taken from this thread's queue.
+        unsafe {
+            TranslateMessage(&message);
+            DispatchMessageW(&message);
+        }
+        // After every message, not only WM_STATUS: a menu held open runs
+        // its own loop, which takes thread messages without handing them on.
+        if let Some(status) = newest.try_iter().last() {
+            shown.update(&status);
+        }
+    }
+}
+
+/// Makes this thread's message queue, so that the status can be posted to
+/// it from now on, then tells the thread's id.
+fn make_queue(thread_id: oneshot::Sender<u32>) {
+    let mut message: MSG = unsafe { std::mem::zeroed() };
+    // SAFETY: `message` is ours.
     unsafe {
         PeekMessageW(
             &mut message,
@@ -177,8 +207,11 @@ fn run(
     };
     // SAFETY: a plain call.
     let _ = thread_id.send(unsafe { GetCurrentThreadId() });
+}
 
-    // Both handlers run on this thread, inside DispatchMessageW.
+/// Menu choices and a left click on the icon, sent on as requests. Both
+/// handlers run on this thread, inside DispatchMessageW.
+fn hand_on_clicks(requests: mpsc::Sender<Incoming>) {
     let clicks = requests.clone();
     MenuEvent::set_event_handler(Some(move |event: MenuEvent| {
         let chosen = CHOICES.with(|choices| choices.borrow().get(&event.id.0).cloned());
@@ -196,54 +229,53 @@ fn run(
             send(&requests, Request::OpenWindow { view: None });
         }
     }));
+}
 
-    let mut shown_key = icon_key(&first);
-    let mut builder = TrayIconBuilder::new()
-        .with_id("ssetray")
-        .with_tooltip(tooltip_text(&first))
-        .with_menu(Box::new(build_menu(&first)))
-        .with_menu_on_left_click(false);
-    if let Some(icon) = icon(&first) {
-        builder = builder.with_icon(icon);
-    }
-    let tray: TrayIcon = match builder.build() {
-        Ok(tray) => tray,
-        Err(error) => {
-            tracing::warn!("no tray icon: {error}. Open the window with `ssetray window`.");
-            return;
+/// The icon in the notification area, and which picture it shows (drawn
+/// anew only when that changes).
+struct Shown {
+    tray: TrayIcon,
+    key: (Option<String>, crate::ipc::Connected),
+}
+
+impl Shown {
+    /// The icon for `first`; `None` (said in the log) when Windows makes
+    /// none.
+    fn build(first: &Status) -> Option<Shown> {
+        let mut builder = TrayIconBuilder::new()
+            .with_id("ssetray")
+            .with_tooltip(tooltip_text(first))
+            .with_menu(Box::new(build_menu(first)))
+            .with_menu_on_left_click(false);
+        if let Some(icon) = icon(first) {
+            builder = builder.with_icon(icon);
         }
-    };
-    tracing::info!("tray icon shown");
-    loop {
-        // SAFETY: `message` is ours; a null window takes the thread's
-        // messages too.
-        let got = unsafe { GetMessageW(&mut message, std::ptr::null_mut(), 0, 0) };
-        if got <= 0 {
-            // WM_QUIT (the app ends), or the loop cannot go on.
-            break;
-        }
-        // SAFETY: a message just taken from this thread's queue.
-        unsafe {
-            TranslateMessage(&message);
-            DispatchMessageW(&message);
-        }
-        // After every message, not only WM_STATUS: a menu held open runs
-        // its own loop, which takes thread messages without handing them on.
-        if let Some(status) = newest.try_iter().last() {
-            let key = icon_key(&status);
-            if key != shown_key {
-                if let Err(error) = tray.set_icon(icon(&status)) {
-                    tracing::warn!("cannot update the tray icon: {error}");
-                }
-                shown_key = key;
+        match builder.build() {
+            Ok(tray) => Some(Shown {
+                tray,
+                key: icon_key(first),
+            }),
+            Err(error) => {
+                tracing::warn!("no tray icon: {error}. Open the window with `ssetray window`.");
+                None
             }
-            if let Err(error) = tray.set_tooltip(Some(tooltip_text(&status))) {
-                tracing::warn!("cannot update the tray tooltip: {error}");
-            }
-            tray.set_menu(Some(Box::new(build_menu(&status))));
         }
     }
-    drop(tray);
+
+    /// The icon, tooltip and menu for `status`.
+    fn update(&mut self, status: &Status) {
+        let key = icon_key(status);
+        if key != self.key {
+            if let Err(error) = self.tray.set_icon(icon(status)) {
+                tracing::warn!("cannot update the tray icon: {error}");
+            }
+            self.key = key;
+        }
+        if let Err(error) = self.tray.set_tooltip(Some(tooltip_text(status))) {
+            tracing::warn!("cannot update the tray tooltip: {error}");
+        }
+        self.tray.set_menu(Some(Box::new(build_menu(status))));
+    }
 }
 
 #[cfg(test)]

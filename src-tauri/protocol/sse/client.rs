@@ -30,6 +30,7 @@ use tokio::sync::mpsc;
 
 use super::connection::{describe_error, Connection, OpenError};
 use super::parser::{Item, Limits, Parser, SseEvent};
+use crate::protocol::shutdown::Shutdown;
 
 /// How long to wait before reconnecting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -507,22 +508,79 @@ impl ClockJump {
     }
 }
 
+/// A try that failed, and what it says of the wait before the next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Failure {
+    reason: String,
+    /// The whole error chain, when there is one.
+    detail: Option<String>,
+    /// A wrong status or content type: wait longer.
+    slow: bool,
+    /// No route to the server: the network is gone.
+    offline: bool,
+    /// The fingerprint of a certificate refused.
+    certificate: Option<String>,
+}
+
+impl Failure {
+    /// A failure said in `reason` alone.
+    fn plain(reason: impl Into<String>) -> Failure {
+        Failure {
+            reason: reason.into(),
+            detail: None,
+            slow: false,
+            offline: false,
+            certificate: None,
+        }
+    }
+
+    /// An open stream that failed to read.
+    fn of_read(error: &OpenError) -> Failure {
+        Failure {
+            detail: error.detail().map(str::to_string),
+            offline: error.is_offline(),
+            ..Failure::plain(error.reason())
+        }
+    }
+
+    /// A try that did not open.
+    fn of_open(error: &OpenError, reason: String) -> Failure {
+        Failure {
+            reason,
+            detail: error.detail().map(str::to_string),
+            slow: error.is_slow(),
+            offline: error.is_offline(),
+            certificate: error.refused_certificate().map(str::to_string),
+        }
+    }
+
+    /// What the connection shows while it waits `delay` for the next try.
+    fn state(self, delay: Duration) -> ConnectionState {
+        if self.offline {
+            ConnectionState::Offline {
+                detail: self.detail,
+            }
+        } else {
+            ConnectionState::Retrying {
+                delay_ms: delay.as_millis() as u64,
+                reason: self.reason,
+                detail: self.detail,
+                certificate: self.certificate,
+            }
+        }
+    }
+}
+
 /// Why a stream ended, to choose the wait and say it in words.
+#[derive(Debug)]
 enum Ended {
-    Failure {
-        reason: String,
-        /// The whole error chain, when there is one.
-        detail: Option<String>,
-        slow: bool,
-        /// No route to the server: the network is gone.
-        offline: bool,
-        /// The fingerprint of a certificate refused.
-        certificate: Option<String>,
-    },
+    Failure(Failure),
     ServerAskedToStop,
     Control(Control),
     /// The receiver of the updates is gone: nobody listens any more.
     Closed,
+    /// The app quits.
+    Shutdown,
 }
 
 impl Ended {
@@ -538,13 +596,105 @@ impl Ended {
     }
 
     fn clock_jumped() -> Ended {
-        Ended::Failure {
-            reason: "Connection lost: the computer slept or its clock jumped".into(),
-            detail: None,
-            slow: false,
-            offline: false,
-            certificate: None,
+        Ended::Failure(Failure::plain(
+            "Connection lost: the computer slept or its clock jumped",
+        ))
+    }
+}
+
+/// What reading one open stream keeps from one read to the next, and what
+/// it makes of each item read.
+#[derive(Debug)]
+struct Reading {
+    heartbeat: Heartbeat,
+    /// The last event id the receiver knows of, from an event or an
+    /// `Update::LastEventId`.
+    known_id: Arc<str>,
+    /// Events this connection dropped for their size (said in the state).
+    dropped: Option<DroppedEvents>,
+    /// Whether an event came on this connection.
+    delivered: bool,
+}
+
+impl Reading {
+    fn new(now: Instant, known_id: Arc<str>) -> Reading {
+        Reading {
+            heartbeat: Heartbeat::new(now),
+            known_id,
+            dropped: None,
+            delivered: false,
         }
+    }
+
+    /// What the receiver is told of an item read at `now` on the stream
+    /// of `host`: an event, or the state saying what was dropped; nothing
+    /// for a comment (a heartbeat) or a `retry` (the client's own).
+    fn update_for(&mut self, item: Item, now: Instant, host: &str) -> Option<Update> {
+        match item {
+            Item::Event(event) => {
+                self.delivered = true;
+                self.known_id = event.last_event_id.clone();
+                Some(Update::Event(event))
+            }
+            Item::Retry(_) => None,
+            Item::Dropped { limit } => {
+                tracing::warn!(
+                    limit,
+                    "dropped an event over the size limit (its data, type and id); the stream goes on"
+                );
+                let events = self
+                    .dropped
+                    .map_or(1, |before| before.events.saturating_add(1));
+                self.dropped = Some(DroppedEvents {
+                    events,
+                    limit_bytes: limit,
+                });
+                Some(Update::State(ConnectionState::Open {
+                    host: host.to_string(),
+                    dropped: self.dropped,
+                }))
+            }
+            Item::Comment => {
+                let learning = self.heartbeat.observed_interval().is_none();
+                self.heartbeat.comment(now);
+                if let Some(interval) = self.heartbeat.observed_interval().filter(|_| learning) {
+                    tracing::info!(
+                        "the server sends a heartbeat every {:.1} s: silence for {:.1} s will count as a lost connection",
+                        interval.as_secs_f64(),
+                        (interval * 3).as_secs_f64()
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    /// The update that tells the receiver of a resume point that moved
+    /// without an event (an id-only block), if it did.
+    fn resume_point_moved(&mut self, last_event_id: &str) -> Option<Update> {
+        if last_event_id == &*self.known_id {
+            return None;
+        }
+        self.known_id = last_event_id.into();
+        Some(Update::LastEventId(last_event_id.to_string()))
+    }
+
+    /// The failure of a stream silent past its heartbeat's deadline.
+    fn silence(&self) -> Failure {
+        let interval = self.heartbeat.observed_interval().unwrap_or_default();
+        Failure::plain(format!(
+            "Connection lost (no answer for {} s; the server's heartbeat comes every {} s)",
+            (interval * 3).as_secs(),
+            interval.as_secs()
+        ))
+    }
+}
+
+/// Resolves at `deadline`; never without one.
+async fn sleep_until_deadline(deadline: Option<Instant>) {
+    match deadline {
+        Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
+        None => std::future::pending().await,
     }
 }
 
@@ -586,6 +736,9 @@ pub struct Client {
     quick_retries: QuickRetries,
     updates: mpsc::Sender<Update>,
     control: mpsc::Receiver<Control>,
+    /// The app's quit: the client stops reading, drops its connection and
+    /// ends; what it handed over before stays handed over.
+    shutdown: Shutdown,
     host: String,
 }
 
@@ -594,6 +747,7 @@ impl Client {
         config: ClientConfig,
         updates: mpsc::Sender<Update>,
         control: mpsc::Receiver<Control>,
+        shutdown: Shutdown,
     ) -> Result<Client, ClientError> {
         let http = http_client(&config)?;
         let parser = Parser::with_last_event_id(config.limits, &config.last_event_id);
@@ -611,112 +765,131 @@ impl Client {
             quick_retries: QuickRetries::default(),
             updates,
             control,
+            shutdown,
             host,
         })
     }
 
-    /// Connect, read, reconnect, until told to stop or nobody listens.
+    /// Connect, read, reconnect, until told to stop, the app quits, or
+    /// nobody listens.
     pub async fn run(mut self) {
         loop {
-            let hold = self.quick_retries.hold_before_try(Instant::now());
-            if !hold.is_zero() {
-                tokio::time::sleep(hold).await;
+            if !self.hold_before_try().await {
+                return;
             }
-            let ended = self.connect_and_read().await;
-            let (delay, reason, detail, slow, offline, certificate) = match ended {
-                Ended::Closed | Ended::Control(Control::Stop) => return,
-                Ended::Control(Control::ForgetResumePoint) => {
-                    self.forget_resume_point().await;
-                    self.failures = 0;
-                    continue;
-                }
-                Ended::Control(_) => {
+            let failure = match self.connect_and_read().await {
+                Ended::Closed | Ended::Shutdown | Ended::Control(Control::Stop) => return,
+                Ended::Control(control) => {
+                    if control == Control::ForgetResumePoint {
+                        self.forget_resume_point().await;
+                    }
                     self.failures = 0;
                     continue;
                 }
                 Ended::ServerAskedToStop => {
-                    let state = ConnectionState::Stopped {
-                        reason: OpenError::ServerAskedToStop.reason(),
-                    };
-                    if !self.send(Update::State(state)).await {
+                    if !self.stopped_by_the_server().await {
                         return;
-                    }
-                    // Stopped for good, until the user says otherwise (the
-                    // network coming back is not the user).
-                    loop {
-                        match self.control.recv().await {
-                            Some(Control::ReconnectNow) => break,
-                            Some(Control::ForgetResumePoint) => {
-                                self.forget_resume_point().await;
-                                break;
-                            }
-                            Some(Control::NetworkCame | Control::NetworkLost) => {}
-                            Some(Control::Stop) | None => return,
-                        }
                     }
                     self.failures = 0;
                     continue;
                 }
-                Ended::Failure {
-                    reason,
-                    detail,
-                    slow,
-                    offline,
-                    certificate,
-                } => {
-                    self.failures = self.failures.saturating_add(1);
-                    let delay = if offline && self.config.network_heard {
-                        // Soon after a change the network may still be
-                        // settling: try again soon. Otherwise its return is
-                        // heard: retries would only burn. Still try now and
-                        // then, should a change be missed.
-                        self.quick_retries
-                            .after_no_route(Instant::now())
-                            .unwrap_or(self.config.backoff.max_delay)
-                    } else {
-                        self.config
-                            .backoff
-                            .delay(self.retry, self.failures, slow, &mut rand::rng())
-                    };
-                    (delay, reason, detail, slow, offline, certificate)
-                }
+                Ended::Failure(failure) => failure,
             };
-            tracing::info!(
-                delay_ms = delay.as_millis() as u64,
-                failures = self.failures,
-                slow,
-                detail = detail.as_deref().unwrap_or(""),
-                "{reason}; reconnecting"
-            );
-            let state = if offline {
-                ConnectionState::Offline { detail }
-            } else {
-                ConnectionState::Retrying {
-                    delay_ms: delay.as_millis() as u64,
-                    reason,
-                    detail,
-                    certificate,
-                }
-            };
-            if !self.send(Update::State(state)).await {
+            if !self.wait_after(failure).await {
                 return;
             }
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                control = self.control.recv() => match self.quick_retries.heard(control, Instant::now()) {
-                    // The network is back, or changed: whatever the backoff
-                    // had grown to, connect now.
-                    Some(Control::ReconnectNow | Control::NetworkCame | Control::NetworkLost) => {
-                        self.failures = 0
-                    }
-                    Some(Control::ForgetResumePoint) => {
-                        self.forget_resume_point().await;
-                        self.failures = 0;
-                    }
-                    Some(Control::Stop) | None => return,
-                },
+        }
+    }
+
+    /// Hold the next try back so that tries start apart; `false` when the
+    /// app quits first.
+    async fn hold_before_try(&mut self) -> bool {
+        let hold = self.quick_retries.hold_before_try(Instant::now());
+        if hold.is_zero() {
+            return !self.shutdown.is_shutdown();
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(hold) => true,
+            _ = self.shutdown.recv() => false,
+        }
+    }
+
+    /// The server answered 204: stopped for good, until the user says
+    /// otherwise (the network coming back is not the user). `false` when
+    /// the client is to end.
+    async fn stopped_by_the_server(&mut self) -> bool {
+        let state = ConnectionState::Stopped {
+            reason: OpenError::ServerAskedToStop.reason(),
+        };
+        if !self.send(Update::State(state)).await {
+            return false;
+        }
+        loop {
+            let control = tokio::select! {
+                control = self.control.recv() => control,
+                _ = self.shutdown.recv() => return false,
+            };
+            match control {
+                Some(Control::ReconnectNow) => return true,
+                Some(Control::ForgetResumePoint) => {
+                    self.forget_resume_point().await;
+                    return true;
+                }
+                Some(Control::NetworkCame | Control::NetworkLost) => {}
+                Some(Control::Stop) | None => return false,
             }
         }
+    }
+
+    /// The wait after another failure in a row.
+    fn delay_after(&mut self, failure: &Failure) -> Duration {
+        self.failures = self.failures.saturating_add(1);
+        if failure.offline && self.config.network_heard {
+            // Soon after a change the network may still be settling: try
+            // again soon. Otherwise its return is heard: retries would
+            // only burn. Still try now and then, should a change be missed.
+            self.quick_retries
+                .after_no_route(Instant::now())
+                .unwrap_or(self.config.backoff.max_delay)
+        } else {
+            self.config
+                .backoff
+                .delay(self.retry, self.failures, failure.slow, &mut rand::rng())
+        }
+    }
+
+    /// Say why the try failed and wait for the next; `false` when the
+    /// client is to end.
+    async fn wait_after(&mut self, failure: Failure) -> bool {
+        let delay = self.delay_after(&failure);
+        tracing::info!(
+            delay_ms = delay.as_millis() as u64,
+            failures = self.failures,
+            slow = failure.slow,
+            detail = failure.detail.as_deref().unwrap_or(""),
+            "{}; reconnecting",
+            failure.reason
+        );
+        if !self.send(Update::State(failure.state(delay))).await {
+            return false;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = self.shutdown.recv() => return false,
+            control = self.control.recv() => match self.quick_retries.heard(control, Instant::now()) {
+                // The network is back, or changed: whatever the backoff
+                // had grown to, connect now.
+                Some(Control::ReconnectNow | Control::NetworkCame | Control::NetworkLost) => {
+                    self.failures = 0
+                }
+                Some(Control::ForgetResumePoint) => {
+                    self.forget_resume_point().await;
+                    self.failures = 0;
+                }
+                Some(Control::Stop) | None => return false,
+            },
+        }
+        true
     }
 
     /// Connect from now on without `Last-Event-ID`, and tell the receiver,
@@ -748,18 +921,45 @@ impl Client {
         self.updates.send(update).await.is_ok()
     }
 
+    fn open_state(&self) -> ConnectionState {
+        ConnectionState::Open {
+            host: self.host.clone(),
+            dropped: None,
+        }
+    }
+
     async fn connect_and_read(&mut self) -> Ended {
         if !self.send(Update::State(ConnectionState::Connecting)).await {
             return Ended::Closed;
         }
         self.parser.start_new_stream();
         let resume_point = super::connection::resume_point(self.parser.last_event_id()).to_string();
+        let (mut connection, announced) = match self.open(&resume_point).await {
+            Ok(opened) => opened,
+            Err(ended) => return ended,
+        };
+        self.resume_point_refusals = 0;
+        self.quick_retries.opened();
+        if !announced && !self.send(Update::State(self.open_state())).await {
+            return Ended::Closed;
+        }
+        let opened_at = Instant::now();
+        let (ended, delivered_event) = self.read_stream(&mut connection).await;
+        if delivered_event || opened_at.elapsed() >= self.config.backoff.healthy_after {
+            self.failures = 0;
+        }
+        ended
+    }
+
+    /// Open the stream, resuming at `resume_point`; with it, whether it was
+    /// already said to be open (a quiet server).
+    async fn open(&mut self, resume_point: &str) -> Result<(Connection, bool), Ended> {
         let (http, url, extra) = (
             self.http.clone(),
             self.config.url.clone(),
             self.config.headers.clone(),
         );
-        let open = Connection::open(&http, &url, &extra, &resume_point);
+        let open = Connection::open(&http, &url, &extra, resume_point);
         tokio::pin!(open);
         let mut clock = self.clock_watch();
         // Flask-SSE answers nothing, not even its headers, until the first
@@ -770,190 +970,136 @@ impl Client {
             tokio::time::sleep(self.config.connect_timeout + Duration::from_millis(500));
         tokio::pin!(quiet_server);
         let mut announced = false;
-        let open_state = ConnectionState::Open {
-            host: self.host.clone(),
-            dropped: None,
-        };
         let opened = loop {
             tokio::select! {
                 opened = &mut open => break opened,
                 control = self.control.recv() => {
                     if let Some(ended) = Ended::from_control(self.quick_retries.heard(control, Instant::now())) {
-                        return ended;
+                        return Err(ended);
                     }
                 }
-                _ = clock.jumped() => return Ended::clock_jumped(),
+                _ = self.shutdown.recv() => return Err(Ended::Shutdown),
+                _ = clock.jumped() => return Err(Ended::clock_jumped()),
                 _ = &mut quiet_server, if !announced => {
                     announced = true;
-                    if !self.send(Update::State(open_state.clone())).await {
-                        return Ended::Closed;
+                    if !self.send(Update::State(self.open_state())).await {
+                        return Err(Ended::Closed);
                     }
                 }
             }
         };
-        let mut connection = match opened {
-            Ok(connection) => connection,
-            Err(OpenError::ServerAskedToStop) => return Ended::ServerAskedToStop,
-            Err(error) => {
-                let mut reason = error.reason();
-                if !resume_point.is_empty() && error.may_blame_the_resume_point() {
-                    self.resume_point_refusals = self.resume_point_refusals.saturating_add(1);
-                    if self.resume_point_refusals >= RESUME_POINT_REFUSALS {
-                        tracing::warn!(
-                            "{reason} twice to a request that carried Last-Event-ID; trying without it"
-                        );
-                        self.forget_resume_point().await;
-                        reason.push_str(
-                            "; the server refused the resume point, so the next try goes without it (events sent meanwhile may be missed)",
-                        );
-                    }
-                } else {
-                    self.resume_point_refusals = 0;
-                }
-                return Ended::Failure {
-                    reason,
-                    detail: error.detail().map(str::to_string),
-                    slow: error.is_slow(),
-                    offline: error.is_offline(),
-                    certificate: error.refused_certificate().map(str::to_string),
-                };
-            }
-        };
-        self.resume_point_refusals = 0;
-        self.quick_retries.opened();
-        if !announced && !self.send(Update::State(open_state)).await {
-            return Ended::Closed;
+        match opened {
+            Ok(connection) => Ok((connection, announced)),
+            Err(OpenError::ServerAskedToStop) => Err(Ended::ServerAskedToStop),
+            Err(error) => Err(Ended::Failure(self.refused(&error, resume_point).await)),
         }
-        let opened_at = Instant::now();
-        let mut delivered_event = false;
-        let ended = self
-            .read_stream(&mut connection, &mut delivered_event)
-            .await;
-        if delivered_event || opened_at.elapsed() >= self.config.backoff.healthy_after {
-            self.failures = 0;
-        }
-        ended
     }
 
-    async fn read_stream(&mut self, connection: &mut Connection, delivered: &mut bool) -> Ended {
-        let mut heartbeat = Heartbeat::new(Instant::now());
+    /// A try that did not open, as a failure. Refused twice in a row to a
+    /// request that carried `Last-Event-ID`, the next try goes without it.
+    async fn refused(&mut self, error: &OpenError, resume_point: &str) -> Failure {
+        let mut reason = error.reason();
+        if !resume_point.is_empty() && error.may_blame_the_resume_point() {
+            self.resume_point_refusals = self.resume_point_refusals.saturating_add(1);
+            if self.resume_point_refusals >= RESUME_POINT_REFUSALS {
+                tracing::warn!(
+                    "{reason} twice to a request that carried Last-Event-ID; trying without it"
+                );
+                self.forget_resume_point().await;
+                reason.push_str(
+                    "; the server refused the resume point, so the next try goes without it (events sent meanwhile may be missed)",
+                );
+            }
+        } else {
+            self.resume_point_refusals = 0;
+        }
+        Failure::of_open(error, reason)
+    }
+
+    /// Read the open stream until it ends; with why, whether an event came
+    /// on it. Once the app quits, no further read is made: the items of
+    /// the read in hand are handed over, and the connection is dropped.
+    async fn read_stream(&mut self, connection: &mut Connection) -> (Ended, bool) {
+        let mut reading = Reading::new(Instant::now(), self.parser.last_event_id().into());
         let mut clock = self.clock_watch();
         let mut items = Vec::new();
-        // The last event id the receiver knows of, from an event or an
-        // `Update::LastEventId`.
-        let mut known_id: std::sync::Arc<str> = self.parser.last_event_id().into();
-        // Events this connection dropped for their size (said in the state).
-        let mut dropped: Option<DroppedEvents> = None;
-        loop {
-            let silence_deadline = heartbeat.deadline();
-            let silence = async {
-                match silence_deadline {
-                    Some(deadline) => tokio::time::sleep_until(deadline.into()).await,
-                    None => std::future::pending().await,
-                }
-            };
+        let ended = loop {
+            if self.shutdown.is_shutdown() {
+                break Ended::Shutdown;
+            }
             tokio::select! {
                 read = connection.read(&mut self.parser, &mut items, &self.config.bytes_received) => match read {
                     Ok(true) => {}
-                    Ok(false) => return Ended::Failure {
-                        reason: "the server closed the stream".into(),
-                        detail: None,
-                        slow: false,
-                        offline: false,
-                        certificate: None,
-                    },
-                    Err(error) => return Ended::Failure {
-                        reason: error.reason(),
-                        detail: error.detail().map(str::to_string),
-                        slow: false,
-                        offline: error.is_offline(),
-                        certificate: None,
-                    },
+                    Ok(false) => break Ended::Failure(Failure::plain("the server closed the stream")),
+                    Err(error) => break Ended::Failure(Failure::of_read(&error)),
                 },
-                _ = silence => {
-                    let interval = heartbeat.observed_interval().unwrap_or_default();
-                    return Ended::Failure {
-                        reason: format!(
-                            "Connection lost (no answer for {} s; the server's heartbeat comes every {} s)",
-                            (interval * 3).as_secs(),
-                            interval.as_secs()
-                        ),
-                        detail: None,
-                        slow: false,
-                        offline: false,
-                        certificate: None,
-                    };
+                _ = sleep_until_deadline(reading.heartbeat.deadline()) => {
+                    break Ended::Failure(reading.silence());
                 }
-                _ = clock.jumped() => return Ended::clock_jumped(),
+                _ = clock.jumped() => break Ended::clock_jumped(),
+                _ = self.shutdown.recv() => break Ended::Shutdown,
                 control = self.control.recv() => {
                     match Ended::from_control(self.quick_retries.heard(control, Instant::now())) {
-                        Some(ended) => return ended,
+                        Some(ended) => break ended,
                         // Nothing was read: the heartbeat's clock goes on.
                         None => continue,
                     }
                 }
             }
-            let now = Instant::now();
-            heartbeat.activity(now);
-            for item in items.drain(..) {
-                let update = match item {
-                    Item::Event(event) => {
-                        *delivered = true;
-                        known_id = event.last_event_id.clone();
-                        Update::Event(event)
-                    }
-                    Item::Retry(retry) => {
-                        self.retry = clamp_retry(retry);
-                        continue;
-                    }
-                    Item::Dropped { limit } => {
-                        tracing::warn!(
-                            limit,
-                            "dropped an event over the size limit (its data, type and id); the stream goes on"
-                        );
-                        dropped = Some(DroppedEvents {
-                            events: dropped.map_or(1, |before| before.events.saturating_add(1)),
-                            limit_bytes: limit,
-                        });
-                        Update::State(ConnectionState::Open {
-                            host: self.host.clone(),
-                            dropped,
-                        })
-                    }
-                    Item::Comment => {
-                        let learning = heartbeat.observed_interval().is_none();
-                        heartbeat.comment(now);
-                        if let Some(interval) = heartbeat.observed_interval().filter(|_| learning) {
-                            tracing::info!(
-                                "the server sends a heartbeat every {:.1} s: silence for {:.1} s will count as a lost connection",
-                                interval.as_secs_f64(),
-                                (interval * 3).as_secs_f64()
-                            );
-                        }
-                        continue;
-                    }
-                };
-                if self.updates.send(update).await.is_err() {
-                    return Ended::Closed;
-                }
+            if let Err(ended) = self.hand_over(&mut reading, &mut items).await {
+                break ended;
             }
-            if self.parser.last_event_id() != &*known_id {
-                known_id = self.parser.last_event_id().into();
-                if !self.send(Update::LastEventId(known_id.to_string())).await {
-                    return Ended::Closed;
+        };
+        (ended, reading.delivered)
+    }
+
+    /// Hand what one read gave to the receiver, in order; `Err` when
+    /// nobody listens any more.
+    async fn hand_over(
+        &mut self,
+        reading: &mut Reading,
+        items: &mut Vec<Item>,
+    ) -> Result<(), Ended> {
+        let now = Instant::now();
+        reading.heartbeat.activity(now);
+        for item in items.drain(..) {
+            if let Item::Retry(retry) = item {
+                self.retry = clamp_retry(retry);
+                continue;
+            }
+            if let Some(update) = reading.update_for(item, now, &self.host) {
+                if !self.send(update).await {
+                    return Err(Ended::Closed);
                 }
             }
         }
+        if let Some(update) = reading.resume_point_moved(self.parser.last_event_id()) {
+            if !self.send(update).await {
+                return Err(Ended::Closed);
+            }
+        }
+        Ok(())
     }
 }
 
-/// Start a client as a task; returns the handle to control it.
+/// Start a client as a task; returns the handle to control it. It ends when
+/// told to stop or when `updates` is closed.
 pub fn spawn(
     config: ClientConfig,
     updates: mpsc::Sender<Update>,
 ) -> Result<mpsc::Sender<Control>, ClientError> {
+    spawn_until(config, updates, Shutdown::never())
+}
+
+/// [`spawn`], and the client also ends when the app quits (`shutdown`),
+/// which waits for it.
+pub fn spawn_until(
+    config: ClientConfig,
+    updates: mpsc::Sender<Update>,
+    shutdown: Shutdown,
+) -> Result<mpsc::Sender<Control>, ClientError> {
     let (control_tx, control_rx) = mpsc::channel(8);
-    let client = Client::new(config, updates, control_rx)?;
+    let client = Client::new(config, updates, control_rx, shutdown)?;
     tokio::spawn(client.run());
     Ok(control_tx)
 }
@@ -961,6 +1107,10 @@ pub fn spawn(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How long a test waits for the tasks to end after a quit: one still
+    /// running after this does not end at all.
+    const PATIENCE: Duration = Duration::from_secs(60);
 
     #[test]
     fn first_retry_waits_exactly_the_reconnection_time() {
@@ -1220,5 +1370,162 @@ mod tests {
             stopped.to_string(),
             "Stopped: the server asked to stop (HTTP 204)"
         );
+    }
+
+    #[test]
+    fn reading_tells_events_dropped_events_and_a_moved_resume_point() {
+        let start = Instant::now();
+        let mut reading = Reading::new(start, "1".into());
+        let event = SseEvent {
+            event_type: "message".into(),
+            data: "hello".into(),
+            last_event_id: "2".into(),
+            has_own_id: true,
+        };
+        let told = reading.update_for(Item::Event(event.clone()), start, "example.com");
+        assert_eq!(told, Some(Update::Event(event)));
+        assert!(reading.delivered);
+        // The event told the receiver of its id: no update for it.
+        assert_eq!(reading.resume_point_moved("2"), None);
+        // An id-only block moved it.
+        assert_eq!(
+            reading.resume_point_moved("3"),
+            Some(Update::LastEventId("3".into()))
+        );
+        assert_eq!(reading.resume_point_moved("3"), None);
+        // Dropped events are counted in the state, one more each time.
+        for events in 1..=2 {
+            let told = reading.update_for(Item::Dropped { limit: 1024 }, start, "example.com");
+            let dropped = Some(DroppedEvents {
+                events,
+                limit_bytes: 1024,
+            });
+            assert_eq!(
+                told,
+                Some(Update::State(ConnectionState::Open {
+                    host: "example.com".into(),
+                    dropped
+                }))
+            );
+        }
+        // Comments and `retry` tell the receiver nothing.
+        assert_eq!(
+            reading.update_for(Item::Comment, start, "example.com"),
+            None
+        );
+        let retry = Item::Retry(Duration::from_secs(1));
+        assert_eq!(reading.update_for(retry, start, "example.com"), None);
+    }
+
+    #[test]
+    fn a_failure_waits_offline_or_says_why_it_retries() {
+        let delay = Duration::from_millis(2500);
+        let mut failure = Failure::plain("HTTP 503");
+        failure.detail = Some("the whole chain".into());
+        assert_eq!(
+            failure.clone().state(delay),
+            ConnectionState::Retrying {
+                delay_ms: 2500,
+                reason: "HTTP 503".into(),
+                detail: Some("the whole chain".into()),
+                certificate: None,
+            }
+        );
+        failure.offline = true;
+        assert_eq!(
+            failure.state(delay),
+            ConnectionState::Offline {
+                detail: Some("the whole chain".into())
+            }
+        );
+    }
+
+    /// Where the client is when the quit comes.
+    #[derive(Debug, Clone, Copy)]
+    enum Moment {
+        /// The server took the request and answers nothing yet.
+        Opening,
+        /// The stream is open and silent.
+        Reading,
+        /// The server answered 503: the client waits to retry.
+        WaitingToRetry,
+    }
+
+    /// A server of one connection answering as `moment` asks; the
+    /// receivers hear when it holds the client's request, and when the
+    /// client has dropped the connection.
+    async fn one_connection_server(
+        moment: Moment,
+    ) -> (
+        url::Url,
+        tokio::sync::oneshot::Receiver<()>,
+        tokio::sync::oneshot::Receiver<()>,
+    ) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let url = format!("http://{}/stream", listener.local_addr().unwrap());
+        let (held_tx, held) = tokio::sync::oneshot::channel();
+        let (dropped_tx, dropped) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buffer = [0u8; 4096];
+            assert!(socket.read(&mut buffer).await.unwrap() > 0);
+            let _ = held_tx.send(());
+            let answer: &[u8] = match moment {
+                Moment::Opening => b"",
+                Moment::Reading => {
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: one\n\n"
+                }
+                Moment::WaitingToRetry => {
+                    b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
+                }
+            };
+            socket.write_all(answer).await.unwrap();
+            // Read until the client closes its end.
+            while socket.read(&mut buffer).await.is_ok_and(|read| read > 0) {}
+            let _ = dropped_tx.send(());
+        });
+        (url::Url::parse(&url).unwrap(), held, dropped)
+    }
+
+    /// Whether `update` shows the client at `moment`.
+    fn is_at(moment: Moment, update: &Update) -> bool {
+        match (moment, update) {
+            (Moment::Reading, Update::Event(event)) => event.data == "one",
+            (Moment::WaitingToRetry, Update::State(state)) => {
+                matches!(state, ConnectionState::Retrying { .. })
+            }
+            _ => false,
+        }
+    }
+
+    #[tokio::test]
+    async fn the_quit_ends_the_client_wherever_it_is_and_drops_its_connection() {
+        for moment in [Moment::Opening, Moment::Reading, Moment::WaitingToRetry] {
+            let (url, held, dropped) = one_connection_server(moment).await;
+            let signal = crate::protocol::shutdown::ShutdownSignal::new();
+            let (updates_tx, mut updates) = mpsc::channel(16);
+            let mut config = ClientConfig::new(url);
+            config.clock_check_every = None;
+            let _control =
+                spawn_until(config, updates_tx, signal.listener("the connection")).unwrap();
+            held.await.unwrap();
+            if !matches!(moment, Moment::Opening) {
+                while !is_at(moment, &updates.recv().await.unwrap()) {}
+            }
+            signal.begin();
+            let left = signal.finished(PATIENCE).await;
+            assert!(left.is_empty(), "{moment:?}: still running: {left:?}");
+            dropped.await.unwrap();
+            // Nothing more comes: the client has let go of its updates.
+            while let Some(update) = updates.recv().await {
+                assert!(
+                    !matches!(update, Update::Event(_)),
+                    "{moment:?}: {update:?}"
+                );
+            }
+        }
     }
 }
