@@ -1461,8 +1461,10 @@ mod tests {
     ) {
         let (store, _) = Store::open(&dir.join("history.db")).unwrap();
         let subscription = Subscription::new("http://127.0.0.1:1/stream", "");
-        let mut settings = Settings::default();
-        settings.subscriptions = vec![subscription.clone()];
+        let settings = Settings {
+            subscriptions: vec![subscription.clone()],
+            ..Settings::default()
+        };
         let (mut engine, handle, commands) = Engine::new(settings, store, Backoff::default());
         let mut follow = Follow::new(&subscription, subscription.server_key().unwrap());
         let connection = follow.start_relay();
