@@ -23,6 +23,7 @@
 # what it received and stored by then, as a Markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench-desktop.sh
 target="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 profile="${1:-release}"
 seconds="${2:-180}"
@@ -35,13 +36,7 @@ cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; r
 trap cleanup EXIT
 cp "$target/$profile/ssetray" "$work/ssetray"
 
-display=":$(( (RANDOM % 300) + 400 ))"
-Xvfb "$display" -screen 0 1024x768x24 -nolisten tcp >/dev/null 2>&1 & pids+=($!)
-export DISPLAY="$display" NO_AT_BRIDGE=1
-sleep 1
-eval "$(dbus-launch --sh-syntax)"
-pids+=("$DBUS_SESSION_BUS_PID")
-"$python" tests/peers/sni_watcher.py > "$work/watcher.log" & pids+=($!)
+start_bench_desktop "$work" "$python"
 port=$(( (RANDOM % 1000) + 37000 ))
 "$python" tests/peers/hostile_stream.py "$port" > "$work/server.log" & pids+=($!)
 for _ in $(seq 100); do grep -q READY "$work/server.log" && break; sleep 0.1; done

@@ -28,6 +28,7 @@
 # Prints a Markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/bench-desktop.sh
 target="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 profile=release window_profile="" beside="" beside_binaries=() bare_tauri=1
 usage="usage: $0 [release|debug] [--window-profile release|debug] [--beside REV] [--beside-binary FILE]... [--no-bare-tauri]"
@@ -79,13 +80,7 @@ for binary in "${beside_binaries[@]}"; do
   cp "$work/bin/$this/ssetray-window" "$work/bin/$name/"
 done
 
-display=":$(( (RANDOM % 300) + 400 ))"
-Xvfb "$display" -screen 0 1024x768x24 -nolisten tcp >/dev/null 2>&1 & pids+=($!)
-export DISPLAY="$display" NO_AT_BRIDGE=1
-sleep 1
-eval "$(dbus-launch --sh-syntax)"
-pids+=("$DBUS_SESSION_BUS_PID")
-"$python" tests/peers/sni_watcher.py > "$work/watcher.log" & pids+=($!)
+start_bench_desktop "$work" "$python"
 redis_port=$(( (RANDOM % 1000) + 36000 )); flask_port=$((redis_port + 1))
 redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no >/dev/null & pids+=($!)
 REDIS_URL="redis://127.0.0.1:$redis_port/0" "$python" -m gunicorn -k gevent -w 1 --no-control-socket \
